@@ -1,0 +1,64 @@
+# Thin wrapper over CMake. `make demo` runs the demo journey, `make test` the whole test suite;
+# both install missing Debian packages first.
+BUILD ?= build
+TYPE ?= RelWithDebInfo
+WERROR ?= OFF
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+DEMO_DB ?= $(BUILD)/omni-demo.db
+
+CONFIGURE = cmake -S . -G Ninja -DCMAKE_BUILD_TYPE=$(TYPE) -DBUILD_SHARED_LIBS=ON \
+            -DOMNI_WERROR=$(WERROR) $(CMAKE_FLAGS)
+
+.PHONY: all deps build demo test sanitize tsan consumer bench format clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	$(CONFIGURE) -B $(BUILD)
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	$(BUILD)/examples/omni_demo $(DEMO_DB)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# The suite under AddressSanitizer + UndefinedBehaviorSanitizer (and ThreadSanitizer).
+sanitize: deps
+	$(CONFIGURE) -B build-asan -DOMNI_BUILD_BENCHMARKS=OFF -DCMAKE_BUILD_TYPE=Debug \
+	  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+	cmake --build build-asan -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir build-asan --output-on-failure -j $(JOBS)
+
+tsan: deps
+	$(CONFIGURE) -B build-tsan -DOMNI_BUILD_BENCHMARKS=OFF -DOMNI_BUILD_EXAMPLES=OFF \
+	  -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS="-fsanitize=thread"
+	cmake --build build-tsan -j $(JOBS)
+	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -j $(JOBS)
+
+# Installs omni into a prefix and builds the example consumer (C++17) against the installed
+# package, as an integrator would, then runs it.
+consumer: build
+	cmake --install $(BUILD) --prefix $(BUILD)/install
+	cmake -S examples/consumer -B $(BUILD)/consumer -G Ninja -DCMAKE_PREFIX_PATH=$(abspath $(BUILD)/install)
+	cmake --build $(BUILD)/consumer
+	LD_LIBRARY_PATH=$(abspath $(BUILD)/install)/lib $(BUILD)/consumer/omni_consumer
+
+bench: deps
+	$(CONFIGURE) -B build-release -DCMAKE_BUILD_TYPE=Release -DOMNI_BUILD_TESTS=OFF
+	cmake --build build-release -j $(JOBS)
+	build-release/bench/omni_bench_receive
+	build-release/bench/omni_bench_timeline
+
+format:
+	clang-format -i $$(git ls-files '*.h' '*.cc')
+
+clean:
+	rm -rf $(BUILD) build-asan build-tsan build-release

@@ -1,0 +1,37 @@
+// omni/agent.h — agents: people and bots who serve conversations.
+//
+// Thread-safety: plain values.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "omni/clock.h"
+#include "omni/export.h"
+#include "omni/ids.h"
+
+namespace omni {
+
+enum class AgentKind { kHuman, kBot };
+enum class Presence { kAvailable, kBusy, kAway, kOffline };
+
+OMNI_EXPORT std::string_view to_string(AgentKind kind);     // "human", "bot"
+OMNI_EXPORT std::string_view to_string(Presence presence);  // "available", "busy", "away", "offline"
+OMNI_EXPORT std::optional<AgentKind> parse_agent_kind(std::string_view name);
+OMNI_EXPORT std::optional<Presence> parse_presence(std::string_view name);
+
+struct Agent {
+  AgentId id;
+  TenantId tenant;
+  std::string name;  // unique within the tenant
+  AgentKind kind = AgentKind::kHuman;
+  Presence presence = Presence::kOffline;
+  std::vector<std::string> teams;
+  std::vector<std::string> skills;
+  std::vector<std::string> languages;  // BCP 47 tags: "de", "en-GB"
+  Timestamp created_at;
+};
+
+}  // namespace omni

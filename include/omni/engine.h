@@ -1,0 +1,174 @@
+// omni/engine.h — the one front door. The host calls the Engine; the Engine validates, resolves,
+// writes through the Store inside one transaction per operation and only then reports success.
+//
+// Thread-safety: thread-safe. Every method may be called from any thread at any time. The
+// engine holds no lock while it calls host code (a ChannelAdapter); store transactions give each
+// operation its isolation.
+//
+// Errors: every method returns a Status or Result. Bad input is kInvalidArgument (or
+// kResourceExhausted for a size limit) and changes nothing; records of another tenant are
+// kNotFound; illegal transitions are kFailedPrecondition.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "omni/agent.h"
+#include "omni/channel.h"
+#include "omni/clock.h"
+#include "omni/conversation.h"
+#include "omni/customer.h"
+#include "omni/event.h"
+#include "omni/export.h"
+#include "omni/handoff.h"
+#include "omni/message.h"
+#include "omni/status.h"
+#include "omni/sys/channel_adapter.h"
+#include "omni/sys/store.h"
+#include "omni/touchpoint.h"
+#include "omni/views.h"
+
+namespace omni {
+
+struct EngineOptions {
+  // Borrowed; must outlive the engine. Default: nullptr = the system clock.
+  const Clock* clock = nullptr;
+  // Largest message body accepted, in bytes. Default: 64 KiB.
+  std::size_t max_body_bytes = 64 * 1024;
+  // Largest timeline page. Default: 500.
+  std::size_t max_page_size = 500;
+  // An inbound message within this time after a conversation was resolved reopens it; later it
+  // opens a new conversation. Default: 7 days.
+  std::chrono::seconds reopen_window{7 * 24 * 60 * 60};
+  // Touchpoints copied into a handoff's context packet. Default: 10.
+  std::size_t context_recent_touchpoints = 10;
+  // Longest excerpt of one touchpoint in a context packet, in bytes. Default: 280.
+  std::size_t context_excerpt_bytes = 280;
+  // Times an operation is retried after a kConflict from the store. Default: 5.
+  int max_conflict_retries = 5;
+};
+
+struct ChannelSpec {
+  TenantId tenant;
+  ChannelKind kind = ChannelKind::kEmail;
+  std::string name;                       // unique within the tenant
+  std::optional<ChannelProfile> profile;  // default: default_profile(kind)
+};
+
+struct AgentSpec {
+  TenantId tenant;
+  std::string name;  // unique within the tenant
+  AgentKind kind = AgentKind::kHuman;
+  Presence presence = Presence::kAvailable;
+  std::vector<std::string> teams;
+  std::vector<std::string> skills;
+  std::vector<std::string> languages;
+};
+
+struct NoteSpec {
+  TenantId tenant;
+  ConversationId conversation;
+  AgentId agent;  // the author
+  std::string body;
+};
+
+// An interaction an agent starts or logs on the conversation: a call, a video session.
+struct InteractionSpec {
+  TenantId tenant;
+  ConversationId conversation;
+  ChannelId channel;
+  AgentId agent;
+  TouchpointKind kind = TouchpointKind::kCall;  // kCall or kVideoSession
+  std::string body;  // summary or transcript
+};
+
+struct HandoffSpec {
+  TenantId tenant;
+  ConversationId conversation;
+  HandoffKind kind = HandoffKind::kChannelSwitch;
+  HandoffMode mode = HandoffMode::kCold;
+  std::optional<ChannelId> to_channel;  // required for kChannelSwitch and kSecureChannel
+  std::optional<AgentId> from_agent;    // default: the current assignee
+  std::optional<AgentId> to_agent;      // required for kAgentTransfer and kBotToHuman
+  std::string to_team;                  // required for kTeamTransfer
+  std::string reason;                   // required
+  std::vector<std::string> open_questions;
+  std::vector<std::string> tried;
+};
+
+class OMNI_EXPORT Engine {
+ public:
+  // Takes ownership of the store. Fails only for invalid options.
+  static Result<std::unique_ptr<Engine>> open(std::unique_ptr<Store> store,
+                                              EngineOptions options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // --- setup
+  Result<Tenant> create_tenant(const std::string& name, const std::string& default_region = "US");
+  // Returns the tenant of that name, creating it when missing.
+  Result<Tenant> ensure_tenant(const std::string& name);
+  Result<Tenant> find_tenant(const std::string& name);
+  Result<Channel> create_channel(const ChannelSpec& spec);
+  // Returns the channel of that name (whatever its kind), creating it from spec when missing.
+  Result<Channel> ensure_channel(const ChannelSpec& spec);
+  Result<Channel> get_channel(TenantId tenant, ChannelId channel);
+  Result<std::vector<Channel>> list_channels(TenantId tenant);
+  Result<Agent> create_agent(const AgentSpec& spec);
+  Result<Agent> get_agent(TenantId tenant, AgentId agent);
+  Status set_presence(TenantId tenant, AgentId agent, Presence presence);
+
+  // Registers the adapter that sends on `channel`. Borrowed: it must outlive the engine (or be
+  // replaced first). Registering again replaces the previous adapter.
+  Status register_adapter(TenantId tenant, ChannelId channel, ChannelAdapter* adapter);
+
+  // --- inbound
+  // Resolves the customer by exact identity within the tenant (a new identity makes a new
+  // customer), finds that customer's active conversation on any channel or opens one (reopening
+  // a recently resolved one), appends the touchpoint and writes events: one transaction. The
+  // same (channel, provider_message_id) is stored once; a repeat returns the first result with
+  // duplicate = true.
+  Result<ReceiveResult> receive(const InboundMessage& message);
+
+  // --- agent work
+  // Records the reply as queued, hands it to the channel's adapter (outside any lock or
+  // transaction) and records the outcome. When the adapter fails the touchpoint stays with
+  // status kFailed and the adapter's Status is returned.
+  Result<Touchpoint> send(const OutboundMessage& message);
+  // A provider's status callback for an outbound message.
+  Status update_delivery_status(TenantId tenant, ChannelId channel,
+                                const std::string& provider_message_id, DeliveryStatus status);
+  Result<Touchpoint> add_note(const NoteSpec& note);
+  Result<Touchpoint> log_interaction(const InteractionSpec& interaction);
+  Status assign(TenantId tenant, ConversationId conversation, AgentId agent);
+  Result<Handoff> record_handoff(const HandoffSpec& spec);
+  // The receiving agent confirms it read the context packet; a warm transfer takes effect now.
+  Result<Handoff> acknowledge_handoff(TenantId tenant, HandoffId handoff, AgentId agent);
+  Status set_pending(TenantId tenant, ConversationId conversation);
+  Status resolve(TenantId tenant, ConversationId conversation);
+  Status reopen(TenantId tenant, ConversationId conversation);
+  Status close(TenantId tenant, ConversationId conversation);
+
+  // --- reads
+  Result<CustomerView> customer_view(TenantId tenant, CustomerId customer);
+  Result<std::vector<Customer>> list_customers(TenantId tenant, CustomerId after = CustomerId(),
+                                               std::size_t limit = 100);
+  Result<TimelinePage> timeline(const TimelineQuery& query);
+  Result<ConversationView> conversation_view(TenantId tenant, ConversationId conversation);
+  Result<Handoff> get_handoff(TenantId tenant, HandoffId handoff);
+  Result<std::vector<Event>> events(TenantId tenant, std::int64_t after, std::size_t limit = 100);
+
+  const EngineOptions& options() const;
+
+ private:
+  struct Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace omni

@@ -1,0 +1,57 @@
+// omni/message.h — what enters omni (a normalized inbound message) and what leaves it (an
+// outbound reply). Reference parsers turn provider payloads into InboundMessage.
+//
+// Thread-safety: plain values.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "omni/clock.h"
+#include "omni/customer.h"
+#include "omni/ids.h"
+#include "omni/touchpoint.h"
+
+namespace omni {
+
+struct InboundMessage {
+  TenantId tenant;
+  ChannelId channel;
+  IdentityInput from;        // who wrote or called; normalized and resolved by the engine
+  std::string display_name;  // used when the identity is new
+  // Required: the provider's id for this message. With the channel it makes receive
+  // idempotent: a retried delivery is stored once.
+  std::string provider_message_id;
+  // kMessageIn by default; also kCall, kVideoSession, kKnowledgeBaseView, kIvrChoice, kBotTurn.
+  TouchpointKind kind = TouchpointKind::kMessageIn;
+  std::string subject;
+  std::string body;  // UTF-8, at most EngineOptions::max_body_bytes
+  std::vector<Attachment> attachments;
+  std::map<std::string, std::string> metadata;
+  std::optional<Timestamp> occurred_at;  // defaults to the engine clock's now()
+};
+
+struct ReceiveResult {
+  CustomerId customer;
+  ConversationId conversation;
+  TouchpointId touchpoint;
+  bool duplicate = false;         // this (channel, provider_message_id) was stored before
+  bool new_customer = false;      // the identity was unknown
+  bool new_conversation = false;  // no active conversation on any channel
+  bool reopened = false;          // a resolved conversation was reopened
+};
+
+struct OutboundMessage {
+  TenantId tenant;
+  ConversationId conversation;
+  // The channel to answer on; defaults to the conversation's current channel.
+  std::optional<ChannelId> channel;
+  std::optional<AgentId> agent;  // the author
+  std::string subject;
+  std::string body;
+  std::vector<Attachment> attachments;
+};
+
+}  // namespace omni

@@ -1,0 +1,20 @@
+// omni/omni.h — everything a host calls, in one include.
+#pragma once
+
+#include "omni/agent.h"
+#include "omni/channel.h"
+#include "omni/clock.h"
+#include "omni/conversation.h"
+#include "omni/customer.h"
+#include "omni/engine.h"
+#include "omni/event.h"
+#include "omni/handoff.h"
+#include "omni/ids.h"
+#include "omni/memory_store.h"
+#include "omni/message.h"
+#include "omni/recording_adapter.h"
+#include "omni/sqlite_store.h"
+#include "omni/status.h"
+#include "omni/touchpoint.h"
+#include "omni/version.h"
+#include "omni/views.h"

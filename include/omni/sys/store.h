@@ -1,0 +1,301 @@
+// omni/sys/store.h — the persistence interface, for people who write storage backends.
+//
+// omni ships MemoryStore (omni/memory_store.h) and SqliteStore (omni/sqlite_store.h); a host may
+// implement its own and check it with the conformance suite (omni/testing/conformance.h).
+//
+// Model: the engine opens one StoreTransaction per operation, does all reads and writes of that
+// operation through it, and commits. A transaction that is destroyed without a successful
+// commit() is rolled back: none of its writes become visible. Several host processes may share
+// one database (PostgreSQL), so every uniqueness rule below is a rule of the store (a unique
+// constraint), not of the caller; the engine reacts to kAlreadyExists and kConflict by rolling
+// back and retrying the whole operation.
+//
+// Thread-safety: Store::begin() must be callable from many threads at once. One transaction is
+// used by one thread at a time and must not outlive its store. A thread holds at most one open
+// transaction (the engine never nests them), so a store may block begin() until others finish.
+//
+// Tenancy: every read takes the tenant and must never return a record of another tenant; a
+// record of another tenant is kNotFound.
+//
+// Errors: return kNotFound for a missing record, kAlreadyExists for a violated uniqueness rule,
+// kConflict when a concurrent transaction forced this one to abort (busy, serialization
+// failure, deadlock), kIoError / kCorruption / kUnavailable for storage failures. Methods must
+// not throw; the engine nevertheless converts an escaping exception into kInternal.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "omni/agent.h"
+#include "omni/channel.h"
+#include "omni/clock.h"
+#include "omni/conversation.h"
+#include "omni/customer.h"
+#include "omni/event.h"
+#include "omni/export.h"
+#include "omni/handoff.h"
+#include "omni/ids.h"
+#include "omni/status.h"
+#include "omni/touchpoint.h"
+
+namespace omni {
+
+enum class TransactionMode {
+  kRead,   // reads only; may run beside other readers and one writer
+  kWrite,  // reads and writes; writers are serialized or conflict-checked by the store
+};
+
+enum class TimelineDirection {
+  kOlder,  // from the cursor (exclusive) towards the past; newest first
+  kNewer,  // from the cursor (exclusive) towards the present; oldest first
+};
+
+// A position in a timeline: touchpoints are ordered by (occurred_at, id).
+struct TimelineCursor {
+  Timestamp occurred_at;
+  TouchpointId touchpoint;
+};
+
+struct TouchpointQuery {
+  TenantId tenant;
+  CustomerId customer;                          // required
+  std::optional<ConversationId> conversation;   // only this conversation's touchpoints
+  std::optional<TouchpointKind> kind;           // only this kind (e.g. kNote)
+  std::optional<TimelineCursor> after;          // exclusive; absent = from the newest (kOlder)
+                                                // or the oldest (kNewer) end
+  TimelineDirection direction = TimelineDirection::kOlder;
+  std::size_t limit = 50;
+};
+
+class OMNI_EXPORT StoreTransaction {
+ public:
+  StoreTransaction() = default;
+  StoreTransaction(const StoreTransaction&) = delete;
+  StoreTransaction& operator=(const StoreTransaction&) = delete;
+  // Must provide: rolls back unless commit() succeeded.
+  virtual ~StoreTransaction();
+
+  // Must provide. Makes every write durable (per the store's durability option) and visible.
+  // After a failed commit nothing of the transaction is visible. Not allowed on a kRead
+  // transaction (kFailedPrecondition); at most once.
+  virtual Status commit() = 0;
+
+  // All methods below must be provided. Inserting methods ignore the id in their argument and
+  // return the id they assigned (positive, unique per store). Writes on a kRead transaction fail
+  // with kFailedPrecondition.
+
+  // --- tenants: name unique
+  virtual Result<TenantId> insert_tenant(const Tenant& tenant) = 0;
+  virtual Result<Tenant> get_tenant(TenantId id) = 0;
+  virtual Result<Tenant> find_tenant(std::string_view name) = 0;
+
+  // --- channels: (tenant, name) unique
+  virtual Result<ChannelId> insert_channel(const Channel& channel) = 0;
+  virtual Result<Channel> get_channel(TenantId tenant, ChannelId id) = 0;
+  virtual Result<Channel> find_channel(TenantId tenant, std::string_view name) = 0;
+  virtual Result<std::vector<Channel>> list_channels(TenantId tenant) = 0;
+
+  // --- agents: (tenant, name) unique
+  virtual Result<AgentId> insert_agent(const Agent& agent) = 0;
+  virtual Result<Agent> get_agent(TenantId tenant, AgentId id) = 0;
+  virtual Status update_agent(const Agent& agent) = 0;  // by (tenant, id)
+  virtual Result<std::vector<Agent>> list_agents(TenantId tenant) = 0;
+
+  // --- customers
+  virtual Result<CustomerId> insert_customer(const Customer& customer) = 0;
+  virtual Result<Customer> get_customer(TenantId tenant, CustomerId id) = 0;
+  virtual Status update_customer(const Customer& customer) = 0;  // by (tenant, id)
+  // Customers with id > after, ascending by id, at most limit.
+  virtual Result<std::vector<Customer>> list_customers(TenantId tenant, CustomerId after,
+                                                       std::size_t limit) = 0;
+
+  // --- identities: (tenant, kind, scope, value) unique
+  virtual Result<IdentityId> insert_identity(const Identity& identity) = 0;
+  virtual Result<Identity> find_identity(TenantId tenant, IdentityKind kind, std::string_view scope,
+                                         std::string_view value) = 0;
+  // Oldest first.
+  virtual Result<std::vector<Identity>> list_identities(TenantId tenant, CustomerId customer) = 0;
+  virtual Status touch_identity(TenantId tenant, IdentityId id, Timestamp last_seen) = 0;
+
+  // --- conversations: at most one active (open or pending) conversation per customer; an
+  // insert or update that would make a second one fails with kAlreadyExists.
+  virtual Result<ConversationId> insert_conversation(const Conversation& conversation) = 0;
+  virtual Result<Conversation> get_conversation(TenantId tenant, ConversationId id) = 0;
+  virtual Status update_conversation(const Conversation& conversation) = 0;  // by (tenant, id)
+  virtual Result<Conversation> find_active_conversation(TenantId tenant, CustomerId customer) = 0;
+  // The most recently resolved (by resolved_at) conversation of the customer, if any.
+  virtual Result<Conversation> find_last_resolved_conversation(TenantId tenant,
+                                                               CustomerId customer) = 0;
+  // Newest first (by opened_at, then id), at most limit.
+  virtual Result<std::vector<Conversation>> list_conversations(TenantId tenant, CustomerId customer,
+                                                               std::size_t limit) = 0;
+
+  // --- touchpoints: (tenant, channel, provider_message_id) unique when provider_message_id is
+  // non-empty and channel is set.
+  virtual Result<TouchpointId> insert_touchpoint(const Touchpoint& touchpoint) = 0;
+  virtual Result<Touchpoint> get_touchpoint(TenantId tenant, TouchpointId id) = 0;
+  virtual Result<Touchpoint> find_touchpoint(TenantId tenant, ChannelId channel,
+                                             std::string_view provider_message_id) = 0;
+  // Sets delivery status and, when non-empty, the provider message id of an outbound touchpoint.
+  virtual Status update_delivery(TenantId tenant, TouchpointId id, DeliveryStatus status,
+                                 std::string_view provider_message_id) = 0;
+  // A page ordered as TouchpointQuery::direction says. Must run in the store (indexed), not by
+  // loading the customer's history.
+  virtual Result<std::vector<Touchpoint>> list_touchpoints(const TouchpointQuery& query) = 0;
+
+  // --- handoffs (the context packet is persisted whole, e.g. with encode_context_packet)
+  virtual Result<HandoffId> insert_handoff(const Handoff& handoff) = 0;
+  virtual Result<Handoff> get_handoff(TenantId tenant, HandoffId id) = 0;
+  virtual Status update_handoff(const Handoff& handoff) = 0;  // by (tenant, id)
+  // Oldest first.
+  virtual Result<std::vector<Handoff>> list_handoffs(TenantId tenant,
+                                                     ConversationId conversation) = 0;
+
+  // --- the outbox. Sequences increase in commit order as seen by a reader of list_events.
+  virtual Result<std::int64_t> append_event(const Event& event) = 0;
+  // Events of the tenant with sequence > after, ascending, at most limit.
+  virtual Result<std::vector<Event>> list_events(TenantId tenant, std::int64_t after,
+                                                 std::size_t limit) = 0;
+};
+
+class OMNI_EXPORT Store {
+ public:
+  Store() = default;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  virtual ~Store();
+
+  // Must provide. Starts a transaction. May block while other writers finish; returns kConflict
+  // (or kUnavailable) when it cannot start one in reasonable time.
+  virtual Result<std::unique_ptr<StoreTransaction>> begin(TransactionMode mode) = 0;
+
+  // May provide: a short name for logs and the CLI ("memory", "sqlite", ...).
+  virtual std::string_view name() const { return "store"; }
+};
+
+// Forwards every call to a borrowed store so a test or host can override one method (fault
+// injection, tracing). Transactions are forwarded by ForwardingTransaction.
+class OMNI_EXPORT ForwardingStore : public Store {
+ public:
+  explicit ForwardingStore(Store* target) : target_(target) {}
+  Result<std::unique_ptr<StoreTransaction>> begin(TransactionMode mode) override {
+    return target_->begin(mode);
+  }
+  std::string_view name() const override { return target_->name(); }
+  Store* target() const { return target_; }
+
+ private:
+  Store* target_;  // borrowed; must outlive this wrapper
+};
+
+// Owns a transaction and forwards every call to it; override the methods to decorate.
+class OMNI_EXPORT ForwardingTransaction : public StoreTransaction {
+ public:
+  explicit ForwardingTransaction(std::unique_ptr<StoreTransaction> target)
+      : target_(std::move(target)) {}
+  Status commit() override { return target_->commit(); }
+  Result<TenantId> insert_tenant(const Tenant& v) override { return target_->insert_tenant(v); }
+  Result<Tenant> get_tenant(TenantId id) override { return target_->get_tenant(id); }
+  Result<Tenant> find_tenant(std::string_view n) override { return target_->find_tenant(n); }
+  Result<ChannelId> insert_channel(const Channel& v) override {
+    return target_->insert_channel(v);
+  }
+  Result<Channel> get_channel(TenantId t, ChannelId id) override {
+    return target_->get_channel(t, id);
+  }
+  Result<Channel> find_channel(TenantId t, std::string_view n) override {
+    return target_->find_channel(t, n);
+  }
+  Result<std::vector<Channel>> list_channels(TenantId t) override {
+    return target_->list_channels(t);
+  }
+  Result<AgentId> insert_agent(const Agent& v) override { return target_->insert_agent(v); }
+  Result<Agent> get_agent(TenantId t, AgentId id) override { return target_->get_agent(t, id); }
+  Status update_agent(const Agent& v) override { return target_->update_agent(v); }
+  Result<std::vector<Agent>> list_agents(TenantId t) override { return target_->list_agents(t); }
+  Result<CustomerId> insert_customer(const Customer& v) override {
+    return target_->insert_customer(v);
+  }
+  Result<Customer> get_customer(TenantId t, CustomerId id) override {
+    return target_->get_customer(t, id);
+  }
+  Status update_customer(const Customer& v) override { return target_->update_customer(v); }
+  Result<std::vector<Customer>> list_customers(TenantId t, CustomerId after,
+                                               std::size_t limit) override {
+    return target_->list_customers(t, after, limit);
+  }
+  Result<IdentityId> insert_identity(const Identity& v) override {
+    return target_->insert_identity(v);
+  }
+  Result<Identity> find_identity(TenantId t, IdentityKind k, std::string_view s,
+                                 std::string_view v) override {
+    return target_->find_identity(t, k, s, v);
+  }
+  Result<std::vector<Identity>> list_identities(TenantId t, CustomerId c) override {
+    return target_->list_identities(t, c);
+  }
+  Status touch_identity(TenantId t, IdentityId id, Timestamp last_seen) override {
+    return target_->touch_identity(t, id, last_seen);
+  }
+  Result<ConversationId> insert_conversation(const Conversation& v) override {
+    return target_->insert_conversation(v);
+  }
+  Result<Conversation> get_conversation(TenantId t, ConversationId id) override {
+    return target_->get_conversation(t, id);
+  }
+  Status update_conversation(const Conversation& v) override {
+    return target_->update_conversation(v);
+  }
+  Result<Conversation> find_active_conversation(TenantId t, CustomerId c) override {
+    return target_->find_active_conversation(t, c);
+  }
+  Result<Conversation> find_last_resolved_conversation(TenantId t, CustomerId c) override {
+    return target_->find_last_resolved_conversation(t, c);
+  }
+  Result<std::vector<Conversation>> list_conversations(TenantId t, CustomerId c,
+                                                       std::size_t limit) override {
+    return target_->list_conversations(t, c, limit);
+  }
+  Result<TouchpointId> insert_touchpoint(const Touchpoint& v) override {
+    return target_->insert_touchpoint(v);
+  }
+  Result<Touchpoint> get_touchpoint(TenantId t, TouchpointId id) override {
+    return target_->get_touchpoint(t, id);
+  }
+  Result<Touchpoint> find_touchpoint(TenantId t, ChannelId c, std::string_view p) override {
+    return target_->find_touchpoint(t, c, p);
+  }
+  Status update_delivery(TenantId t, TouchpointId id, DeliveryStatus s,
+                         std::string_view p) override {
+    return target_->update_delivery(t, id, s, p);
+  }
+  Result<std::vector<Touchpoint>> list_touchpoints(const TouchpointQuery& q) override {
+    return target_->list_touchpoints(q);
+  }
+  Result<HandoffId> insert_handoff(const Handoff& v) override { return target_->insert_handoff(v); }
+  Result<Handoff> get_handoff(TenantId t, HandoffId id) override {
+    return target_->get_handoff(t, id);
+  }
+  Status update_handoff(const Handoff& v) override { return target_->update_handoff(v); }
+  Result<std::vector<Handoff>> list_handoffs(TenantId t, ConversationId c) override {
+    return target_->list_handoffs(t, c);
+  }
+  Result<std::int64_t> append_event(const Event& v) override { return target_->append_event(v); }
+  Result<std::vector<Event>> list_events(TenantId t, std::int64_t after,
+                                         std::size_t limit) override {
+    return target_->list_events(t, after, limit);
+  }
+
+ protected:
+  StoreTransaction& target() { return *target_; }
+
+ private:
+  std::unique_ptr<StoreTransaction> target_;
+};
+
+}  // namespace omni

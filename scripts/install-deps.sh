@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages omni needs to build and test, when they are missing.
+# Usage: scripts/install-deps.sh [extra packages...]
+set -euo pipefail
+
+packages=(
+  g++ cmake ninja-build make pkg-config
+  libsqlite3-dev libfmt-dev libcereal-dev rapidjson-dev libhowardhinnant-date-dev
+  catch2 libbenchmark-dev
+  "$@"
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+    echo "install-deps: not root and no sudo; please install: ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

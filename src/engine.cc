@@ -1,0 +1,1187 @@
+// The Engine: validation, identity resolution, conversation threading and the write path. Every
+// operation runs in one store transaction (run_write / run_read), retried on kConflict, and
+// converts whatever host code throws into a Status.
+#include "omni/engine.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <mutex>
+#include <new>
+#include <shared_mutex>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "identity.h"
+#include "internal/macros.h"
+
+namespace omni {
+namespace {
+
+constexpr std::size_t kMaxProviderIdBytes = 256;
+constexpr std::size_t kMaxSubjectBytes = 1024;
+constexpr std::size_t kMaxNameBytes = 256;
+constexpr std::size_t kMaxMetadataEntries = 64;
+constexpr std::size_t kMaxMetadataBytes = 4096;
+constexpr std::size_t kMaxAttachments = 100;
+
+// Builds an event payload: a flat JSON object, escaped by RapidJSON.
+class Payload {
+ public:
+  Payload() : writer_(buffer_) { writer_.StartObject(); }
+  Payload& add(const char* key, std::string_view value) {
+    writer_.Key(key);
+    writer_.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+    return *this;
+  }
+  Payload& add(const char* key, std::int64_t value) {
+    writer_.Key(key);
+    writer_.Int64(value);
+    return *this;
+  }
+  template <typename Tag>
+  Payload& add(const char* key, Id<Tag> id) {
+    return add(key, id.value());
+  }
+  std::string str() {
+    writer_.EndObject();
+    return std::string(buffer_.GetString(), buffer_.GetSize());
+  }
+
+ private:
+  rapidjson::StringBuffer buffer_;
+  rapidjson::Writer<rapidjson::StringBuffer> writer_;
+};
+
+Status check_text(std::string_view field, std::string_view text, std::size_t max_bytes) {
+  if (text.size() > max_bytes) {
+    return Status::resource_exhausted(std::string(field) + " is " + std::to_string(text.size()) +
+                                      " bytes; the limit is " + std::to_string(max_bytes));
+  }
+  if (!detail::is_valid_utf8(text)) {
+    return Status::invalid_argument(std::string(field) + " is not valid UTF-8");
+  }
+  return Status();
+}
+
+Status check_required_text(std::string_view field, std::string_view text, std::size_t max_bytes) {
+  if (text.empty()) return Status::invalid_argument(std::string(field) + " is empty");
+  return check_text(field, text, max_bytes);
+}
+
+// The identity kinds an outbound message on `kind` may be addressed to, best first. Empty means
+// any identity will do (the channel addresses the person, not an address: video, in person).
+std::vector<IdentityKind> recipient_kinds(ChannelKind kind) {
+  switch (kind) {
+    case ChannelKind::kEmail: return {IdentityKind::kEmail};
+    case ChannelKind::kPhone:
+    case ChannelKind::kSms:
+    case ChannelKind::kWhatsApp:
+    case ChannelKind::kIvr: return {IdentityKind::kPhone};
+    case ChannelKind::kMessenger: return {IdentityKind::kMessengerPsid};
+    case ChannelKind::kInstagram: return {IdentityKind::kInstagramId};
+    case ChannelKind::kTelegram: return {IdentityKind::kTelegramId};
+    case ChannelKind::kXDirectMessage: return {IdentityKind::kXUserId};
+    default: return {};
+  }
+}
+
+int delivery_rank(DeliveryStatus s) {
+  switch (s) {
+    case DeliveryStatus::kNone: return 0;
+    case DeliveryStatus::kQueued: return 1;
+    case DeliveryStatus::kSent: return 2;
+    case DeliveryStatus::kDelivered: return 3;
+    case DeliveryStatus::kRead: return 4;
+    case DeliveryStatus::kFailed: return 5;
+  }
+  return 0;
+}
+
+std::string excerpt_of(std::string_view text, std::size_t max_bytes) {
+  std::string_view cut = detail::utf8_prefix(text, max_bytes);
+  std::string out(cut);
+  if (cut.size() < text.size()) out += "…";
+  return out;
+}
+
+}  // namespace
+
+struct Engine::Impl {
+  std::unique_ptr<Store> store;
+  EngineOptions options;
+  SystemClock system_clock;
+  const Clock* clock = nullptr;
+
+  std::shared_mutex adapters_mutex;
+  std::map<std::pair<std::int64_t, std::int64_t>, ChannelAdapter*> adapters;
+
+  Timestamp now() const { return clock->now(); }
+
+  // Runs `body(tx)` in a write transaction and commits; retries the whole operation when the
+  // store reports kConflict. `body` returns a Status or Result<T>.
+  template <typename Body>
+  auto run_write(Body&& body) -> decltype(body(std::declval<StoreTransaction&>())) {
+    using R = decltype(body(std::declval<StoreTransaction&>()));
+    Status last;
+    for (int attempt = 0; attempt <= options.max_conflict_retries; ++attempt) {
+      try {
+        auto tx = store->begin(TransactionMode::kWrite);
+        if (!tx.ok()) {
+          last = tx.status();
+          if (last.is(StatusCode::kConflict)) continue;
+          return R(last);
+        }
+        R result = body(**tx);
+        if (!result.ok()) {
+          last = status_of(result);
+          if (last.is(StatusCode::kConflict)) continue;
+          return result;  // the transaction rolls back
+        }
+        Status committed = (*tx)->commit();
+        if (committed.ok()) return result;
+        last = committed;
+        if (!last.is(StatusCode::kConflict)) return R(last);
+      } catch (const std::bad_alloc&) {
+        return R(Status::resource_exhausted("out of memory"));
+      } catch (const std::exception& e) {
+        return R(Status::internal(std::string("store threw: ") + e.what()));
+      } catch (...) {
+        return R(Status::internal("store threw a non-standard exception"));
+      }
+    }
+    return R(Status::conflict("gave up after " + std::to_string(options.max_conflict_retries + 1) +
+                              " attempts: " + last.message()));
+  }
+
+  template <typename Body>
+  auto run_read(Body&& body) -> decltype(body(std::declval<StoreTransaction&>())) {
+    using R = decltype(body(std::declval<StoreTransaction&>()));
+    try {
+      auto tx = store->begin(TransactionMode::kRead);
+      if (!tx.ok()) return R(tx.status());
+      return body(**tx);
+    } catch (const std::bad_alloc&) {
+      return R(Status::resource_exhausted("out of memory"));
+    } catch (const std::exception& e) {
+      return R(Status::internal(std::string("store threw: ") + e.what()));
+    } catch (...) {
+      return R(Status::internal("store threw a non-standard exception"));
+    }
+  }
+
+  static Status status_of(const Status& s) { return s; }
+  template <typename T>
+  static Status status_of(const Result<T>& r) {
+    return r.status();
+  }
+
+  static Status event(StoreTransaction& tx, TenantId tenant, std::optional<CustomerId> customer,
+                      std::optional<ConversationId> conversation, const char* type,
+                      std::string payload, Timestamp at) {
+    Event e;
+    e.tenant = tenant;
+    e.customer = customer;
+    e.conversation = conversation;
+    e.type = type;
+    e.payload = std::move(payload);
+    e.created_at = at;
+    auto seq = tx.append_event(e);
+    return seq.ok() ? Status() : seq.status();
+  }
+
+  // A customer id that was merged away resolves to the customer it was merged into.
+  static Result<Customer> resolve_customer(StoreTransaction& tx, TenantId tenant, CustomerId id) {
+    OMNI_ASSIGN_OR_RETURN(Customer customer, tx.get_customer(tenant, id));
+    for (int hops = 0; customer.merged_into && hops < 16; ++hops) {
+      OMNI_ASSIGN_OR_RETURN(customer, tx.get_customer(tenant, *customer.merged_into));
+    }
+    return customer;
+  }
+
+  Status add_status_touchpoint(StoreTransaction& tx, const Conversation& c, ChannelKind kind,
+                               std::string body, Timestamp at) {
+    Touchpoint tp;
+    tp.tenant = c.tenant;
+    tp.customer = c.customer;
+    tp.conversation = c.id;
+    tp.channel_kind = kind;
+    tp.kind = TouchpointKind::kStatusChange;
+    tp.body = std::move(body);
+    tp.occurred_at = at;
+    tp.recorded_at = at;
+    auto id = tx.insert_touchpoint(tp);
+    return id.ok() ? Status() : id.status();
+  }
+
+  Result<ChannelKind> channel_kind_of(StoreTransaction& tx, TenantId tenant, ChannelId id) {
+    OMNI_ASSIGN_OR_RETURN(Channel channel, tx.get_channel(tenant, id));
+    return channel.kind;
+  }
+
+  Result<ReceiveResult> receive_in(StoreTransaction& tx, const InboundMessage& m,
+                                   const detail::NormalizedIdentity& from, Timestamp now_ts);
+  Status change_status(TenantId tenant, ConversationId id, ConversationStatus to);
+  Result<ContextPacket> build_context(StoreTransaction& tx, const Conversation& c,
+                                      const HandoffSpec& spec);
+  Status apply_handoff(StoreTransaction& tx, Conversation& c, const Handoff& h, Timestamp at);
+};
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+Result<std::unique_ptr<Engine>> Engine::open(std::unique_ptr<Store> store, EngineOptions options) {
+  if (!store) return Status::invalid_argument("store is null");
+  if (options.max_body_bytes == 0) return Status::invalid_argument("max_body_bytes is 0");
+  if (options.max_page_size == 0) return Status::invalid_argument("max_page_size is 0");
+  if (options.max_conflict_retries < 0) {
+    return Status::invalid_argument("max_conflict_retries is negative");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->store = std::move(store);
+  impl->options = options;
+  impl->clock = options.clock ? options.clock : &impl->system_clock;
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+const EngineOptions& Engine::options() const { return impl_->options; }
+
+// ---------------------------------------------------------------------------------- setup
+
+Result<Tenant> Engine::create_tenant(const std::string& name, const std::string& default_region) {
+  OMNI_RETURN_IF_ERROR(check_required_text("tenant name", name, kMaxNameBytes));
+  if (default_region.size() != 2 || !std::isupper(static_cast<unsigned char>(default_region[0])) ||
+      !std::isupper(static_cast<unsigned char>(default_region[1]))) {
+    return Status::invalid_argument("default region must be an ISO 3166 alpha-2 code such as DE");
+  }
+  return impl_->run_write([&](StoreTransaction& tx) -> Result<Tenant> {
+    Tenant t;
+    t.name = name;
+    t.default_region = default_region;
+    t.created_at = impl_->now();
+    OMNI_ASSIGN_OR_RETURN(t.id, tx.insert_tenant(t));
+    return t;
+  });
+}
+
+Result<Tenant> Engine::ensure_tenant(const std::string& name) {
+  auto found = find_tenant(name);
+  if (found.ok() || !found.status().is(StatusCode::kNotFound)) return found;
+  auto created = create_tenant(name);
+  if (created.status().is(StatusCode::kAlreadyExists)) return find_tenant(name);  // lost a race
+  return created;
+}
+
+Result<Tenant> Engine::find_tenant(const std::string& name) {
+  return impl_->run_read([&](StoreTransaction& tx) { return tx.find_tenant(name); });
+}
+
+Result<Channel> Engine::create_channel(const ChannelSpec& spec) {
+  OMNI_RETURN_IF_ERROR(check_required_text("channel name", spec.name, kMaxNameBytes));
+  return impl_->run_write([&](StoreTransaction& tx) -> Result<Channel> {
+    OMNI_RETURN_IF_ERROR(tx.get_tenant(spec.tenant).status());
+    Channel c;
+    c.tenant = spec.tenant;
+    c.kind = spec.kind;
+    c.name = spec.name;
+    c.profile = spec.profile.value_or(default_profile(spec.kind));
+    c.created_at = impl_->now();
+    OMNI_ASSIGN_OR_RETURN(c.id, tx.insert_channel(c));
+    return c;
+  });
+}
+
+Result<Channel> Engine::ensure_channel(const ChannelSpec& spec) {
+  auto found =
+      impl_->run_read([&](StoreTransaction& tx) { return tx.find_channel(spec.tenant, spec.name); });
+  if (found.ok() || !found.status().is(StatusCode::kNotFound)) return found;
+  auto created = create_channel(spec);
+  if (created.status().is(StatusCode::kAlreadyExists)) {
+    return impl_->run_read(
+        [&](StoreTransaction& tx) { return tx.find_channel(spec.tenant, spec.name); });
+  }
+  return created;
+}
+
+Result<Channel> Engine::get_channel(TenantId tenant, ChannelId channel) {
+  return impl_->run_read([&](StoreTransaction& tx) { return tx.get_channel(tenant, channel); });
+}
+
+Result<std::vector<Channel>> Engine::list_channels(TenantId tenant) {
+  return impl_->run_read([&](StoreTransaction& tx) { return tx.list_channels(tenant); });
+}
+
+Result<Agent> Engine::create_agent(const AgentSpec& spec) {
+  OMNI_RETURN_IF_ERROR(check_required_text("agent name", spec.name, kMaxNameBytes));
+  return impl_->run_write([&](StoreTransaction& tx) -> Result<Agent> {
+    OMNI_RETURN_IF_ERROR(tx.get_tenant(spec.tenant).status());
+    Agent a;
+    a.tenant = spec.tenant;
+    a.name = spec.name;
+    a.kind = spec.kind;
+    a.presence = spec.presence;
+    a.teams = spec.teams;
+    a.skills = spec.skills;
+    a.languages = spec.languages;
+    a.created_at = impl_->now();
+    OMNI_ASSIGN_OR_RETURN(a.id, tx.insert_agent(a));
+    return a;
+  });
+}
+
+Result<Agent> Engine::get_agent(TenantId tenant, AgentId agent) {
+  return impl_->run_read([&](StoreTransaction& tx) { return tx.get_agent(tenant, agent); });
+}
+
+Status Engine::set_presence(TenantId tenant, AgentId agent, Presence presence) {
+  return impl_->run_write([&](StoreTransaction& tx) -> Status {
+    OMNI_ASSIGN_OR_RETURN(Agent a, tx.get_agent(tenant, agent));
+    a.presence = presence;
+    return tx.update_agent(a);
+  });
+}
+
+Status Engine::register_adapter(TenantId tenant, ChannelId channel, ChannelAdapter* adapter) {
+  if (!adapter) return Status::invalid_argument("adapter is null");
+  OMNI_ASSIGN_OR_RETURN(Channel c, get_channel(tenant, channel));
+  ChannelCapabilities caps;
+  try {
+    caps = adapter->capabilities();
+  } catch (...) {
+    return Status::internal("adapter threw from capabilities()");
+  }
+  if (std::find(caps.kinds.begin(), caps.kinds.end(), c.kind) == caps.kinds.end()) {
+    return Status::invalid_argument("adapter cannot send on " + std::string(to_string(c.kind)) +
+                                    " channels");
+  }
+  std::unique_lock lock(impl_->adapters_mutex);
+  impl_->adapters[{tenant.value(), channel.value()}] = adapter;
+  return Status();
+}
+
+// ---------------------------------------------------------------------------------- receive
+
+Result<ReceiveResult> Engine::receive(const InboundMessage& m) {
+  const EngineOptions& o = impl_->options;
+  if (!m.tenant.valid()) return Status::invalid_argument("tenant is not set");
+  if (!m.channel.valid()) return Status::invalid_argument("channel is not set");
+  OMNI_RETURN_IF_ERROR(
+      check_required_text("provider_message_id", m.provider_message_id, kMaxProviderIdBytes));
+  if (!is_inbound_kind(m.kind)) {
+    return Status::invalid_argument("touchpoint kind " + std::string(to_string(m.kind)) +
+                                    " cannot be received from a customer");
+  }
+  OMNI_RETURN_IF_ERROR(check_text("body", m.body, o.max_body_bytes));
+  OMNI_RETURN_IF_ERROR(check_text("subject", m.subject, kMaxSubjectBytes));
+  OMNI_RETURN_IF_ERROR(check_text("display_name", m.display_name, kMaxNameBytes));
+  if (m.body.empty() && m.subject.empty() && m.attachments.empty() &&
+      m.kind == TouchpointKind::kMessageIn) {
+    return Status::invalid_argument("message has no body, subject or attachment");
+  }
+  if (m.metadata.size() > kMaxMetadataEntries) {
+    return Status::resource_exhausted("more than 64 metadata entries");
+  }
+  for (const auto& [key, value] : m.metadata) {
+    OMNI_RETURN_IF_ERROR(check_required_text("metadata key", key, kMaxNameBytes));
+    OMNI_RETURN_IF_ERROR(check_text("metadata value", value, kMaxMetadataBytes));
+  }
+  if (m.attachments.size() > kMaxAttachments) {
+    return Status::resource_exhausted("more than 100 attachments");
+  }
+  for (const auto& a : m.attachments) {
+    OMNI_RETURN_IF_ERROR(check_text("attachment filename", a.filename, kMaxNameBytes));
+    OMNI_RETURN_IF_ERROR(check_text("attachment content_type", a.content_type, kMaxNameBytes));
+  }
+  OMNI_ASSIGN_OR_RETURN(detail::NormalizedIdentity from, detail::normalize_identity(m.from));
+
+  return impl_->run_write([&](StoreTransaction& tx) -> Result<ReceiveResult> {
+    auto result = impl_->receive_in(tx, m, from, impl_->now());
+    // With a shared database a concurrent receive may insert the same identity, conversation or
+    // provider id between our read and our write; retrying sees its row.
+    if (result.status().is(StatusCode::kAlreadyExists)) {
+      return Status::conflict(result.status().message());
+    }
+    return result;
+  });
+}
+
+Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const InboundMessage& m,
+                                               const detail::NormalizedIdentity& from,
+                                               Timestamp now_ts) {
+  ReceiveResult out;
+  OMNI_RETURN_IF_ERROR(tx.get_tenant(m.tenant).status());
+  OMNI_ASSIGN_OR_RETURN(Channel channel, tx.get_channel(m.tenant, m.channel));
+
+  auto existing = tx.find_touchpoint(m.tenant, m.channel, m.provider_message_id);
+  if (existing.ok()) {
+    out.duplicate = true;
+    out.touchpoint = existing->id;
+    out.customer = existing->customer;
+    if (existing->conversation) out.conversation = *existing->conversation;
+    return out;
+  }
+  if (!existing.status().is(StatusCode::kNotFound)) return existing.status();
+
+  const Timestamp occurred = m.occurred_at.value_or(now_ts);
+
+  // 1. The customer, by exact identity.
+  Customer customer;
+  auto identity = tx.find_identity(m.tenant, from.kind, from.scope, from.value);
+  if (identity.ok()) {
+    OMNI_ASSIGN_OR_RETURN(customer, resolve_customer(tx, m.tenant, identity->customer));
+    if (occurred > identity->last_seen) {
+      OMNI_RETURN_IF_ERROR(tx.touch_identity(m.tenant, identity->id, occurred));
+    }
+  } else if (identity.status().is(StatusCode::kNotFound)) {
+    customer.tenant = m.tenant;
+    customer.display_name = m.display_name.empty() ? from.value : m.display_name;
+    customer.created_at = now_ts;
+    customer.updated_at = now_ts;
+    OMNI_ASSIGN_OR_RETURN(customer.id, tx.insert_customer(customer));
+    Identity row;
+    row.tenant = m.tenant;
+    row.customer = customer.id;
+    row.kind = from.kind;
+    row.scope = from.scope;
+    row.value = from.value;
+    row.source = "inbound";
+    row.first_seen = occurred;
+    row.last_seen = occurred;
+    OMNI_ASSIGN_OR_RETURN(row.id, tx.insert_identity(row));
+    out.new_customer = true;
+    OMNI_RETURN_IF_ERROR(event(tx, m.tenant, customer.id, std::nullopt, "customer.created",
+                               Payload().add("customer", customer.id).str(), now_ts));
+    OMNI_RETURN_IF_ERROR(event(tx, m.tenant, customer.id, std::nullopt, "identity.added",
+                               Payload()
+                                   .add("identity", row.id)
+                                   .add("kind", to_string(row.kind))
+                                   .add("scope", row.scope)
+                                   .add("value", row.value)
+                                   .str(),
+                               now_ts));
+  } else {
+    return identity.status();
+  }
+  out.customer = customer.id;
+
+  // 2. The customer's one active conversation, on any channel.
+  std::optional<Conversation> conversation;
+  auto active = tx.find_active_conversation(m.tenant, customer.id);
+  if (active.ok()) {
+    conversation = std::move(*active);
+    if (conversation->status == ConversationStatus::kPending) {
+      conversation->status = ConversationStatus::kOpen;  // the customer answered
+      OMNI_RETURN_IF_ERROR(event(tx, m.tenant, customer.id, conversation->id,
+                                 "conversation.status_changed",
+                                 Payload().add("from", "pending").add("to", "open").str(), now_ts));
+    }
+  } else if (!active.status().is(StatusCode::kNotFound)) {
+    return active.status();
+  } else if (m.kind != TouchpointKind::kKnowledgeBaseView) {
+    // Reading an article is self-service, not a case; everything else needs one.
+    auto resolved = tx.find_last_resolved_conversation(m.tenant, customer.id);
+    if (resolved.ok() && resolved->resolved_at &&
+        occurred - *resolved->resolved_at <= options.reopen_window) {
+      conversation = std::move(*resolved);
+      conversation->status = ConversationStatus::kOpen;
+      conversation->resolved_at.reset();
+      conversation->reopen_count += 1;
+      out.reopened = true;
+      OMNI_RETURN_IF_ERROR(add_status_touchpoint(tx, *conversation, channel.kind,
+                                                 "reopened by the customer", occurred));
+      OMNI_RETURN_IF_ERROR(event(tx, m.tenant, customer.id, conversation->id,
+                                 "conversation.reopened", Payload().add("by", "customer").str(),
+                                 now_ts));
+    } else if (!resolved.ok() && !resolved.status().is(StatusCode::kNotFound)) {
+      return resolved.status();
+    } else {
+      Conversation c;
+      c.tenant = m.tenant;
+      c.customer = customer.id;
+      c.status = ConversationStatus::kOpen;
+      c.subject = m.subject.empty() ? excerpt_of(m.body, 80) : m.subject;
+      c.origin_channel = channel.id;
+      c.current_channel = channel.id;
+      c.opened_at = occurred;
+      c.updated_at = now_ts;
+      OMNI_ASSIGN_OR_RETURN(c.id, tx.insert_conversation(c));
+      conversation = std::move(c);
+      out.new_conversation = true;
+      OMNI_RETURN_IF_ERROR(event(tx, m.tenant, customer.id, conversation->id,
+                                 "conversation.opened",
+                                 Payload().add("channel", to_string(channel.kind)).str(), now_ts));
+    }
+  }
+
+  // 3. The touchpoint.
+  Touchpoint tp;
+  tp.tenant = m.tenant;
+  tp.customer = customer.id;
+  if (conversation) tp.conversation = conversation->id;
+  tp.channel = channel.id;
+  tp.channel_kind = channel.kind;
+  tp.kind = m.kind;
+  tp.subject = m.subject;
+  tp.body = m.body;
+  tp.attachments = m.attachments;
+  tp.metadata = m.metadata;
+  tp.provider_message_id = m.provider_message_id;
+  tp.occurred_at = occurred;
+  tp.recorded_at = now_ts;
+  OMNI_ASSIGN_OR_RETURN(tp.id, tx.insert_touchpoint(tp));
+  out.touchpoint = tp.id;
+
+  if (conversation) {
+    out.conversation = conversation->id;
+    conversation->current_channel = channel.id;
+    if (!conversation->last_inbound_at || occurred > *conversation->last_inbound_at) {
+      conversation->last_inbound_at = occurred;
+    }
+    conversation->updated_at = now_ts;
+    OMNI_RETURN_IF_ERROR(tx.update_conversation(*conversation));
+  }
+  OMNI_RETURN_IF_ERROR(event(tx, m.tenant, customer.id,
+                             conversation ? std::optional(conversation->id) : std::nullopt,
+                             "touchpoint.added",
+                             Payload()
+                                 .add("touchpoint", tp.id)
+                                 .add("kind", to_string(tp.kind))
+                                 .add("channel", to_string(channel.kind))
+                                 .str(),
+                             now_ts));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------- outbound
+
+Result<Touchpoint> Engine::send(const OutboundMessage& m) {
+  OMNI_RETURN_IF_ERROR(check_text("body", m.body, impl_->options.max_body_bytes));
+  OMNI_RETURN_IF_ERROR(check_text("subject", m.subject, kMaxSubjectBytes));
+  if (m.body.empty() && m.attachments.empty()) {
+    return Status::invalid_argument("reply has no body and no attachment");
+  }
+
+  struct Prepared {
+    Channel channel;
+    Identity recipient;
+    Touchpoint touchpoint;
+    ChannelAdapter* adapter = nullptr;
+  };
+  // 1. Record the reply as queued, so it is never lost whatever happens while sending.
+  auto prepared = impl_->run_write([&](StoreTransaction& tx) -> Result<Prepared> {
+    Prepared p;
+    OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(m.tenant, m.conversation));
+    if (c.status == ConversationStatus::kClosed) {
+      return Status::failed_precondition("conversation " + std::to_string(c.id.value()) +
+                                         " is closed");
+    }
+    OMNI_ASSIGN_OR_RETURN(p.channel,
+                          tx.get_channel(m.tenant, m.channel.value_or(c.current_channel)));
+    if (m.agent) OMNI_RETURN_IF_ERROR(tx.get_agent(m.tenant, *m.agent).status());
+    {
+      std::shared_lock lock(impl_->adapters_mutex);
+      auto it = impl_->adapters.find({m.tenant.value(), p.channel.id.value()});
+      if (it == impl_->adapters.end()) {
+        return Status::failed_precondition("no adapter registered for channel '" +
+                                           p.channel.name + "'");
+      }
+      p.adapter = it->second;
+    }
+    OMNI_ASSIGN_OR_RETURN(auto identities, tx.list_identities(m.tenant, c.customer));
+    auto wanted = recipient_kinds(p.channel.kind);
+    const Identity* best = nullptr;
+    for (const auto& identity : identities) {
+      bool fits = wanted.empty() ||
+                  std::find(wanted.begin(), wanted.end(), identity.kind) != wanted.end();
+      if (fits && (!best || identity.last_seen > best->last_seen)) best = &identity;
+    }
+    if (!best) {
+      return Status::failed_precondition("customer has no identity to reach on " +
+                                         std::string(to_string(p.channel.kind)));
+    }
+    p.recipient = *best;
+    Timestamp now_ts = impl_->now();
+    Touchpoint& tp = p.touchpoint;
+    tp.tenant = m.tenant;
+    tp.customer = c.customer;
+    tp.conversation = c.id;
+    tp.channel = p.channel.id;
+    tp.channel_kind = p.channel.kind;
+    tp.kind = TouchpointKind::kMessageOut;
+    tp.agent = m.agent;
+    tp.subject = m.subject;
+    tp.body = m.body;
+    tp.attachments = m.attachments;
+    tp.delivery = DeliveryStatus::kQueued;
+    tp.occurred_at = now_ts;
+    tp.recorded_at = now_ts;
+    OMNI_ASSIGN_OR_RETURN(tp.id, tx.insert_touchpoint(tp));
+    OMNI_RETURN_IF_ERROR(Impl::event(tx, m.tenant, c.customer, c.id, "touchpoint.added",
+                                     Payload()
+                                         .add("touchpoint", tp.id)
+                                         .add("kind", "message_out")
+                                         .add("channel", to_string(p.channel.kind))
+                                         .str(),
+                                     now_ts));
+    return p;
+  });
+  if (!prepared.ok()) return prepared.status();
+  Prepared& p = *prepared;
+
+  // 2. Hand it to the adapter, outside every lock and transaction.
+  OutboundEnvelope envelope;
+  envelope.tenant = m.tenant;
+  envelope.channel = &p.channel;
+  envelope.recipient = &p.recipient;
+  envelope.conversation = m.conversation;
+  envelope.touchpoint = p.touchpoint.id;
+  envelope.subject = m.subject;
+  envelope.body = m.body;
+  envelope.attachments = m.attachments;
+  Result<SendReceipt> receipt = Status::internal("adapter did not run");
+  try {
+    receipt = p.adapter->send(envelope);
+  } catch (const std::exception& e) {
+    receipt = Status::internal(std::string("adapter threw: ") + e.what());
+  } catch (...) {
+    receipt = Status::internal("adapter threw a non-standard exception");
+  }
+
+  // 3. Record the outcome.
+  DeliveryStatus outcome = receipt.ok() ? receipt->status : DeliveryStatus::kFailed;
+  if (outcome == DeliveryStatus::kNone) outcome = DeliveryStatus::kSent;
+  std::string provider_id = receipt.ok() ? receipt->provider_message_id : std::string();
+  auto recorded = impl_->run_write([&](StoreTransaction& tx) -> Result<Touchpoint> {
+    Timestamp now_ts = impl_->now();
+    OMNI_RETURN_IF_ERROR(tx.update_delivery(m.tenant, p.touchpoint.id, outcome, provider_id));
+    if (receipt.ok()) {
+      OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(m.tenant, m.conversation));
+      c.last_outbound_at = p.touchpoint.occurred_at;
+      if (!c.first_response_at && m.agent) c.first_response_at = p.touchpoint.occurred_at;
+      c.current_channel = p.channel.id;
+      c.updated_at = now_ts;
+      OMNI_RETURN_IF_ERROR(tx.update_conversation(c));
+    }
+    OMNI_RETURN_IF_ERROR(Impl::event(tx, m.tenant, p.touchpoint.customer, m.conversation,
+                                     "delivery.status_changed",
+                                     Payload()
+                                         .add("touchpoint", p.touchpoint.id)
+                                         .add("status", to_string(outcome))
+                                         .add("provider_message_id", provider_id)
+                                         .str(),
+                                     now_ts));
+    return tx.get_touchpoint(m.tenant, p.touchpoint.id);
+  });
+  if (!receipt.ok()) return receipt.status();
+  return recorded;
+}
+
+Status Engine::update_delivery_status(TenantId tenant, ChannelId channel,
+                                      const std::string& provider_message_id,
+                                      DeliveryStatus status) {
+  OMNI_RETURN_IF_ERROR(
+      check_required_text("provider_message_id", provider_message_id, kMaxProviderIdBytes));
+  if (status == DeliveryStatus::kNone) {
+    return Status::invalid_argument("delivery status 'none' is not a provider status");
+  }
+  return impl_->run_write([&](StoreTransaction& tx) -> Status {
+    OMNI_ASSIGN_OR_RETURN(Touchpoint tp, tx.find_touchpoint(tenant, channel, provider_message_id));
+    if (tp.kind != TouchpointKind::kMessageOut) {
+      return Status::failed_precondition("touchpoint " + std::to_string(tp.id.value()) +
+                                         " is not an outbound message");
+    }
+    // Callbacks arrive out of order: never move back ("delivered" after "read" stays "read").
+    if (delivery_rank(status) <= delivery_rank(tp.delivery)) return Status();
+    OMNI_RETURN_IF_ERROR(tx.update_delivery(tenant, tp.id, status, ""));
+    return Impl::event(tx, tenant, tp.customer, tp.conversation, "delivery.status_changed",
+                       Payload()
+                           .add("touchpoint", tp.id)
+                           .add("status", to_string(status))
+                           .add("provider_message_id", provider_message_id)
+                           .str(),
+                       impl_->now());
+  });
+}
+
+Result<Touchpoint> Engine::add_note(const NoteSpec& note) {
+  OMNI_RETURN_IF_ERROR(check_required_text("note", note.body, impl_->options.max_body_bytes));
+  return impl_->run_write([&](StoreTransaction& tx) -> Result<Touchpoint> {
+    OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(note.tenant, note.conversation));
+    OMNI_RETURN_IF_ERROR(tx.get_agent(note.tenant, note.agent).status());
+    OMNI_ASSIGN_OR_RETURN(ChannelKind kind,
+                          impl_->channel_kind_of(tx, note.tenant, c.current_channel));
+    Timestamp now_ts = impl_->now();
+    Touchpoint tp;
+    tp.tenant = note.tenant;
+    tp.customer = c.customer;
+    tp.conversation = c.id;
+    tp.channel_kind = kind;
+    tp.kind = TouchpointKind::kNote;
+    tp.agent = note.agent;
+    tp.body = note.body;
+    tp.occurred_at = now_ts;
+    tp.recorded_at = now_ts;
+    OMNI_ASSIGN_OR_RETURN(tp.id, tx.insert_touchpoint(tp));
+    OMNI_RETURN_IF_ERROR(Impl::event(
+        tx, note.tenant, c.customer, c.id, "touchpoint.added",
+        Payload().add("touchpoint", tp.id).add("kind", "note").str(), now_ts));
+    return tp;
+  });
+}
+
+Result<Touchpoint> Engine::log_interaction(const InteractionSpec& in) {
+  if (in.kind != TouchpointKind::kCall && in.kind != TouchpointKind::kVideoSession) {
+    return Status::invalid_argument("an interaction is a call or a video session");
+  }
+  OMNI_RETURN_IF_ERROR(check_text("body", in.body, impl_->options.max_body_bytes));
+  return impl_->run_write([&](StoreTransaction& tx) -> Result<Touchpoint> {
+    OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(in.tenant, in.conversation));
+    if (!is_active(c.status)) {
+      return Status::failed_precondition("conversation " + std::to_string(c.id.value()) +
+                                         " is " + std::string(to_string(c.status)));
+    }
+    OMNI_ASSIGN_OR_RETURN(Channel channel, tx.get_channel(in.tenant, in.channel));
+    OMNI_RETURN_IF_ERROR(tx.get_agent(in.tenant, in.agent).status());
+    Timestamp now_ts = impl_->now();
+    Touchpoint tp;
+    tp.tenant = in.tenant;
+    tp.customer = c.customer;
+    tp.conversation = c.id;
+    tp.channel = channel.id;
+    tp.channel_kind = channel.kind;
+    tp.kind = in.kind;
+    tp.agent = in.agent;
+    tp.body = in.body;
+    tp.occurred_at = now_ts;
+    tp.recorded_at = now_ts;
+    OMNI_ASSIGN_OR_RETURN(tp.id, tx.insert_touchpoint(tp));
+    if (!c.first_response_at) c.first_response_at = now_ts;
+    c.last_outbound_at = now_ts;
+    c.current_channel = channel.id;
+    c.updated_at = now_ts;
+    OMNI_RETURN_IF_ERROR(tx.update_conversation(c));
+    OMNI_RETURN_IF_ERROR(Impl::event(tx, in.tenant, c.customer, c.id, "touchpoint.added",
+                                     Payload()
+                                         .add("touchpoint", tp.id)
+                                         .add("kind", to_string(tp.kind))
+                                         .add("channel", to_string(channel.kind))
+                                         .str(),
+                                     now_ts));
+    return tp;
+  });
+}
+
+Status Engine::assign(TenantId tenant, ConversationId conversation, AgentId agent) {
+  return impl_->run_write([&](StoreTransaction& tx) -> Status {
+    OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(tenant, conversation));
+    if (!is_active(c.status)) {
+      return Status::failed_precondition("only an open or pending conversation can be assigned");
+    }
+    OMNI_ASSIGN_OR_RETURN(Agent a, tx.get_agent(tenant, agent));
+    if (c.assignee == a.id) return Status();
+    c.assignee = a.id;
+    c.updated_at = impl_->now();
+    OMNI_RETURN_IF_ERROR(tx.update_conversation(c));
+    return Impl::event(tx, tenant, c.customer, c.id, "conversation.assigned",
+                       Payload().add("agent", a.id).str(), c.updated_at);
+  });
+}
+
+// ---------------------------------------------------------------------------------- handoffs
+
+Result<ContextPacket> Engine::Impl::build_context(StoreTransaction& tx, const Conversation& c,
+                                                  const HandoffSpec& spec) {
+  ContextPacket packet;
+  OMNI_ASSIGN_OR_RETURN(Customer customer, tx.get_customer(c.tenant, c.customer));
+  packet.customer = customer.id;
+  packet.customer_name = customer.display_name;
+  OMNI_ASSIGN_OR_RETURN(auto identities, tx.list_identities(c.tenant, c.customer));
+  for (const auto& i : identities) {
+    packet.identities.push_back(std::string(to_string(i.kind)) + ":" + i.value);
+  }
+  packet.conversation = c.id;
+  packet.subject = c.subject;
+  packet.status = std::string(to_string(c.status));
+  packet.open_questions = spec.open_questions;
+  packet.tried = spec.tried;
+
+  TouchpointQuery notes_query;
+  notes_query.tenant = c.tenant;
+  notes_query.customer = c.customer;
+  notes_query.conversation = c.id;
+  notes_query.kind = TouchpointKind::kNote;
+  notes_query.direction = TimelineDirection::kNewer;
+  notes_query.limit = 200;
+  OMNI_ASSIGN_OR_RETURN(auto notes, tx.list_touchpoints(notes_query));
+  for (const auto& n : notes) packet.notes.push_back(n.body);
+
+  TouchpointQuery recent_query;
+  recent_query.tenant = c.tenant;
+  recent_query.customer = c.customer;
+  recent_query.conversation = c.id;
+  recent_query.direction = TimelineDirection::kOlder;
+  recent_query.limit = options.context_recent_touchpoints;
+  OMNI_ASSIGN_OR_RETURN(auto recent, tx.list_touchpoints(recent_query));
+  std::map<std::int64_t, std::string> agent_names;
+  for (auto it = recent.rbegin(); it != recent.rend(); ++it) {
+    ContextEntry e;
+    e.occurred_at = it->occurred_at;
+    e.channel_kind = it->channel_kind;
+    e.kind = it->kind;
+    if (it->agent) {
+      auto& name = agent_names[it->agent->value()];
+      if (name.empty()) {
+        auto agent = tx.get_agent(c.tenant, *it->agent);
+        name = agent.ok() ? agent->name : "agent " + std::to_string(it->agent->value());
+      }
+      e.author = name;
+    } else if (is_inbound_kind(it->kind)) {
+      e.author = "customer";
+    } else {
+      e.author = "omni";
+    }
+    e.excerpt = excerpt_of(it->body, options.context_excerpt_bytes);
+    packet.recent.push_back(std::move(e));
+  }
+  return packet;
+}
+
+Status Engine::Impl::apply_handoff(StoreTransaction& tx, Conversation& c, const Handoff& h,
+                                   Timestamp at) {
+  if (h.to_channel) c.current_channel = *h.to_channel;
+  if (!h.to_team.empty()) {
+    c.team = h.to_team;
+    if (h.kind == HandoffKind::kTeamTransfer && !h.to_agent) c.assignee.reset();  // to the queue
+  }
+  if (h.to_agent && c.assignee != h.to_agent) {
+    c.assignee = h.to_agent;
+    OMNI_RETURN_IF_ERROR(event(tx, c.tenant, c.customer, c.id, "conversation.assigned",
+                               Payload().add("agent", *h.to_agent).add("handoff", h.id).str(),
+                               at));
+  }
+  c.updated_at = at;
+  return tx.update_conversation(c);
+}
+
+Result<Handoff> Engine::record_handoff(const HandoffSpec& spec) {
+  OMNI_RETURN_IF_ERROR(check_required_text("reason", spec.reason, kMaxSubjectBytes));
+  switch (spec.kind) {
+    case HandoffKind::kChannelSwitch:
+    case HandoffKind::kSecureChannel:
+      if (!spec.to_channel) return Status::invalid_argument("to_channel is required");
+      break;
+    case HandoffKind::kAgentTransfer:
+    case HandoffKind::kBotToHuman:
+      if (!spec.to_agent) return Status::invalid_argument("to_agent is required");
+      break;
+    case HandoffKind::kTeamTransfer:
+      if (spec.to_team.empty()) return Status::invalid_argument("to_team is required");
+      break;
+  }
+  for (const auto& q : spec.open_questions) {
+    OMNI_RETURN_IF_ERROR(check_text("open question", q, kMaxSubjectBytes));
+  }
+  for (const auto& t : spec.tried) OMNI_RETURN_IF_ERROR(check_text("tried", t, kMaxSubjectBytes));
+
+  return impl_->run_write([&](StoreTransaction& tx) -> Result<Handoff> {
+    OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(spec.tenant, spec.conversation));
+    if (!is_active(c.status)) {
+      return Status::failed_precondition("conversation " + std::to_string(c.id.value()) +
+                                         " is " + std::string(to_string(c.status)) +
+                                         "; only an open or pending conversation can be handed off");
+    }
+    Handoff h;
+    h.tenant = spec.tenant;
+    h.conversation = c.id;
+    h.kind = spec.kind;
+    h.mode = spec.mode;
+    h.from_channel = c.current_channel;
+    h.to_channel = spec.to_channel;
+    h.from_agent = spec.from_agent ? spec.from_agent : c.assignee;
+    h.to_agent = spec.to_agent;
+    h.from_team = c.team;
+    h.to_team = spec.to_team;
+    h.reason = spec.reason;
+    h.created_at = impl_->now();
+
+    ChannelKind from_kind = ChannelKind::kWeb;
+    OMNI_ASSIGN_OR_RETURN(from_kind, impl_->channel_kind_of(tx, spec.tenant, c.current_channel));
+    std::string route = std::string(to_string(from_kind));
+    if (spec.to_channel) {
+      OMNI_ASSIGN_OR_RETURN(Channel to, tx.get_channel(spec.tenant, *spec.to_channel));
+      if (spec.kind == HandoffKind::kChannelSwitch && to.id == c.current_channel) {
+        return Status::failed_precondition("conversation is already on channel '" + to.name + "'");
+      }
+      if (spec.kind == HandoffKind::kSecureChannel && !to.profile.secure) {
+        return Status::failed_precondition("channel '" + to.name + "' is not a secure channel");
+      }
+      route += " -> " + std::string(to_string(to.kind));
+    }
+    if (h.from_agent) OMNI_RETURN_IF_ERROR(tx.get_agent(spec.tenant, *h.from_agent).status());
+    if (spec.to_agent) {
+      OMNI_ASSIGN_OR_RETURN(Agent to, tx.get_agent(spec.tenant, *spec.to_agent));
+      if (spec.kind == HandoffKind::kBotToHuman && to.kind != AgentKind::kHuman) {
+        return Status::failed_precondition("a bot escalates to a human, and '" + to.name +
+                                           "' is a bot");
+      }
+      if (h.from_agent && *h.from_agent == to.id) {
+        return Status::failed_precondition("handoff from an agent to the same agent");
+      }
+      route += " to " + to.name;
+    }
+    if (spec.kind == HandoffKind::kBotToHuman && h.from_agent) {
+      OMNI_ASSIGN_OR_RETURN(Agent from, tx.get_agent(spec.tenant, *h.from_agent));
+      if (from.kind != AgentKind::kBot) {
+        return Status::failed_precondition("bot_to_human starts from a bot, and '" + from.name +
+                                           "' is a human");
+      }
+    }
+    if (!spec.to_team.empty()) route += " to team " + spec.to_team;
+
+    OMNI_ASSIGN_OR_RETURN(h.context, impl_->build_context(tx, c, spec));
+    OMNI_ASSIGN_OR_RETURN(h.id, tx.insert_handoff(h));
+
+    Touchpoint tp;
+    tp.tenant = c.tenant;
+    tp.customer = c.customer;
+    tp.conversation = c.id;
+    tp.channel_kind = from_kind;
+    tp.kind = TouchpointKind::kHandoff;
+    tp.agent = h.from_agent;
+    tp.handoff = h.id;
+    tp.body = std::string(to_string(h.kind)) + " (" + std::string(to_string(h.mode)) + ", " +
+              route + "): " + h.reason;
+    tp.occurred_at = h.created_at;
+    tp.recorded_at = h.created_at;
+    OMNI_RETURN_IF_ERROR(tx.insert_touchpoint(tp).status());
+    OMNI_RETURN_IF_ERROR(Impl::event(tx, c.tenant, c.customer, c.id, "handoff.recorded",
+                                     Payload()
+                                         .add("handoff", h.id)
+                                         .add("kind", to_string(h.kind))
+                                         .add("mode", to_string(h.mode))
+                                         .str(),
+                                     h.created_at));
+    if (h.mode == HandoffMode::kCold) {
+      OMNI_RETURN_IF_ERROR(impl_->apply_handoff(tx, c, h, h.created_at));
+    }
+    return h;
+  });
+}
+
+Result<Handoff> Engine::acknowledge_handoff(TenantId tenant, HandoffId handoff, AgentId agent) {
+  return impl_->run_write([&](StoreTransaction& tx) -> Result<Handoff> {
+    OMNI_ASSIGN_OR_RETURN(Handoff h, tx.get_handoff(tenant, handoff));
+    if (h.acknowledged_at) {
+      return Status::failed_precondition("handoff " + std::to_string(h.id.value()) +
+                                         " was already acknowledged");
+    }
+    OMNI_ASSIGN_OR_RETURN(Agent a, tx.get_agent(tenant, agent));
+    if (h.to_agent && *h.to_agent != a.id) {
+      return Status::failed_precondition("handoff " + std::to_string(h.id.value()) +
+                                         " is addressed to another agent");
+    }
+    Timestamp now_ts = impl_->now();
+    h.acknowledged_at = now_ts;
+    h.acknowledged_by = a.id;
+    OMNI_RETURN_IF_ERROR(tx.update_handoff(h));
+    OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(tenant, h.conversation));
+    if (h.mode == HandoffMode::kWarm) {
+      if (!is_active(c.status)) {
+        return Status::failed_precondition("conversation is no longer open");
+      }
+      Handoff effective = h;
+      // A warm transfer to a team is taken over by the team member who acknowledges it.
+      if (!effective.to_agent && h.kind == HandoffKind::kTeamTransfer) effective.to_agent = a.id;
+      OMNI_RETURN_IF_ERROR(impl_->apply_handoff(tx, c, effective, now_ts));
+    }
+    OMNI_RETURN_IF_ERROR(Impl::event(tx, tenant, c.customer, c.id, "handoff.acknowledged",
+                                     Payload().add("handoff", h.id).add("agent", a.id).str(),
+                                     now_ts));
+    return h;
+  });
+}
+
+// ---------------------------------------------------------------------------------- lifecycle
+
+Status Engine::Impl::change_status(TenantId tenant, ConversationId id, ConversationStatus to) {
+  return run_write([&](StoreTransaction& tx) -> Status {
+    OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(tenant, id));
+    const ConversationStatus from = c.status;
+    bool allowed = false;
+    switch (to) {
+      case ConversationStatus::kPending: allowed = from == ConversationStatus::kOpen; break;
+      case ConversationStatus::kResolved: allowed = is_active(from); break;
+      case ConversationStatus::kOpen: allowed = from == ConversationStatus::kResolved; break;
+      case ConversationStatus::kClosed: allowed = from != ConversationStatus::kClosed; break;
+    }
+    if (!allowed) {
+      return Status::failed_precondition("conversation " + std::to_string(id.value()) +
+                                         " cannot go from " + std::string(to_string(from)) +
+                                         " to " + std::string(to_string(to)));
+    }
+    Timestamp now_ts = now();
+    c.status = to;
+    c.updated_at = now_ts;
+    if (to == ConversationStatus::kResolved) c.resolved_at = now_ts;
+    if (to == ConversationStatus::kClosed) c.closed_at = now_ts;
+    if (to == ConversationStatus::kOpen) {
+      c.resolved_at.reset();
+      c.reopen_count += 1;
+    }
+    Status updated = tx.update_conversation(c);
+    if (updated.is(StatusCode::kAlreadyExists)) {
+      return Status::failed_precondition(
+          "the customer already has another open conversation; resolve it first");
+    }
+    OMNI_RETURN_IF_ERROR(updated);
+    OMNI_ASSIGN_OR_RETURN(ChannelKind kind, channel_kind_of(tx, tenant, c.current_channel));
+    const char* verb = to == ConversationStatus::kOpen ? "reopened" : nullptr;
+    OMNI_RETURN_IF_ERROR(add_status_touchpoint(
+        tx, c, kind, verb ? verb : "status " + std::string(to_string(to)), now_ts));
+    return event(tx, tenant, c.customer, c.id,
+                 to == ConversationStatus::kOpen ? "conversation.reopened"
+                                                 : "conversation.status_changed",
+                 Payload().add("from", to_string(from)).add("to", to_string(to)).str(), now_ts);
+  });
+}
+
+Status Engine::set_pending(TenantId tenant, ConversationId conversation) {
+  return impl_->change_status(tenant, conversation, ConversationStatus::kPending);
+}
+Status Engine::resolve(TenantId tenant, ConversationId conversation) {
+  return impl_->change_status(tenant, conversation, ConversationStatus::kResolved);
+}
+Status Engine::reopen(TenantId tenant, ConversationId conversation) {
+  return impl_->change_status(tenant, conversation, ConversationStatus::kOpen);
+}
+Status Engine::close(TenantId tenant, ConversationId conversation) {
+  return impl_->change_status(tenant, conversation, ConversationStatus::kClosed);
+}
+
+// ---------------------------------------------------------------------------------- reads
+
+Result<CustomerView> Engine::customer_view(TenantId tenant, CustomerId customer) {
+  return impl_->run_read([&](StoreTransaction& tx) -> Result<CustomerView> {
+    CustomerView v;
+    OMNI_ASSIGN_OR_RETURN(v.customer, Impl::resolve_customer(tx, tenant, customer));
+    OMNI_ASSIGN_OR_RETURN(v.identities, tx.list_identities(tenant, v.customer.id));
+    OMNI_ASSIGN_OR_RETURN(v.recent_conversations, tx.list_conversations(tenant, v.customer.id, 20));
+    for (const auto& c : v.recent_conversations) {
+      if (is_active(c.status)) v.active_conversations.push_back(c);
+    }
+    TouchpointQuery q;
+    q.tenant = tenant;
+    q.customer = v.customer.id;
+    q.kind = TouchpointKind::kNote;
+    q.limit = 20;
+    OMNI_ASSIGN_OR_RETURN(v.notes, tx.list_touchpoints(q));
+    // The last agent who spoke with the customer or worked the case: the newest touchpoint with
+    // an author among the most recent ones.
+    q.kind.reset();
+    q.limit = 200;
+    OMNI_ASSIGN_OR_RETURN(auto recent, tx.list_touchpoints(q));
+    for (const auto& tp : recent) {
+      if (tp.agent && tp.kind != TouchpointKind::kHandoff) {
+        OMNI_ASSIGN_OR_RETURN(v.last_agent, tx.get_agent(tenant, *tp.agent));
+        break;
+      }
+    }
+    return v;
+  });
+}
+
+Result<std::vector<Customer>> Engine::list_customers(TenantId tenant, CustomerId after,
+                                                     std::size_t limit) {
+  if (limit == 0 || limit > impl_->options.max_page_size) {
+    return Status::invalid_argument("limit must be 1.." +
+                                    std::to_string(impl_->options.max_page_size));
+  }
+  return impl_->run_read([&](StoreTransaction& tx) -> Result<std::vector<Customer>> {
+    OMNI_RETURN_IF_ERROR(tx.get_tenant(tenant).status());
+    return tx.list_customers(tenant, after, limit);
+  });
+}
+
+Result<TimelinePage> Engine::timeline(const TimelineQuery& query) {
+  if (query.limit == 0 || query.limit > impl_->options.max_page_size) {
+    return Status::invalid_argument("limit must be 1.." +
+                                    std::to_string(impl_->options.max_page_size));
+  }
+  return impl_->run_read([&](StoreTransaction& tx) -> Result<TimelinePage> {
+    OMNI_ASSIGN_OR_RETURN(Customer customer,
+                          Impl::resolve_customer(tx, query.tenant, query.customer));
+    if (query.conversation) {
+      OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(query.tenant, *query.conversation));
+      if (c.customer != customer.id) {
+        return Status::not_found("conversation " + std::to_string(c.id.value()) +
+                                 " of this customer");
+      }
+    }
+    TouchpointQuery q;
+    q.tenant = query.tenant;
+    q.customer = customer.id;
+    q.conversation = query.conversation;
+    q.after = query.cursor;
+    q.direction = query.direction;
+    q.limit = query.limit + 1;  // one more tells whether the page has a neighbour
+    OMNI_ASSIGN_OR_RETURN(auto rows, tx.list_touchpoints(q));
+    bool more = rows.size() > query.limit;
+    if (more) rows.pop_back();
+    if (query.direction == TimelineDirection::kOlder) std::reverse(rows.begin(), rows.end());
+
+    TimelinePage page;
+    page.touchpoints = std::move(rows);
+    auto cursor_of = [](const Touchpoint& tp) { return TimelineCursor{tp.occurred_at, tp.id}; };
+    bool more_older = query.direction == TimelineDirection::kOlder ? more : query.cursor.has_value();
+    bool more_newer = query.direction == TimelineDirection::kNewer ? more : query.cursor.has_value();
+    if (page.touchpoints.empty()) {
+      if (more_older && query.cursor) page.older = query.cursor;
+      if (more_newer && query.cursor) page.newer = query.cursor;
+    } else {
+      if (more_older) page.older = cursor_of(page.touchpoints.front());
+      if (more_newer) page.newer = cursor_of(page.touchpoints.back());
+    }
+    return page;
+  });
+}
+
+Result<ConversationView> Engine::conversation_view(TenantId tenant, ConversationId conversation) {
+  return impl_->run_read([&](StoreTransaction& tx) -> Result<ConversationView> {
+    ConversationView v;
+    OMNI_ASSIGN_OR_RETURN(v.conversation, tx.get_conversation(tenant, conversation));
+    OMNI_ASSIGN_OR_RETURN(v.customer, tx.get_customer(tenant, v.conversation.customer));
+    if (v.conversation.assignee) {
+      OMNI_ASSIGN_OR_RETURN(v.assignee, tx.get_agent(tenant, *v.conversation.assignee));
+    }
+    OMNI_ASSIGN_OR_RETURN(v.handoffs, tx.list_handoffs(tenant, conversation));
+    TouchpointQuery q;
+    q.tenant = tenant;
+    q.customer = v.conversation.customer;
+    q.conversation = conversation;
+    q.limit = impl_->options.max_page_size + 1;
+    OMNI_ASSIGN_OR_RETURN(v.touchpoints, tx.list_touchpoints(q));
+    v.more_history = v.touchpoints.size() > impl_->options.max_page_size;
+    if (v.more_history) v.touchpoints.pop_back();
+    std::reverse(v.touchpoints.begin(), v.touchpoints.end());
+    return v;
+  });
+}
+
+Result<Handoff> Engine::get_handoff(TenantId tenant, HandoffId handoff) {
+  return impl_->run_read([&](StoreTransaction& tx) { return tx.get_handoff(tenant, handoff); });
+}
+
+Result<std::vector<Event>> Engine::events(TenantId tenant, std::int64_t after, std::size_t limit) {
+  if (limit == 0 || limit > impl_->options.max_page_size) {
+    return Status::invalid_argument("limit must be 1.." +
+                                    std::to_string(impl_->options.max_page_size));
+  }
+  return impl_->run_read(
+      [&](StoreTransaction& tx) { return tx.list_events(tenant, after, limit); });
+}
+
+}  // namespace omni

@@ -1,0 +1,13 @@
+// Out-of-line virtual destructors: they anchor each interface's vtable in the library.
+#include "omni/clock.h"
+#include "omni/sys/channel_adapter.h"
+#include "omni/sys/store.h"
+
+namespace omni {
+
+Clock::~Clock() = default;
+ChannelAdapter::~ChannelAdapter() = default;
+StoreTransaction::~StoreTransaction() = default;
+Store::~Store() = default;
+
+}  // namespace omni

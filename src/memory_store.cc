@@ -1,0 +1,510 @@
+// MemoryStore: every table is an ordered map guarded by one shared mutex. A write transaction
+// holds the mutex exclusively for its lifetime and keeps an undo log; destroying it without a
+// commit replays the log backwards, so a failed operation leaves nothing behind.
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "omni/memory_store.h"
+
+#include <algorithm>
+
+namespace omni {
+namespace {
+
+#define OMNI_WRITABLE()                          \
+  do {                                           \
+    Status writable_ = check_writable();         \
+    if (!writable_.ok()) return writable_;       \
+  } while (false)
+#define OMNI_REQUIRE_TENANT(tenant_id)                                                    \
+  do {                                                                                    \
+    if (!t_.tenants.count((tenant_id).value())) {                                         \
+      return Status::not_found("tenant " + std::to_string((tenant_id).value()));          \
+    }                                                                                     \
+  } while (false)
+
+using Key = std::int64_t;
+
+struct Tables {
+  Key next_id = 1;
+  std::int64_t next_sequence = 1;
+  std::map<Key, Tenant> tenants;
+  std::map<std::string, Key> tenant_names;
+  std::map<Key, Channel> channels;
+  std::map<std::pair<Key, std::string>, Key> channel_names;
+  std::map<Key, Agent> agents;
+  std::map<std::pair<Key, std::string>, Key> agent_names;
+  std::map<Key, Customer> customers;
+  std::map<Key, Identity> identities;
+  std::map<std::tuple<Key, int, std::string, std::string>, Key> identity_keys;
+  std::map<Key, Conversation> conversations;
+  std::map<Key, Key> active_conversation;  // customer -> conversation
+  std::map<Key, Touchpoint> touchpoints;
+  std::map<std::tuple<Key, Key, std::string>, Key> provider_keys;  // (tenant, channel, id)
+  std::set<std::tuple<Key, std::int64_t, Key>> timeline;  // (customer, occurred_us, id)
+  std::map<Key, Handoff> handoffs;
+  std::vector<Event> events;
+};
+
+class MemoryStore;
+
+class MemoryTransaction final : public StoreTransaction {
+ public:
+  MemoryTransaction(Tables& t, std::shared_mutex& mutex, TransactionMode mode)
+      : t_(t), mode_(mode) {
+    if (mode == TransactionMode::kWrite) {
+      write_lock_ = std::unique_lock<std::shared_mutex>(mutex);
+    } else {
+      read_lock_ = std::shared_lock<std::shared_mutex>(mutex);
+    }
+  }
+
+  ~MemoryTransaction() override {
+    if (!committed_) {
+      for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) (*it)();
+    }
+  }
+
+  Status commit() override {
+    if (mode_ != TransactionMode::kWrite) {
+      return Status::failed_precondition("commit on a read transaction");
+    }
+    if (committed_) return Status::failed_precondition("transaction already committed");
+    committed_ = true;
+    undo_.clear();
+    return Status();
+  }
+
+  // --- tenants
+  Result<TenantId> insert_tenant(const Tenant& v) override {
+    OMNI_WRITABLE();
+    if (t_.tenant_names.count(v.name)) {
+      return Status::already_exists("tenant '" + v.name + "' exists");
+    }
+    Tenant row = v;
+    row.id = TenantId(t_.next_id++);
+    put(t_.tenants, row.id.value(), row);
+    put(t_.tenant_names, row.name, row.id.value());
+    return row.id;
+  }
+  Result<Tenant> get_tenant(TenantId id) override {
+    auto it = t_.tenants.find(id.value());
+    if (it == t_.tenants.end()) return Status::not_found("tenant " + std::to_string(id.value()));
+    return it->second;
+  }
+  Result<Tenant> find_tenant(std::string_view name) override {
+    auto it = t_.tenant_names.find(std::string(name));
+    if (it == t_.tenant_names.end()) {
+      return Status::not_found("tenant '" + std::string(name) + "'");
+    }
+    return t_.tenants.at(it->second);
+  }
+
+  // --- channels
+  Result<ChannelId> insert_channel(const Channel& v) override {
+    OMNI_WRITABLE();
+    auto key = std::make_pair(v.tenant.value(), v.name);
+    if (t_.channel_names.count(key)) {
+      return Status::already_exists("channel '" + v.name + "' exists");
+    }
+    Channel row = v;
+    row.id = ChannelId(t_.next_id++);
+    put(t_.channels, row.id.value(), row);
+    put(t_.channel_names, key, row.id.value());
+    return row.id;
+  }
+  Result<Channel> get_channel(TenantId tenant, ChannelId id) override {
+    return get_scoped(t_.channels, tenant, id.value(), "channel");
+  }
+  Result<Channel> find_channel(TenantId tenant, std::string_view name) override {
+    auto it = t_.channel_names.find({tenant.value(), std::string(name)});
+    if (it == t_.channel_names.end()) {
+      return Status::not_found("channel '" + std::string(name) + "'");
+    }
+    return t_.channels.at(it->second);
+  }
+  Result<std::vector<Channel>> list_channels(TenantId tenant) override {
+    return list_scoped(t_.channels, tenant);
+  }
+
+  // --- agents
+  Result<AgentId> insert_agent(const Agent& v) override {
+    OMNI_WRITABLE();
+    auto key = std::make_pair(v.tenant.value(), v.name);
+    if (t_.agent_names.count(key)) return Status::already_exists("agent '" + v.name + "' exists");
+    Agent row = v;
+    row.id = AgentId(t_.next_id++);
+    put(t_.agents, row.id.value(), row);
+    put(t_.agent_names, key, row.id.value());
+    return row.id;
+  }
+  Result<Agent> get_agent(TenantId tenant, AgentId id) override {
+    return get_scoped(t_.agents, tenant, id.value(), "agent");
+  }
+  Status update_agent(const Agent& v) override {
+    OMNI_WRITABLE();
+    auto old = get_scoped(t_.agents, v.tenant, v.id.value(), "agent");
+    if (!old.ok()) return old.status();
+    if (old->name != v.name) {
+      auto key = std::make_pair(v.tenant.value(), v.name);
+      if (t_.agent_names.count(key)) return Status::already_exists("agent '" + v.name + "' exists");
+      erase(t_.agent_names, std::make_pair(v.tenant.value(), old->name));
+      put(t_.agent_names, key, v.id.value());
+    }
+    put(t_.agents, v.id.value(), v);
+    return Status();
+  }
+  Result<std::vector<Agent>> list_agents(TenantId tenant) override {
+    return list_scoped(t_.agents, tenant);
+  }
+
+  // --- customers
+  Result<CustomerId> insert_customer(const Customer& v) override {
+    OMNI_WRITABLE();
+    OMNI_REQUIRE_TENANT(v.tenant);
+    Customer row = v;
+    row.id = CustomerId(t_.next_id++);
+    put(t_.customers, row.id.value(), row);
+    return row.id;
+  }
+  Result<Customer> get_customer(TenantId tenant, CustomerId id) override {
+    return get_scoped(t_.customers, tenant, id.value(), "customer");
+  }
+  Status update_customer(const Customer& v) override {
+    OMNI_WRITABLE();
+    auto old = get_scoped(t_.customers, v.tenant, v.id.value(), "customer");
+    if (!old.ok()) return old.status();
+    put(t_.customers, v.id.value(), v);
+    return Status();
+  }
+  Result<std::vector<Customer>> list_customers(TenantId tenant, CustomerId after,
+                                               std::size_t limit) override {
+    std::vector<Customer> out;
+    for (auto it = t_.customers.upper_bound(after.value());
+         it != t_.customers.end() && out.size() < limit; ++it) {
+      if (it->second.tenant == tenant) out.push_back(it->second);
+    }
+    return out;
+  }
+
+  // --- identities
+  Result<IdentityId> insert_identity(const Identity& v) override {
+    OMNI_WRITABLE();
+    auto key = std::make_tuple(v.tenant.value(), static_cast<int>(v.kind), v.scope, v.value);
+    if (t_.identity_keys.count(key)) return Status::already_exists("identity exists");
+    auto customer = get_scoped(t_.customers, v.tenant, v.customer.value(), "customer");
+    if (!customer.ok()) return customer.status();
+    Identity row = v;
+    row.id = IdentityId(t_.next_id++);
+    put(t_.identities, row.id.value(), row);
+    put(t_.identity_keys, key, row.id.value());
+    return row.id;
+  }
+  Result<Identity> find_identity(TenantId tenant, IdentityKind kind, std::string_view scope,
+                                 std::string_view value) override {
+    auto it = t_.identity_keys.find(
+        {tenant.value(), static_cast<int>(kind), std::string(scope), std::string(value)});
+    if (it == t_.identity_keys.end()) return Status::not_found("identity");
+    return t_.identities.at(it->second);
+  }
+  Result<std::vector<Identity>> list_identities(TenantId tenant, CustomerId customer) override {
+    std::vector<Identity> out;
+    for (const auto& [id, row] : t_.identities) {
+      if (row.tenant == tenant && row.customer == customer) out.push_back(row);
+    }
+    return out;
+  }
+  Status touch_identity(TenantId tenant, IdentityId id, Timestamp last_seen) override {
+    OMNI_WRITABLE();
+    auto row = get_scoped(t_.identities, tenant, id.value(), "identity");
+    if (!row.ok()) return row.status();
+    row->last_seen = last_seen;
+    put(t_.identities, id.value(), *row);
+    return Status();
+  }
+
+  // --- conversations
+  Result<ConversationId> insert_conversation(const Conversation& v) override {
+    OMNI_WRITABLE();
+    auto customer = get_scoped(t_.customers, v.tenant, v.customer.value(), "customer");
+    if (!customer.ok()) return customer.status();
+    if (is_active(v.status) && t_.active_conversation.count(v.customer.value())) {
+      return Status::already_exists("customer already has an active conversation");
+    }
+    Conversation row = v;
+    row.id = ConversationId(t_.next_id++);
+    put(t_.conversations, row.id.value(), row);
+    if (is_active(row.status)) put(t_.active_conversation, row.customer.value(), row.id.value());
+    return row.id;
+  }
+  Result<Conversation> get_conversation(TenantId tenant, ConversationId id) override {
+    return get_scoped(t_.conversations, tenant, id.value(), "conversation");
+  }
+  Status update_conversation(const Conversation& v) override {
+    OMNI_WRITABLE();
+    auto old = get_scoped(t_.conversations, v.tenant, v.id.value(), "conversation");
+    if (!old.ok()) return old.status();
+    if (old->customer != v.customer) {
+      // Moving a conversation (merge): free the old customer's slot first.
+      if (is_active(old->status)) erase(t_.active_conversation, old->customer.value());
+    }
+    auto slot = t_.active_conversation.find(v.customer.value());
+    bool slot_taken_by_other = slot != t_.active_conversation.end() && slot->second != v.id.value();
+    if (is_active(v.status) && slot_taken_by_other) {
+      return Status::already_exists("customer already has an active conversation");
+    }
+    if (is_active(v.status) && slot == t_.active_conversation.end()) {
+      put(t_.active_conversation, v.customer.value(), v.id.value());
+    } else if (!is_active(v.status) && slot != t_.active_conversation.end() &&
+               !slot_taken_by_other) {
+      erase(t_.active_conversation, v.customer.value());
+    }
+    put(t_.conversations, v.id.value(), v);
+    return Status();
+  }
+  Result<Conversation> find_active_conversation(TenantId tenant, CustomerId customer) override {
+    auto it = t_.active_conversation.find(customer.value());
+    if (it == t_.active_conversation.end()) return Status::not_found("active conversation");
+    return get_scoped(t_.conversations, tenant, it->second, "conversation");
+  }
+  Result<Conversation> find_last_resolved_conversation(TenantId tenant,
+                                                       CustomerId customer) override {
+    const Conversation* best = nullptr;
+    for (const auto& [id, row] : t_.conversations) {
+      if (row.tenant != tenant || row.customer != customer || !row.resolved_at) continue;
+      if (row.status != ConversationStatus::kResolved) continue;
+      if (!best || *row.resolved_at > *best->resolved_at) best = &row;
+    }
+    if (!best) return Status::not_found("resolved conversation");
+    return *best;
+  }
+  Result<std::vector<Conversation>> list_conversations(TenantId tenant, CustomerId customer,
+                                                       std::size_t limit) override {
+    std::vector<Conversation> out;
+    for (const auto& [id, row] : t_.conversations) {
+      if (row.tenant == tenant && row.customer == customer) out.push_back(row);
+    }
+    std::sort(out.begin(), out.end(), [](const Conversation& a, const Conversation& b) {
+      return std::tie(a.opened_at, a.id) > std::tie(b.opened_at, b.id);
+    });
+    if (out.size() > limit) out.resize(limit);
+    return out;
+  }
+
+  // --- touchpoints
+  Result<TouchpointId> insert_touchpoint(const Touchpoint& v) override {
+    OMNI_WRITABLE();
+    auto customer = get_scoped(t_.customers, v.tenant, v.customer.value(), "customer");
+    if (!customer.ok()) return customer.status();
+    bool keyed = v.channel.has_value() && !v.provider_message_id.empty();
+    auto key = std::make_tuple(v.tenant.value(), keyed ? v.channel->value() : 0,
+                               v.provider_message_id);
+    if (keyed && t_.provider_keys.count(key)) {
+      return Status::already_exists("touchpoint with provider message id '" +
+                                    v.provider_message_id + "' exists");
+    }
+    Touchpoint row = v;
+    row.id = TouchpointId(t_.next_id++);
+    put(t_.touchpoints, row.id.value(), row);
+    if (keyed) put(t_.provider_keys, key, row.id.value());
+    insert_into(t_.timeline,
+                std::make_tuple(row.customer.value(), to_unix_micros(row.occurred_at), row.id.value()));
+    return row.id;
+  }
+  Result<Touchpoint> get_touchpoint(TenantId tenant, TouchpointId id) override {
+    return get_scoped(t_.touchpoints, tenant, id.value(), "touchpoint");
+  }
+  Result<Touchpoint> find_touchpoint(TenantId tenant, ChannelId channel,
+                                     std::string_view provider_message_id) override {
+    auto it = t_.provider_keys.find(
+        {tenant.value(), channel.value(), std::string(provider_message_id)});
+    if (it == t_.provider_keys.end()) return Status::not_found("touchpoint");
+    return t_.touchpoints.at(it->second);
+  }
+  Status update_delivery(TenantId tenant, TouchpointId id, DeliveryStatus status,
+                         std::string_view provider_message_id) override {
+    OMNI_WRITABLE();
+    auto row = get_scoped(t_.touchpoints, tenant, id.value(), "touchpoint");
+    if (!row.ok()) return row.status();
+    if (!provider_message_id.empty() && row->provider_message_id != provider_message_id) {
+      bool keyed = row->channel.has_value();
+      auto new_key =
+          std::make_tuple(tenant.value(), keyed ? row->channel->value() : 0,
+                          std::string(provider_message_id));
+      if (keyed && t_.provider_keys.count(new_key)) {
+        return Status::already_exists("provider message id in use");
+      }
+      if (keyed && !row->provider_message_id.empty()) {
+        erase(t_.provider_keys,
+              std::make_tuple(tenant.value(), row->channel->value(), row->provider_message_id));
+      }
+      if (keyed) put(t_.provider_keys, new_key, id.value());
+      row->provider_message_id = std::string(provider_message_id);
+    }
+    row->delivery = status;
+    put(t_.touchpoints, id.value(), *row);
+    return Status();
+  }
+  Result<std::vector<Touchpoint>> list_touchpoints(const TouchpointQuery& q) override {
+    std::vector<Touchpoint> out;
+    auto matches = [&](const Touchpoint& tp) {
+      if (tp.tenant != q.tenant) return false;
+      if (q.conversation && tp.conversation != q.conversation) return false;
+      if (q.kind && tp.kind != *q.kind) return false;
+      return true;
+    };
+    const Key c = q.customer.value();
+    if (q.direction == TimelineDirection::kOlder) {
+      auto end = q.after ? t_.timeline.lower_bound({c, to_unix_micros(q.after->occurred_at),
+                                                    q.after->touchpoint.value()})
+                         : t_.timeline.lower_bound({c + 1, INT64_MIN, 0});
+      auto begin = t_.timeline.lower_bound({c, INT64_MIN, 0});
+      while (end != begin && out.size() < q.limit) {
+        --end;
+        const auto& tp = t_.touchpoints.at(std::get<2>(*end));
+        if (matches(tp)) out.push_back(tp);
+      }
+    } else {
+      auto it = q.after ? t_.timeline.upper_bound({c, to_unix_micros(q.after->occurred_at),
+                                                   q.after->touchpoint.value()})
+                        : t_.timeline.lower_bound({c, INT64_MIN, 0});
+      for (; it != t_.timeline.end() && std::get<0>(*it) == c && out.size() < q.limit; ++it) {
+        const auto& tp = t_.touchpoints.at(std::get<2>(*it));
+        if (matches(tp)) out.push_back(tp);
+      }
+    }
+    return out;
+  }
+
+  // --- handoffs
+  Result<HandoffId> insert_handoff(const Handoff& v) override {
+    OMNI_WRITABLE();
+    auto conversation = get_scoped(t_.conversations, v.tenant, v.conversation.value(),
+                                   "conversation");
+    if (!conversation.ok()) return conversation.status();
+    Handoff row = v;
+    row.id = HandoffId(t_.next_id++);
+    put(t_.handoffs, row.id.value(), row);
+    return row.id;
+  }
+  Result<Handoff> get_handoff(TenantId tenant, HandoffId id) override {
+    return get_scoped(t_.handoffs, tenant, id.value(), "handoff");
+  }
+  Status update_handoff(const Handoff& v) override {
+    OMNI_WRITABLE();
+    auto old = get_scoped(t_.handoffs, v.tenant, v.id.value(), "handoff");
+    if (!old.ok()) return old.status();
+    put(t_.handoffs, v.id.value(), v);
+    return Status();
+  }
+  Result<std::vector<Handoff>> list_handoffs(TenantId tenant,
+                                             ConversationId conversation) override {
+    std::vector<Handoff> out;
+    for (const auto& [id, row] : t_.handoffs) {
+      if (row.tenant == tenant && row.conversation == conversation) out.push_back(row);
+    }
+    return out;
+  }
+
+  // --- events
+  Result<std::int64_t> append_event(const Event& v) override {
+    OMNI_WRITABLE();
+    OMNI_REQUIRE_TENANT(v.tenant);
+    Event row = v;
+    row.sequence = t_.next_sequence++;
+    t_.events.push_back(row);
+    undo_.push_back([this] { t_.events.pop_back(); });
+    return row.sequence;
+  }
+  Result<std::vector<Event>> list_events(TenantId tenant, std::int64_t after,
+                                         std::size_t limit) override {
+    std::vector<Event> out;
+    auto it = std::upper_bound(t_.events.begin(), t_.events.end(), after,
+                               [](std::int64_t s, const Event& e) { return s < e.sequence; });
+    for (; it != t_.events.end() && out.size() < limit; ++it) {
+      if (it->tenant == tenant) out.push_back(*it);
+    }
+    return out;
+  }
+
+ private:
+  template <typename Map, typename K, typename V>
+  void put(Map& map, const K& key, const V& value) {
+    auto it = map.find(key);
+    if (it == map.end()) {
+      map.emplace(key, value);
+      undo_.push_back([&map, key] { map.erase(key); });
+    } else {
+      auto old = it->second;
+      it->second = value;
+      undo_.push_back([&map, key, old] { map[key] = old; });
+    }
+  }
+  template <typename Map, typename K>
+  void erase(Map& map, const K& key) {
+    auto it = map.find(key);
+    if (it == map.end()) return;
+    auto old = it->second;
+    map.erase(it);
+    undo_.push_back([&map, key, old] { map.emplace(key, old); });
+  }
+  template <typename Set, typename K>
+  void insert_into(Set& set, const K& key) {
+    if (set.insert(key).second) undo_.push_back([&set, key] { set.erase(key); });
+  }
+  template <typename Map>
+  static Result<typename Map::mapped_type> get_scoped(const Map& map, TenantId tenant, Key id,
+                                                      const char* what) {
+    auto it = map.find(id);
+    if (it == map.end() || it->second.tenant != tenant) {
+      return Status::not_found(std::string(what) + " " + std::to_string(id));
+    }
+    return it->second;
+  }
+  template <typename Map>
+  static std::vector<typename Map::mapped_type> list_scoped(const Map& map, TenantId tenant) {
+    std::vector<typename Map::mapped_type> out;
+    for (const auto& [id, row] : map) {
+      if (row.tenant == tenant) out.push_back(row);
+    }
+    return out;
+  }
+  Status check_writable() const {
+    if (mode_ != TransactionMode::kWrite) {
+      return Status::failed_precondition("write on a read transaction");
+    }
+    if (committed_) return Status::failed_precondition("transaction already committed");
+    return Status();
+  }
+
+  Tables& t_;
+  TransactionMode mode_;
+  std::unique_lock<std::shared_mutex> write_lock_;
+  std::shared_lock<std::shared_mutex> read_lock_;
+  std::vector<std::function<void()>> undo_;
+  bool committed_ = false;
+};
+
+class MemoryStore final : public Store {
+ public:
+  Result<std::unique_ptr<StoreTransaction>> begin(TransactionMode mode) override {
+    return std::unique_ptr<StoreTransaction>(new MemoryTransaction(tables_, mutex_, mode));
+  }
+  std::string_view name() const override { return "memory"; }
+
+ private:
+  std::shared_mutex mutex_;
+  Tables tables_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> make_memory_store() { return std::make_unique<MemoryStore>(); }
+
+}  // namespace omni

@@ -1,0 +1,580 @@
+// Engine behaviour on every backend: one customer and one conversation across channels,
+// idempotent receive, bad input that changes nothing, replies, notes, handoffs with context,
+// the lifecycle, paginated timelines, tenancy and concurrent receivers.
+#include <atomic>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+#include "fixture.h"
+#include "omni/sys/store.h"
+
+#define OMNI_RETURN_STATUS_IF(expr)   \
+  do {                                \
+    ::omni::Status injected_ = (expr); \
+    if (!injected_.ok()) return injected_; \
+  } while (false)
+
+namespace omni::testing {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+
+TEST_CASE("engine: one customer and one conversation across channels", "[conformance][engine]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  World w(backend);
+  ReceiveResult first = w.receive(w.sms_from("+49 151 1234 5678", "SM1", "Where is my order?"));
+  CHECK(first.new_customer);
+  CHECK(first.new_conversation);
+  CHECK_FALSE(first.duplicate);
+
+  w.clock.advance(minutes(5));
+  // The same number on WhatsApp, written differently, is the same customer and the same case.
+  ReceiveResult second = w.receive(
+      w.message(w.whatsapp, IdentityKind::kPhone, "0049-151-12345678", "wamid.1", "Any news?"));
+  CHECK(second.customer == first.customer);
+  CHECK(second.conversation == first.conversation);
+  CHECK_FALSE(second.new_customer);
+  CHECK_FALSE(second.new_conversation);
+
+  auto view = World::must(w.engine->conversation_view(w.tenant.id, first.conversation));
+  CHECK(view.conversation.origin_channel == w.sms.id);
+  CHECK(view.conversation.current_channel == w.whatsapp.id);
+  CHECK(view.conversation.subject == "Where is my order?");
+  REQUIRE(view.touchpoints.size() == 2);
+  CHECK(view.touchpoints[0].channel_kind == ChannelKind::kSms);
+  CHECK(view.touchpoints[1].channel_kind == ChannelKind::kWhatsApp);
+  CHECK(w.customer_count() == 1);
+
+  auto customer = World::must(w.engine->customer_view(w.tenant.id, first.customer));
+  REQUIRE(customer.identities.size() == 1);
+  CHECK(customer.identities[0].value == "+4915112345678");
+  CHECK(customer.customer.display_name == "Anna Schmidt");
+  REQUIRE(customer.active_conversations.size() == 1);
+}
+
+TEST_CASE("engine: a retried delivery is stored once", "[conformance][engine]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  World w(backend);
+  InboundMessage m = w.sms_from("+4915112345678", "SM-retry", "hello");
+  ReceiveResult first = w.receive(m);
+  std::size_t events = w.event_count();
+  for (int i = 0; i < 3; ++i) {
+    m.body = "a retry may even carry a different body";
+    ReceiveResult again = w.receive(m);
+    CHECK(again.duplicate);
+    CHECK(again.touchpoint == first.touchpoint);
+    CHECK(again.customer == first.customer);
+    CHECK(again.conversation == first.conversation);
+  }
+  CHECK(w.timeline_size(first.customer) == 1);
+  CHECK(w.event_count() == events);
+
+  // The same provider id on another channel is another message.
+  InboundMessage other = m;
+  other.channel = w.whatsapp.id;
+  CHECK_FALSE(w.receive(other).duplicate);
+  CHECK(w.timeline_size(first.customer) == 2);
+}
+
+TEST_CASE("engine: bad input is refused with a typed error and stores nothing",
+          "[conformance][engine]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  World w(backend);
+  auto tenant_b = World::must(w.engine->create_tenant("other"));
+  auto channel_b = World::must(w.engine->create_channel({tenant_b.id, ChannelKind::kSms, "b", {}}));
+  const InboundMessage good = w.sms_from("+4915112345678", "ok-1");
+
+  struct Case {
+    const char* what;
+    std::function<void(InboundMessage&)> spoil;
+    StatusCode code;
+  };
+  const std::vector<Case> cases = {
+      {"empty identity", [](InboundMessage& m) { m.from.value = "  "; },
+       StatusCode::kInvalidArgument},
+      {"phone without country code", [](InboundMessage& m) { m.from.value = "0151 1234"; },
+       StatusCode::kInvalidArgument},
+      {"phone with letters", [](InboundMessage& m) { m.from.value = "+49 151 CALLME"; },
+       StatusCode::kInvalidArgument},
+      {"email without @",
+       [](InboundMessage& m) { m.from = {IdentityKind::kEmail, "", "anna.example.com"}; },
+       StatusCode::kInvalidArgument},
+      {"psid without page scope",
+       [](InboundMessage& m) { m.from = {IdentityKind::kMessengerPsid, "", "12345"}; },
+       StatusCode::kInvalidArgument},
+      {"missing provider id", [](InboundMessage& m) { m.provider_message_id.clear(); },
+       StatusCode::kInvalidArgument},
+      {"empty message", [](InboundMessage& m) { m.body.clear(); }, StatusCode::kInvalidArgument},
+      {"oversized body", [](InboundMessage& m) { m.body.assign(64 * 1024 + 1, 'x'); },
+       StatusCode::kResourceExhausted},
+      {"invalid UTF-8 body", [](InboundMessage& m) { m.body = "caf\xC3"; },
+       StatusCode::kInvalidArgument},
+      {"overlong UTF-8", [](InboundMessage& m) { m.body = "\xC0\xAF"; },
+       StatusCode::kInvalidArgument},
+      {"outbound kind", [](InboundMessage& m) { m.kind = TouchpointKind::kMessageOut; },
+       StatusCode::kInvalidArgument},
+      {"note kind", [](InboundMessage& m) { m.kind = TouchpointKind::kNote; },
+       StatusCode::kInvalidArgument},
+      {"unknown tenant", [](InboundMessage& m) { m.tenant = TenantId(987654); },
+       StatusCode::kNotFound},
+      {"unset channel", [](InboundMessage& m) { m.channel = ChannelId(); },
+       StatusCode::kInvalidArgument},
+      {"unknown channel", [](InboundMessage& m) { m.channel = ChannelId(987654); },
+       StatusCode::kNotFound},
+      {"another tenant's channel", [&](InboundMessage& m) { m.channel = channel_b.id; },
+       StatusCode::kNotFound},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    InboundMessage m = good;
+    c.spoil(m);
+    auto r = w.engine->receive(m);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == c.code);
+    CHECK_FALSE(r.status().message().empty());
+  }
+  CHECK(w.customer_count() == 0);
+  CHECK(w.event_count() == 0);
+  CHECK(World::must(w.engine->events(tenant_b.id, 0, 100)).empty());
+  // And the good message still goes through afterwards.
+  CHECK(w.receive(good).new_customer);
+}
+
+TEST_CASE("engine: a failing store write leaves no partial state", "[conformance][engine]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  // Fails the Nth write-side call of every transaction counted across the store's life.
+  struct FailingTransaction : ForwardingTransaction {
+    FailingTransaction(std::unique_ptr<StoreTransaction> t, std::atomic<int>* budget)
+        : ForwardingTransaction(std::move(t)), budget_(budget) {}
+    Status tick() {
+      return budget_->fetch_sub(1) == 0 ? Status::io_error("injected fault") : Status();
+    }
+    Result<TouchpointId> insert_touchpoint(const Touchpoint& v) override {
+      OMNI_RETURN_STATUS_IF(tick());
+      return ForwardingTransaction::insert_touchpoint(v);
+    }
+    Status update_conversation(const Conversation& v) override {
+      OMNI_RETURN_STATUS_IF(tick());
+      return ForwardingTransaction::update_conversation(v);
+    }
+    Result<std::int64_t> append_event(const Event& v) override {
+      OMNI_RETURN_STATUS_IF(tick());
+      return ForwardingTransaction::append_event(v);
+    }
+    Result<IdentityId> insert_identity(const Identity& v) override {
+      OMNI_RETURN_STATUS_IF(tick());
+      return ForwardingTransaction::insert_identity(v);
+    }
+    std::atomic<int>* budget_;
+  };
+  struct FailingStore : ForwardingStore {
+    FailingStore(std::unique_ptr<Store> owned, std::atomic<int>* budget)
+        : ForwardingStore(owned.get()), owned_(std::move(owned)), budget_(budget) {}
+    Result<std::unique_ptr<StoreTransaction>> begin(TransactionMode mode) override {
+      auto tx = ForwardingStore::begin(mode);
+      if (!tx.ok()) return tx.status();
+      return std::unique_ptr<StoreTransaction>(new FailingTransaction(std::move(*tx), budget_));
+    }
+    std::unique_ptr<Store> owned_;
+    std::atomic<int>* budget_;
+  };
+
+  // For each N, the Nth write of the receive fails; the whole receive must vanish.
+  for (int n = 0; n < 8; ++n) {
+    INFO("failing write #" << n);
+    static std::atomic<int> budget;
+    budget = 1 << 30;
+    StoreBackend wrapped{backend.name, [&]() -> Result<std::unique_ptr<Store>> {
+                           auto inner = backend.make();
+                           if (!inner.ok()) return inner.status();
+                           return std::unique_ptr<Store>(
+                               new FailingStore(std::move(*inner), &budget));
+                         }};
+    World w(wrapped);
+    w.receive(w.sms_from("+4915112345678", "before"));
+    OMNI_REQUIRE_OK(w.engine->resolve(w.tenant.id,
+                                      World::must(w.engine->customer_view(
+                                          w.tenant.id, World::must(w.engine->list_customers(
+                                                           w.tenant.id))[0].id))
+                                          .active_conversations[0]
+                                          .id));
+    w.clock.advance(hours(24 * 30));  // outside the reopen window: a new conversation
+    const std::size_t events_before = w.event_count();
+    budget = n;
+    auto failed = w.engine->receive(w.message(w.email, IdentityKind::kEmail, "new@example.com",
+                                              "after", "a new customer"));
+    budget = 1 << 30;
+    if (failed.ok()) {
+      // N is past the last write of this operation: nothing to check for this N.
+      continue;
+    }
+    CHECK(failed.status().is(StatusCode::kIoError));
+    CHECK(w.customer_count() == 1);
+    CHECK(w.event_count() == events_before);
+    // The message can be delivered again and is then stored exactly once.
+    ReceiveResult retried = w.receive(w.message(w.email, IdentityKind::kEmail, "new@example.com",
+                                                "after", "a new customer"));
+    CHECK(retried.new_customer);
+    CHECK_FALSE(retried.duplicate);
+    CHECK(w.timeline_size(retried.customer) == 1);
+  }
+}
+
+TEST_CASE("engine: resolved conversations reopen within the window, closed ones never",
+          "[conformance][engine]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  World w(backend);
+  ReceiveResult r1 = w.receive(w.sms_from("+4915112345678", "m1"));
+  OMNI_REQUIRE_OK(w.engine->set_pending(w.tenant.id, r1.conversation));
+  ReceiveResult r2 = w.receive(w.sms_from("+4915112345678", "m2"));
+  CHECK(r2.conversation == r1.conversation);
+  CHECK(World::must(w.engine->conversation_view(w.tenant.id, r1.conversation))
+            .conversation.status == ConversationStatus::kOpen);
+
+  OMNI_REQUIRE_OK(w.engine->resolve(w.tenant.id, r1.conversation));
+  CHECK(w.engine->resolve(w.tenant.id, r1.conversation).is(StatusCode::kFailedPrecondition));
+  w.clock.advance(hours(24));
+  ReceiveResult r3 = w.receive(w.sms_from("+4915112345678", "m3"));
+  CHECK(r3.reopened);
+  CHECK(r3.conversation == r1.conversation);
+  auto reopened = World::must(w.engine->conversation_view(w.tenant.id, r1.conversation));
+  CHECK(reopened.conversation.reopen_count == 1);
+  CHECK(reopened.conversation.status == ConversationStatus::kOpen);
+
+  OMNI_REQUIRE_OK(w.engine->resolve(w.tenant.id, r1.conversation));
+  OMNI_REQUIRE_OK(w.engine->close(w.tenant.id, r1.conversation));
+  CHECK(w.engine->reopen(w.tenant.id, r1.conversation).is(StatusCode::kFailedPrecondition));
+  ReceiveResult r4 = w.receive(w.sms_from("+4915112345678", "m4"));
+  CHECK(r4.new_conversation);
+  CHECK(r4.conversation != r1.conversation);
+
+  OMNI_REQUIRE_OK(w.engine->resolve(w.tenant.id, r4.conversation));
+  w.clock.advance(hours(24 * 8));  // past the default 7-day window
+  ReceiveResult r5 = w.receive(w.sms_from("+4915112345678", "m5"));
+  CHECK(r5.new_conversation);
+  CHECK_FALSE(r5.reopened);
+  // An explicit reopen of r4 now would give the customer two active conversations.
+  CHECK(w.engine->reopen(w.tenant.id, r4.conversation).is(StatusCode::kFailedPrecondition));
+}
+
+TEST_CASE("engine: replies go out through the channel's adapter and are recorded",
+          "[conformance][engine]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  World w(backend);
+  ReceiveResult r = w.receive(w.sms_from("+4915112345678", "m1", "Where is my order?"));
+  w.clock.advance(minutes(3));
+  OutboundMessage out;
+  out.tenant = w.tenant.id;
+  out.conversation = r.conversation;
+  out.agent = w.alice.id;
+  out.body = "It ships today.";
+  Touchpoint sent = World::must(w.engine->send(out));
+  CHECK(sent.kind == TouchpointKind::kMessageOut);
+  CHECK(sent.delivery == DeliveryStatus::kSent);
+  CHECK(sent.channel == w.sms.id);
+  auto records = w.adapter.sent();
+  REQUIRE(records.size() == 1);
+  CHECK(records[0].recipient == "+4915112345678");
+  CHECK(records[0].body == "It ships today.");
+  CHECK(sent.provider_message_id == records[0].provider_message_id);
+
+  auto conv = World::must(w.engine->conversation_view(w.tenant.id, r.conversation)).conversation;
+  REQUIRE(conv.first_response_at.has_value());
+  CHECK(*conv.first_response_at == t0() + minutes(3));
+
+  // Later replies never move the first-response time.
+  w.clock.advance(minutes(10));
+  OMNI_REQUIRE_OK(w.engine->send(out));
+  conv = World::must(w.engine->conversation_view(w.tenant.id, r.conversation)).conversation;
+  CHECK(*conv.first_response_at == t0() + minutes(3));
+
+  // Status callbacks move forward only.
+  OMNI_REQUIRE_OK(w.engine->update_delivery_status(w.tenant.id, w.sms.id,
+                                                   sent.provider_message_id, DeliveryStatus::kRead));
+  OMNI_REQUIRE_OK(w.engine->update_delivery_status(
+      w.tenant.id, w.sms.id, sent.provider_message_id, DeliveryStatus::kDelivered));
+  auto page = World::must(w.engine->timeline({w.tenant.id, r.customer, {}, {}, {}, 50}));
+  CHECK(page.touchpoints[1].delivery == DeliveryStatus::kRead);
+  CHECK(w.engine
+            ->update_delivery_status(w.tenant.id, w.sms.id, "unknown-id",
+                                     DeliveryStatus::kDelivered)
+            .is(StatusCode::kNotFound));
+}
+
+TEST_CASE("engine: a failing adapter leaves the reply recorded as failed", "[conformance][engine]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  World w(backend);
+  ReceiveResult r = w.receive(w.sms_from("+4915112345678", "m1"));
+  OutboundMessage out;
+  out.tenant = w.tenant.id;
+  out.conversation = r.conversation;
+  out.agent = w.alice.id;
+  out.body = "reply";
+
+  w.adapter.fail_with(Status::unavailable("provider down"));
+  auto failed = w.engine->send(out);
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.status().is(StatusCode::kUnavailable));
+  w.adapter.fail_with(Status());
+
+  struct Throwing : ChannelAdapter {
+    ChannelCapabilities capabilities() const override { return {{ChannelKind::kSms}, false, 0}; }
+    Result<SendReceipt> send(const OutboundEnvelope&) override {
+      throw std::runtime_error("boom");
+    }
+  } throwing;
+  OMNI_REQUIRE_OK(w.engine->register_adapter(w.tenant.id, w.sms.id, &throwing));
+  auto thrown = w.engine->send(out);
+  REQUIRE_FALSE(thrown.ok());
+  CHECK(thrown.status().is(StatusCode::kInternal));
+
+  auto page = World::must(w.engine->timeline({w.tenant.id, r.customer, {}, {}, {}, 50}));
+  REQUIRE(page.touchpoints.size() == 3);
+  CHECK(page.touchpoints[1].delivery == DeliveryStatus::kFailed);
+  CHECK(page.touchpoints[2].delivery == DeliveryStatus::kFailed);
+  auto conv = World::must(w.engine->conversation_view(w.tenant.id, r.conversation)).conversation;
+  CHECK_FALSE(conv.first_response_at.has_value());
+
+  // No adapter on a channel, or no address for it: refused before anything is recorded.
+  OutboundMessage by_email = out;
+  by_email.channel = w.email.id;
+  CHECK(w.engine->send(by_email).status().is(StatusCode::kFailedPrecondition));
+  auto fax = World::must(w.engine->create_channel({w.tenant.id, ChannelKind::kLetter, "post", {}}));
+  OutboundMessage by_post = out;
+  by_post.channel = fax.id;
+  CHECK(w.engine->send(by_post).status().is(StatusCode::kFailedPrecondition));
+  CHECK(w.timeline_size(r.customer) == 3);
+}
+
+TEST_CASE("engine: notes and the last agent show in the customer view", "[conformance][engine]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  World w(backend);
+  ReceiveResult r = w.receive(w.sms_from("+4915112345678", "m1"));
+  OMNI_REQUIRE_OK(w.engine->assign(w.tenant.id, r.conversation, w.alice.id));
+  OMNI_REQUIRE_OK(w.engine->add_note({w.tenant.id, r.conversation, w.alice.id, "wants a refund"}));
+  CHECK(w.engine->add_note({w.tenant.id, r.conversation, w.alice.id, ""})
+            .status()
+            .is(StatusCode::kInvalidArgument));
+  CHECK(w.engine->add_note({w.tenant.id, ConversationId(424242), w.alice.id, "x"})
+            .status()
+            .is(StatusCode::kNotFound));
+  auto view = World::must(w.engine->customer_view(w.tenant.id, r.customer));
+  REQUIRE(view.notes.size() == 1);
+  CHECK(view.notes[0].body == "wants a refund");
+  REQUIRE(view.last_agent.has_value());
+  CHECK(view.last_agent->name == "alice");
+}
+
+TEST_CASE("engine: handoffs carry the context and show on the timeline", "[conformance][engine]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  World w(backend);
+  InboundMessage hello = w.message(w.chat, IdentityKind::kPhone, "+4915112345678", "c1",
+                                   "My router keeps rebooting");
+  ReceiveResult r = w.receive(hello);
+  OMNI_REQUIRE_OK(w.engine->assign(w.tenant.id, r.conversation, w.bot.id));
+  OMNI_REQUIRE_OK(w.engine->add_note({w.tenant.id, r.conversation, w.bot.id, "firmware 1.2"}));
+
+  HandoffSpec escalate;
+  escalate.tenant = w.tenant.id;
+  escalate.conversation = r.conversation;
+  escalate.kind = HandoffKind::kBotToHuman;
+  escalate.to_agent = w.alice.id;
+  escalate.reason = "bot could not help";
+  escalate.open_questions = {"is the power supply original?"};
+  escalate.tried = {"restart", "factory reset"};
+  Handoff h = World::must(w.engine->record_handoff(escalate));
+  CHECK(h.from_agent == w.bot.id);
+  CHECK(h.context.customer == r.customer);
+  CHECK(h.context.identities == std::vector<std::string>{"phone:+4915112345678"});
+  CHECK(h.context.notes == std::vector<std::string>{"firmware 1.2"});
+  CHECK(h.context.tried == escalate.tried);
+  REQUIRE(h.context.recent.size() == 2);
+  CHECK(h.context.recent[0].author == "customer");
+  CHECK(h.context.recent[0].excerpt == "My router keeps rebooting");
+  CHECK(h.context.recent[1].author == "helpbot");
+  // Cold by default: alice owns it now.
+  auto view = World::must(w.engine->conversation_view(w.tenant.id, r.conversation));
+  CHECK(view.conversation.assignee == w.alice.id);
+  REQUIRE(view.handoffs.size() == 1);
+  CHECK(view.handoffs[0].context.open_questions == escalate.open_questions);
+  CHECK(view.touchpoints.back().kind == TouchpointKind::kHandoff);
+  CHECK(view.touchpoints.back().handoff == h.id);
+
+  // A bot escalates to a human, not from one.
+  escalate.to_agent = w.bob.id;
+  escalate.from_agent = w.alice.id;
+  CHECK(w.engine->record_handoff(escalate).status().is(StatusCode::kFailedPrecondition));
+
+  // Channel switch chat -> phone.
+  HandoffSpec to_phone;
+  to_phone.tenant = w.tenant.id;
+  to_phone.conversation = r.conversation;
+  to_phone.kind = HandoffKind::kChannelSwitch;
+  to_phone.to_channel = w.phone.id;
+  to_phone.reason = "easier to explain by phone";
+  World::must(w.engine->record_handoff(to_phone));
+  CHECK(World::must(w.engine->conversation_view(w.tenant.id, r.conversation))
+            .conversation.current_channel == w.phone.id);
+  CHECK(w.engine->record_handoff(to_phone).status().is(StatusCode::kFailedPrecondition));
+
+  // Only secure channels take sensitive data.
+  HandoffSpec secure;
+  secure.tenant = w.tenant.id;
+  secure.conversation = r.conversation;
+  secure.kind = HandoffKind::kSecureChannel;
+  secure.to_channel = w.messenger.id;
+  secure.reason = "card number";
+  CHECK(w.engine->record_handoff(secure).status().is(StatusCode::kFailedPrecondition));
+  secure.to_channel = w.video.id;
+  World::must(w.engine->record_handoff(secure));
+
+  // Warm transfer: nothing changes until the addressee acknowledges.
+  HandoffSpec warm;
+  warm.tenant = w.tenant.id;
+  warm.conversation = r.conversation;
+  warm.kind = HandoffKind::kAgentTransfer;
+  warm.mode = HandoffMode::kWarm;
+  warm.to_agent = w.carol.id;
+  warm.reason = "second level";
+  Handoff wh = World::must(w.engine->record_handoff(warm));
+  CHECK(World::must(w.engine->conversation_view(w.tenant.id, r.conversation))
+            .conversation.assignee == w.alice.id);
+  CHECK(w.engine->acknowledge_handoff(w.tenant.id, wh.id, w.bob.id)
+            .status()
+            .is(StatusCode::kFailedPrecondition));
+  Handoff acked = World::must(w.engine->acknowledge_handoff(w.tenant.id, wh.id, w.carol.id));
+  CHECK(acked.acknowledged_by == w.carol.id);
+  CHECK(World::must(w.engine->conversation_view(w.tenant.id, r.conversation))
+            .conversation.assignee == w.carol.id);
+  CHECK(w.engine->acknowledge_handoff(w.tenant.id, wh.id, w.carol.id)
+            .status()
+            .is(StatusCode::kFailedPrecondition));
+  CHECK(World::must(w.engine->get_handoff(w.tenant.id, wh.id)).acknowledged_at.has_value());
+
+  // A resolved conversation cannot be handed off.
+  OMNI_REQUIRE_OK(w.engine->resolve(w.tenant.id, r.conversation));
+  warm.to_agent = w.bob.id;
+  CHECK(w.engine->record_handoff(warm).status().is(StatusCode::kFailedPrecondition));
+  CHECK(World::must(w.engine->conversation_view(w.tenant.id, r.conversation)).handoffs.size() == 4);
+}
+
+TEST_CASE("engine: timelines page through every touchpoint in both directions",
+          "[conformance][engine]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  World w(backend);
+  CustomerId customer;
+  const Channel* channels[] = {&w.sms, &w.whatsapp, &w.chat};
+  for (int i = 0; i < 130; ++i) {
+    w.clock.advance(std::chrono::seconds(i % 3 == 0 ? 0 : 1));  // some share a timestamp
+    customer = w.receive(w.message(*channels[i % 3], IdentityKind::kPhone, "+4915112345678",
+                                   "m" + std::to_string(i), "message " + std::to_string(i)))
+                   .customer;
+  }
+  // Walk from the newest end towards the past.
+  std::vector<std::string> seen;
+  TimelineQuery q{w.tenant.id, customer, {}, {}, TimelineDirection::kOlder, 50};
+  for (;;) {
+    TimelinePage page = World::must(w.engine->timeline(q));
+    for (auto it = page.touchpoints.rbegin(); it != page.touchpoints.rend(); ++it) {
+      seen.push_back(it->body);
+    }
+    if (!page.older) break;
+    q.cursor = page.older;
+  }
+  REQUIRE(seen.size() == 130);
+  for (int i = 0; i < 130; ++i) CHECK(seen[129 - i] == "message " + std::to_string(i));
+
+  // And from the oldest end forwards.
+  seen.clear();
+  q = TimelineQuery{w.tenant.id, customer, {}, {}, TimelineDirection::kNewer, 50};
+  int pages = 0;
+  for (;;) {
+    TimelinePage page = World::must(w.engine->timeline(q));
+    ++pages;
+    for (const auto& tp : page.touchpoints) seen.push_back(tp.body);
+    if (!page.newer) break;
+    CHECK(page.older.has_value() == (pages > 1));
+    q.cursor = page.newer;
+  }
+  CHECK(pages == 3);
+  REQUIRE(seen.size() == 130);
+  for (int i = 0; i < 130; ++i) CHECK(seen[i] == "message " + std::to_string(i));
+
+  q.limit = 0;
+  CHECK(w.engine->timeline(q).status().is(StatusCode::kInvalidArgument));
+  q.limit = 100000;
+  CHECK(w.engine->timeline(q).status().is(StatusCode::kInvalidArgument));
+}
+
+TEST_CASE("engine: tenants never see each other's customers", "[conformance][engine]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  World w(backend);
+  auto other = World::must(w.engine->create_tenant("globex"));
+  auto other_sms =
+      World::must(w.engine->create_channel({other.id, ChannelKind::kSms, "sms-line", {}}));
+  ReceiveResult a = w.receive(w.sms_from("+4915112345678", "SM1"));
+  InboundMessage m = w.sms_from("+4915112345678", "SM1");
+  m.tenant = other.id;
+  m.channel = other_sms.id;
+  ReceiveResult b = w.receive(m);
+  CHECK_FALSE(b.duplicate);
+  CHECK(b.new_customer);
+  CHECK(b.customer != a.customer);
+  CHECK(w.engine->customer_view(other.id, a.customer).status().is(StatusCode::kNotFound));
+  CHECK(w.engine->conversation_view(other.id, a.conversation).status().is(StatusCode::kNotFound));
+  CHECK(w.engine->timeline({other.id, a.customer, {}, {}, {}, 50}).status().is(StatusCode::kNotFound));
+  CHECK(World::must(w.engine->list_customers(other.id)).size() == 1);
+  CHECK(w.engine->assign(other.id, a.conversation, w.alice.id).is(StatusCode::kNotFound));
+}
+
+TEST_CASE("engine: a knowledge-base view is on the timeline but opens no case",
+          "[conformance][engine]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  World w(backend);
+  InboundMessage view = w.message(w.web, IdentityKind::kWebVisitor, "visitor-7", "kb-1",
+                                  "How do I reset my router?");
+  view.kind = TouchpointKind::kKnowledgeBaseView;
+  ReceiveResult r = w.receive(view);
+  CHECK_FALSE(r.conversation.valid());
+  CHECK_FALSE(r.new_conversation);
+  CHECK(w.timeline_size(r.customer) == 1);
+  CHECK(World::must(w.engine->customer_view(w.tenant.id, r.customer)).active_conversations.empty());
+}
+
+TEST_CASE("engine: concurrent receivers store each message once, one case per customer",
+          "[conformance][engine][concurrency]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  World w(backend);
+  constexpr int kThreads = 4;
+  constexpr int kMessages = 40;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kMessages; ++i) {
+        // Every thread delivers the same messages (retries racing each other) for 5 customers.
+        std::string number = "+49151000000" + std::to_string(i % 5);
+        InboundMessage m = w.sms_from(number, "m" + std::to_string(i), "msg");
+        if (t % 2 == 1) m.channel = w.whatsapp.id, m.provider_message_id += "-wa";
+        if (!w.engine->receive(m).ok()) failures++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(failures == 0);
+  auto customers = World::must(w.engine->list_customers(w.tenant.id));
+  REQUIRE(customers.size() == 5);
+  std::size_t total = 0;
+  for (const auto& c : customers) {
+    auto view = World::must(w.engine->customer_view(w.tenant.id, c.id));
+    CHECK(view.active_conversations.size() == 1);
+    CHECK(view.recent_conversations.size() == 1);
+    total += w.timeline_size(c.id);
+  }
+  CHECK(total == 2 * kMessages);  // sms and whatsapp copies, each stored once
+}
+
+}  // namespace
+}  // namespace omni::testing
