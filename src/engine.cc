@@ -57,19 +57,22 @@ class Payload {
   rapidjson::Writer<rapidjson::StringBuffer> writer_;
 };
 
-Status check_text(std::string_view field, std::string_view text, std::size_t max_bytes) {
+// Errors name the field (Status::field) and say what is wrong with it.
+Status check_text(const std::string& field, std::string_view text, std::size_t max_bytes) {
   if (text.size() > max_bytes) {
-    return Status::resource_exhausted(std::string(field) + " is " + std::to_string(text.size()) +
-                                      " bytes; the limit is " + std::to_string(max_bytes));
+    return Status::resource_exhausted(field + " is " + std::to_string(text.size()) +
+                                      " bytes; the limit is " + std::to_string(max_bytes))
+        .with_field(field);
   }
   if (!detail::is_valid_utf8(text)) {
-    return Status::invalid_argument(std::string(field) + " is not valid UTF-8");
+    return Status::invalid_argument(field + " is not valid UTF-8").with_field(field);
   }
   return Status();
 }
 
-Status check_required_text(std::string_view field, std::string_view text, std::size_t max_bytes) {
-  if (text.empty()) return Status::invalid_argument(std::string(field) + " is empty");
+Status check_required_text(const std::string& field, std::string_view text, std::size_t max_bytes) {
+  if (text.empty())
+    return Status::invalid_argument(field + " is empty").with_field(field);
   return check_text(field, text, max_bytes);
 }
 
@@ -77,27 +80,40 @@ Status check_required_text(std::string_view field, std::string_view text, std::s
 // any identity will do (the channel addresses the person, not an address: video, in person).
 std::vector<IdentityKind> recipient_kinds(ChannelKind kind) {
   switch (kind) {
-    case ChannelKind::kEmail: return {IdentityKind::kEmail};
+    case ChannelKind::kEmail:
+      return {IdentityKind::kEmail};
     case ChannelKind::kPhone:
     case ChannelKind::kSms:
     case ChannelKind::kWhatsApp:
-    case ChannelKind::kIvr: return {IdentityKind::kPhone};
-    case ChannelKind::kMessenger: return {IdentityKind::kMessengerPsid};
-    case ChannelKind::kInstagram: return {IdentityKind::kInstagramId};
-    case ChannelKind::kTelegram: return {IdentityKind::kTelegramId};
-    case ChannelKind::kXDirectMessage: return {IdentityKind::kXUserId};
-    default: return {};
+    case ChannelKind::kIvr:
+      return {IdentityKind::kPhone};
+    case ChannelKind::kMessenger:
+      return {IdentityKind::kMessengerPsid};
+    case ChannelKind::kInstagram:
+      return {IdentityKind::kInstagramId};
+    case ChannelKind::kTelegram:
+      return {IdentityKind::kTelegramId};
+    case ChannelKind::kXDirectMessage:
+      return {IdentityKind::kXUserId};
+    default:
+      return {};
   }
 }
 
 int delivery_rank(DeliveryStatus s) {
   switch (s) {
-    case DeliveryStatus::kNone: return 0;
-    case DeliveryStatus::kQueued: return 1;
-    case DeliveryStatus::kSent: return 2;
-    case DeliveryStatus::kDelivered: return 3;
-    case DeliveryStatus::kRead: return 4;
-    case DeliveryStatus::kFailed: return 5;
+    case DeliveryStatus::kNone:
+      return 0;
+    case DeliveryStatus::kQueued:
+      return 1;
+    case DeliveryStatus::kSent:
+      return 2;
+    case DeliveryStatus::kDelivered:
+      return 3;
+    case DeliveryStatus::kRead:
+      return 4;
+    case DeliveryStatus::kFailed:
+      return 5;
   }
   return 0;
 }
@@ -105,7 +121,8 @@ int delivery_rank(DeliveryStatus s) {
 std::string excerpt_of(std::string_view text, std::size_t max_bytes) {
   std::string_view cut = detail::utf8_prefix(text, max_bytes);
   std::string out(cut);
-  if (cut.size() < text.size()) out += "…";
+  if (cut.size() < text.size())
+    out += "…";
   return out;
 }
 
@@ -133,19 +150,23 @@ struct Engine::Impl {
         auto tx = store->begin(TransactionMode::kWrite);
         if (!tx.ok()) {
           last = tx.status();
-          if (last.is(StatusCode::kConflict)) continue;
+          if (last.is(StatusCode::kConflict))
+            continue;
           return R(last);
         }
         R result = body(**tx);
         if (!result.ok()) {
           last = status_of(result);
-          if (last.is(StatusCode::kConflict)) continue;
+          if (last.is(StatusCode::kConflict))
+            continue;
           return result;  // the transaction rolls back
         }
         Status committed = (*tx)->commit();
-        if (committed.ok()) return result;
+        if (committed.ok())
+          return result;
         last = committed;
-        if (!last.is(StatusCode::kConflict)) return R(last);
+        if (!last.is(StatusCode::kConflict))
+          return R(last);
       } catch (const std::bad_alloc&) {
         return R(Status::resource_exhausted("out of memory"));
       } catch (const std::exception& e) {
@@ -163,7 +184,8 @@ struct Engine::Impl {
     using R = decltype(body(std::declval<StoreTransaction&>()));
     try {
       auto tx = store->begin(TransactionMode::kRead);
-      if (!tx.ok()) return R(tx.status());
+      if (!tx.ok())
+        return R(tx.status());
       return body(**tx);
     } catch (const std::bad_alloc&) {
       return R(Status::resource_exhausted("out of memory"));
@@ -223,6 +245,7 @@ struct Engine::Impl {
     return channel.kind;
   }
 
+  Result<detail::NormalizedIdentity> validate(const InboundMessage& m) const;
   Result<ReceiveResult> receive_in(StoreTransaction& tx, const InboundMessage& m,
                                    const detail::NormalizedIdentity& from, Timestamp now_ts);
   Status change_status(TenantId tenant, ConversationId id, ConversationStatus to);
@@ -235,9 +258,12 @@ Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
 
 Result<std::unique_ptr<Engine>> Engine::open(std::unique_ptr<Store> store, EngineOptions options) {
-  if (!store) return Status::invalid_argument("store is null");
-  if (options.max_body_bytes == 0) return Status::invalid_argument("max_body_bytes is 0");
-  if (options.max_page_size == 0) return Status::invalid_argument("max_page_size is 0");
+  if (!store)
+    return Status::invalid_argument("store is null");
+  if (options.max_body_bytes == 0)
+    return Status::invalid_argument("max_body_bytes is 0");
+  if (options.max_page_size == 0)
+    return Status::invalid_argument("max_page_size is 0");
   if (options.max_conflict_retries < 0) {
     return Status::invalid_argument("max_conflict_retries is negative");
   }
@@ -248,12 +274,14 @@ Result<std::unique_ptr<Engine>> Engine::open(std::unique_ptr<Store> store, Engin
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
-const EngineOptions& Engine::options() const { return impl_->options; }
+const EngineOptions& Engine::options() const {
+  return impl_->options;
+}
 
 // ---------------------------------------------------------------------------------- setup
 
 Result<Tenant> Engine::create_tenant(const std::string& name, const std::string& default_region) {
-  OMNI_RETURN_IF_ERROR(check_required_text("tenant name", name, kMaxNameBytes));
+  OMNI_RETURN_IF_ERROR(check_required_text("name", name, kMaxNameBytes));
   if (default_region.size() != 2 || !std::isupper(static_cast<unsigned char>(default_region[0])) ||
       !std::isupper(static_cast<unsigned char>(default_region[1]))) {
     return Status::invalid_argument("default region must be an ISO 3166 alpha-2 code such as DE");
@@ -270,9 +298,11 @@ Result<Tenant> Engine::create_tenant(const std::string& name, const std::string&
 
 Result<Tenant> Engine::ensure_tenant(const std::string& name) {
   auto found = find_tenant(name);
-  if (found.ok() || !found.status().is(StatusCode::kNotFound)) return found;
+  if (found.ok() || !found.status().is(StatusCode::kNotFound))
+    return found;
   auto created = create_tenant(name);
-  if (created.status().is(StatusCode::kAlreadyExists)) return find_tenant(name);  // lost a race
+  if (created.status().is(StatusCode::kAlreadyExists))
+    return find_tenant(name);  // lost a race
   return created;
 }
 
@@ -281,7 +311,7 @@ Result<Tenant> Engine::find_tenant(const std::string& name) {
 }
 
 Result<Channel> Engine::create_channel(const ChannelSpec& spec) {
-  OMNI_RETURN_IF_ERROR(check_required_text("channel name", spec.name, kMaxNameBytes));
+  OMNI_RETURN_IF_ERROR(check_required_text("name", spec.name, kMaxNameBytes));
   return impl_->run_write([&](StoreTransaction& tx) -> Result<Channel> {
     OMNI_RETURN_IF_ERROR(tx.get_tenant(spec.tenant).status());
     Channel c;
@@ -296,9 +326,10 @@ Result<Channel> Engine::create_channel(const ChannelSpec& spec) {
 }
 
 Result<Channel> Engine::ensure_channel(const ChannelSpec& spec) {
-  auto found =
-      impl_->run_read([&](StoreTransaction& tx) { return tx.find_channel(spec.tenant, spec.name); });
-  if (found.ok() || !found.status().is(StatusCode::kNotFound)) return found;
+  auto found = impl_->run_read(
+      [&](StoreTransaction& tx) { return tx.find_channel(spec.tenant, spec.name); });
+  if (found.ok() || !found.status().is(StatusCode::kNotFound))
+    return found;
   auto created = create_channel(spec);
   if (created.status().is(StatusCode::kAlreadyExists)) {
     return impl_->run_read(
@@ -316,7 +347,7 @@ Result<std::vector<Channel>> Engine::list_channels(TenantId tenant) {
 }
 
 Result<Agent> Engine::create_agent(const AgentSpec& spec) {
-  OMNI_RETURN_IF_ERROR(check_required_text("agent name", spec.name, kMaxNameBytes));
+  OMNI_RETURN_IF_ERROR(check_required_text("name", spec.name, kMaxNameBytes));
   return impl_->run_write([&](StoreTransaction& tx) -> Result<Agent> {
     OMNI_RETURN_IF_ERROR(tx.get_tenant(spec.tenant).status());
     Agent a;
@@ -346,7 +377,8 @@ Status Engine::set_presence(TenantId tenant, AgentId agent, Presence presence) {
 }
 
 Status Engine::register_adapter(TenantId tenant, ChannelId channel, ChannelAdapter* adapter) {
-  if (!adapter) return Status::invalid_argument("adapter is null");
+  if (!adapter)
+    return Status::invalid_argument("adapter is null");
   OMNI_ASSIGN_OR_RETURN(Channel c, get_channel(tenant, channel));
   ChannelCapabilities caps;
   try {
@@ -365,38 +397,55 @@ Status Engine::register_adapter(TenantId tenant, ChannelId channel, ChannelAdapt
 
 // ---------------------------------------------------------------------------------- receive
 
-Result<ReceiveResult> Engine::receive(const InboundMessage& m) {
-  const EngineOptions& o = impl_->options;
-  if (!m.tenant.valid()) return Status::invalid_argument("tenant is not set");
-  if (!m.channel.valid()) return Status::invalid_argument("channel is not set");
+Status Engine::validate(const InboundMessage& m) const {
+  return impl_->validate(m).status();
+}
+
+Result<detail::NormalizedIdentity> Engine::Impl::validate(const InboundMessage& m) const {
+  const EngineOptions& o = options;
   OMNI_RETURN_IF_ERROR(
       check_required_text("provider_message_id", m.provider_message_id, kMaxProviderIdBytes));
   if (!is_inbound_kind(m.kind)) {
     return Status::invalid_argument("touchpoint kind " + std::string(to_string(m.kind)) +
-                                    " cannot be received from a customer");
+                                    " cannot be received from a customer")
+        .with_field("kind");
   }
   OMNI_RETURN_IF_ERROR(check_text("body", m.body, o.max_body_bytes));
   OMNI_RETURN_IF_ERROR(check_text("subject", m.subject, kMaxSubjectBytes));
   OMNI_RETURN_IF_ERROR(check_text("display_name", m.display_name, kMaxNameBytes));
   if (m.body.empty() && m.subject.empty() && m.attachments.empty() &&
       m.kind == TouchpointKind::kMessageIn) {
-    return Status::invalid_argument("message has no body, subject or attachment");
+    return Status::invalid_argument("message has no body, subject or attachment")
+        .with_field("body");
   }
   if (m.metadata.size() > kMaxMetadataEntries) {
-    return Status::resource_exhausted("more than 64 metadata entries");
+    return Status::resource_exhausted("more than 64 metadata entries").with_field("metadata");
   }
   for (const auto& [key, value] : m.metadata) {
-    OMNI_RETURN_IF_ERROR(check_required_text("metadata key", key, kMaxNameBytes));
-    OMNI_RETURN_IF_ERROR(check_text("metadata value", value, kMaxMetadataBytes));
+    if (key.empty())
+      return Status::invalid_argument("a metadata key is empty").with_field("metadata");
+    OMNI_RETURN_IF_ERROR(check_text("metadata", key, kMaxNameBytes));
+    OMNI_RETURN_IF_ERROR(check_text("metadata." + key, value, kMaxMetadataBytes));
   }
   if (m.attachments.size() > kMaxAttachments) {
-    return Status::resource_exhausted("more than 100 attachments");
+    return Status::resource_exhausted("more than 100 attachments").with_field("attachments");
   }
-  for (const auto& a : m.attachments) {
-    OMNI_RETURN_IF_ERROR(check_text("attachment filename", a.filename, kMaxNameBytes));
-    OMNI_RETURN_IF_ERROR(check_text("attachment content_type", a.content_type, kMaxNameBytes));
+  for (std::size_t i = 0; i < m.attachments.size(); ++i) {
+    const std::string at = "attachments[" + std::to_string(i) + "].";
+    OMNI_RETURN_IF_ERROR(check_text(at + "filename", m.attachments[i].filename, kMaxNameBytes));
+    OMNI_RETURN_IF_ERROR(
+        check_text(at + "content_type", m.attachments[i].content_type, kMaxNameBytes));
   }
-  OMNI_ASSIGN_OR_RETURN(detail::NormalizedIdentity from, detail::normalize_identity(m.from));
+  return detail::normalize_identity(m.from);
+}
+
+Result<ReceiveResult> Engine::receive(const InboundMessage& m) {
+  if (!m.tenant.valid())
+    return Status::invalid_argument("tenant is not set").with_field("tenant");
+  if (!m.channel.valid()) {
+    return Status::invalid_argument("channel is not set").with_field("channel");
+  }
+  OMNI_ASSIGN_OR_RETURN(detail::NormalizedIdentity from, impl_->validate(m));
 
   return impl_->run_write([&](StoreTransaction& tx) -> Result<ReceiveResult> {
     auto result = impl_->receive_in(tx, m, from, impl_->now());
@@ -421,10 +470,12 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
     out.duplicate = true;
     out.touchpoint = existing->id;
     out.customer = existing->customer;
-    if (existing->conversation) out.conversation = *existing->conversation;
+    if (existing->conversation)
+      out.conversation = *existing->conversation;
     return out;
   }
-  if (!existing.status().is(StatusCode::kNotFound)) return existing.status();
+  if (!existing.status().is(StatusCode::kNotFound))
+    return existing.status();
 
   const Timestamp occurred = m.occurred_at.value_or(now_ts);
 
@@ -511,8 +562,7 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
       OMNI_ASSIGN_OR_RETURN(c.id, tx.insert_conversation(c));
       conversation = std::move(c);
       out.new_conversation = true;
-      OMNI_RETURN_IF_ERROR(event(tx, m.tenant, customer.id, conversation->id,
-                                 "conversation.opened",
+      OMNI_RETURN_IF_ERROR(event(tx, m.tenant, customer.id, conversation->id, "conversation.opened",
                                  Payload().add("channel", to_string(channel.kind)).str(), now_ts));
     }
   }
@@ -521,7 +571,8 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
   Touchpoint tp;
   tp.tenant = m.tenant;
   tp.customer = customer.id;
-  if (conversation) tp.conversation = conversation->id;
+  if (conversation)
+    tp.conversation = conversation->id;
   tp.channel = channel.id;
   tp.channel_kind = channel.kind;
   tp.kind = m.kind;
@@ -581,13 +632,14 @@ Result<Touchpoint> Engine::send(const OutboundMessage& m) {
     }
     OMNI_ASSIGN_OR_RETURN(p.channel,
                           tx.get_channel(m.tenant, m.channel.value_or(c.current_channel)));
-    if (m.agent) OMNI_RETURN_IF_ERROR(tx.get_agent(m.tenant, *m.agent).status());
+    if (m.agent)
+      OMNI_RETURN_IF_ERROR(tx.get_agent(m.tenant, *m.agent).status());
     {
       std::shared_lock lock(impl_->adapters_mutex);
       auto it = impl_->adapters.find({m.tenant.value(), p.channel.id.value()});
       if (it == impl_->adapters.end()) {
-        return Status::failed_precondition("no adapter registered for channel '" +
-                                           p.channel.name + "'");
+        return Status::failed_precondition("no adapter registered for channel '" + p.channel.name +
+                                           "'");
       }
       p.adapter = it->second;
     }
@@ -595,9 +647,10 @@ Result<Touchpoint> Engine::send(const OutboundMessage& m) {
     auto wanted = recipient_kinds(p.channel.kind);
     const Identity* best = nullptr;
     for (const auto& identity : identities) {
-      bool fits = wanted.empty() ||
-                  std::find(wanted.begin(), wanted.end(), identity.kind) != wanted.end();
-      if (fits && (!best || identity.last_seen > best->last_seen)) best = &identity;
+      bool fits =
+          wanted.empty() || std::find(wanted.begin(), wanted.end(), identity.kind) != wanted.end();
+      if (fits && (!best || identity.last_seen > best->last_seen))
+        best = &identity;
     }
     if (!best) {
       return Status::failed_precondition("customer has no identity to reach on " +
@@ -629,7 +682,8 @@ Result<Touchpoint> Engine::send(const OutboundMessage& m) {
                                      now_ts));
     return p;
   });
-  if (!prepared.ok()) return prepared.status();
+  if (!prepared.ok())
+    return prepared.status();
   Prepared& p = *prepared;
 
   // 2. Hand it to the adapter, outside every lock and transaction.
@@ -653,7 +707,8 @@ Result<Touchpoint> Engine::send(const OutboundMessage& m) {
 
   // 3. Record the outcome.
   DeliveryStatus outcome = receipt.ok() ? receipt->status : DeliveryStatus::kFailed;
-  if (outcome == DeliveryStatus::kNone) outcome = DeliveryStatus::kSent;
+  if (outcome == DeliveryStatus::kNone)
+    outcome = DeliveryStatus::kSent;
   std::string provider_id = receipt.ok() ? receipt->provider_message_id : std::string();
   auto recorded = impl_->run_write([&](StoreTransaction& tx) -> Result<Touchpoint> {
     Timestamp now_ts = impl_->now();
@@ -661,7 +716,8 @@ Result<Touchpoint> Engine::send(const OutboundMessage& m) {
     if (receipt.ok()) {
       OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(m.tenant, m.conversation));
       c.last_outbound_at = p.touchpoint.occurred_at;
-      if (!c.first_response_at && m.agent) c.first_response_at = p.touchpoint.occurred_at;
+      if (!c.first_response_at && m.agent)
+        c.first_response_at = p.touchpoint.occurred_at;
       c.current_channel = p.channel.id;
       c.updated_at = now_ts;
       OMNI_RETURN_IF_ERROR(tx.update_conversation(c));
@@ -676,7 +732,8 @@ Result<Touchpoint> Engine::send(const OutboundMessage& m) {
                                      now_ts));
     return tx.get_touchpoint(m.tenant, p.touchpoint.id);
   });
-  if (!receipt.ok()) return receipt.status();
+  if (!receipt.ok())
+    return receipt.status();
   return recorded;
 }
 
@@ -695,7 +752,8 @@ Status Engine::update_delivery_status(TenantId tenant, ChannelId channel,
                                          " is not an outbound message");
     }
     // Callbacks arrive out of order: never move back ("delivered" after "read" stays "read").
-    if (delivery_rank(status) <= delivery_rank(tp.delivery)) return Status();
+    if (delivery_rank(status) <= delivery_rank(tp.delivery))
+      return Status();
     OMNI_RETURN_IF_ERROR(tx.update_delivery(tenant, tp.id, status, ""));
     return Impl::event(tx, tenant, tp.customer, tp.conversation, "delivery.status_changed",
                        Payload()
@@ -708,7 +766,7 @@ Status Engine::update_delivery_status(TenantId tenant, ChannelId channel,
 }
 
 Result<Touchpoint> Engine::add_note(const NoteSpec& note) {
-  OMNI_RETURN_IF_ERROR(check_required_text("note", note.body, impl_->options.max_body_bytes));
+  OMNI_RETURN_IF_ERROR(check_required_text("body", note.body, impl_->options.max_body_bytes));
   return impl_->run_write([&](StoreTransaction& tx) -> Result<Touchpoint> {
     OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(note.tenant, note.conversation));
     OMNI_RETURN_IF_ERROR(tx.get_agent(note.tenant, note.agent).status());
@@ -726,9 +784,9 @@ Result<Touchpoint> Engine::add_note(const NoteSpec& note) {
     tp.occurred_at = now_ts;
     tp.recorded_at = now_ts;
     OMNI_ASSIGN_OR_RETURN(tp.id, tx.insert_touchpoint(tp));
-    OMNI_RETURN_IF_ERROR(Impl::event(
-        tx, note.tenant, c.customer, c.id, "touchpoint.added",
-        Payload().add("touchpoint", tp.id).add("kind", "note").str(), now_ts));
+    OMNI_RETURN_IF_ERROR(Impl::event(tx, note.tenant, c.customer, c.id, "touchpoint.added",
+                                     Payload().add("touchpoint", tp.id).add("kind", "note").str(),
+                                     now_ts));
     return tp;
   });
 }
@@ -741,8 +799,8 @@ Result<Touchpoint> Engine::log_interaction(const InteractionSpec& in) {
   return impl_->run_write([&](StoreTransaction& tx) -> Result<Touchpoint> {
     OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(in.tenant, in.conversation));
     if (!is_active(c.status)) {
-      return Status::failed_precondition("conversation " + std::to_string(c.id.value()) +
-                                         " is " + std::string(to_string(c.status)));
+      return Status::failed_precondition("conversation " + std::to_string(c.id.value()) + " is " +
+                                         std::string(to_string(c.status)));
     }
     OMNI_ASSIGN_OR_RETURN(Channel channel, tx.get_channel(in.tenant, in.channel));
     OMNI_RETURN_IF_ERROR(tx.get_agent(in.tenant, in.agent).status());
@@ -759,7 +817,8 @@ Result<Touchpoint> Engine::log_interaction(const InteractionSpec& in) {
     tp.occurred_at = now_ts;
     tp.recorded_at = now_ts;
     OMNI_ASSIGN_OR_RETURN(tp.id, tx.insert_touchpoint(tp));
-    if (!c.first_response_at) c.first_response_at = now_ts;
+    if (!c.first_response_at)
+      c.first_response_at = now_ts;
     c.last_outbound_at = now_ts;
     c.current_channel = channel.id;
     c.updated_at = now_ts;
@@ -782,7 +841,8 @@ Status Engine::assign(TenantId tenant, ConversationId conversation, AgentId agen
       return Status::failed_precondition("only an open or pending conversation can be assigned");
     }
     OMNI_ASSIGN_OR_RETURN(Agent a, tx.get_agent(tenant, agent));
-    if (c.assignee == a.id) return Status();
+    if (c.assignee == a.id)
+      return Status();
     c.assignee = a.id;
     c.updated_at = impl_->now();
     OMNI_RETURN_IF_ERROR(tx.update_conversation(c));
@@ -817,7 +877,8 @@ Result<ContextPacket> Engine::Impl::build_context(StoreTransaction& tx, const Co
   notes_query.direction = TimelineDirection::kNewer;
   notes_query.limit = 200;
   OMNI_ASSIGN_OR_RETURN(auto notes, tx.list_touchpoints(notes_query));
-  for (const auto& n : notes) packet.notes.push_back(n.body);
+  for (const auto& n : notes)
+    packet.notes.push_back(n.body);
 
   TouchpointQuery recent_query;
   recent_query.tenant = c.tenant;
@@ -852,16 +913,17 @@ Result<ContextPacket> Engine::Impl::build_context(StoreTransaction& tx, const Co
 
 Status Engine::Impl::apply_handoff(StoreTransaction& tx, Conversation& c, const Handoff& h,
                                    Timestamp at) {
-  if (h.to_channel) c.current_channel = *h.to_channel;
+  if (h.to_channel)
+    c.current_channel = *h.to_channel;
   if (!h.to_team.empty()) {
     c.team = h.to_team;
-    if (h.kind == HandoffKind::kTeamTransfer && !h.to_agent) c.assignee.reset();  // to the queue
+    if (h.kind == HandoffKind::kTeamTransfer && !h.to_agent)
+      c.assignee.reset();  // to the queue
   }
   if (h.to_agent && c.assignee != h.to_agent) {
     c.assignee = h.to_agent;
     OMNI_RETURN_IF_ERROR(event(tx, c.tenant, c.customer, c.id, "conversation.assigned",
-                               Payload().add("agent", *h.to_agent).add("handoff", h.id).str(),
-                               at));
+                               Payload().add("agent", *h.to_agent).add("handoff", h.id).str(), at));
   }
   c.updated_at = at;
   return tx.update_conversation(c);
@@ -872,27 +934,32 @@ Result<Handoff> Engine::record_handoff(const HandoffSpec& spec) {
   switch (spec.kind) {
     case HandoffKind::kChannelSwitch:
     case HandoffKind::kSecureChannel:
-      if (!spec.to_channel) return Status::invalid_argument("to_channel is required");
+      if (!spec.to_channel)
+        return Status::invalid_argument("to_channel is required");
       break;
     case HandoffKind::kAgentTransfer:
     case HandoffKind::kBotToHuman:
-      if (!spec.to_agent) return Status::invalid_argument("to_agent is required");
+      if (!spec.to_agent)
+        return Status::invalid_argument("to_agent is required");
       break;
     case HandoffKind::kTeamTransfer:
-      if (spec.to_team.empty()) return Status::invalid_argument("to_team is required");
+      if (spec.to_team.empty())
+        return Status::invalid_argument("to_team is required");
       break;
   }
   for (const auto& q : spec.open_questions) {
-    OMNI_RETURN_IF_ERROR(check_text("open question", q, kMaxSubjectBytes));
+    OMNI_RETURN_IF_ERROR(check_text("open_questions", q, kMaxSubjectBytes));
   }
-  for (const auto& t : spec.tried) OMNI_RETURN_IF_ERROR(check_text("tried", t, kMaxSubjectBytes));
+  for (const auto& t : spec.tried)
+    OMNI_RETURN_IF_ERROR(check_text("tried", t, kMaxSubjectBytes));
 
   return impl_->run_write([&](StoreTransaction& tx) -> Result<Handoff> {
     OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(spec.tenant, spec.conversation));
     if (!is_active(c.status)) {
-      return Status::failed_precondition("conversation " + std::to_string(c.id.value()) +
-                                         " is " + std::string(to_string(c.status)) +
-                                         "; only an open or pending conversation can be handed off");
+      return Status::failed_precondition(
+          "conversation " + std::to_string(c.id.value()) + " is " +
+          std::string(to_string(c.status)) +
+          "; only an open or pending conversation can be handed off");
     }
     Handoff h;
     h.tenant = spec.tenant;
@@ -921,7 +988,8 @@ Result<Handoff> Engine::record_handoff(const HandoffSpec& spec) {
       }
       route += " -> " + std::string(to_string(to.kind));
     }
-    if (h.from_agent) OMNI_RETURN_IF_ERROR(tx.get_agent(spec.tenant, *h.from_agent).status());
+    if (h.from_agent)
+      OMNI_RETURN_IF_ERROR(tx.get_agent(spec.tenant, *h.from_agent).status());
     if (spec.to_agent) {
       OMNI_ASSIGN_OR_RETURN(Agent to, tx.get_agent(spec.tenant, *spec.to_agent));
       if (spec.kind == HandoffKind::kBotToHuman && to.kind != AgentKind::kHuman) {
@@ -940,7 +1008,8 @@ Result<Handoff> Engine::record_handoff(const HandoffSpec& spec) {
                                            "' is a human");
       }
     }
-    if (!spec.to_team.empty()) route += " to team " + spec.to_team;
+    if (!spec.to_team.empty())
+      route += " to team " + spec.to_team;
 
     OMNI_ASSIGN_OR_RETURN(h.context, impl_->build_context(tx, c, spec));
     OMNI_ASSIGN_OR_RETURN(h.id, tx.insert_handoff(h));
@@ -995,7 +1064,8 @@ Result<Handoff> Engine::acknowledge_handoff(TenantId tenant, HandoffId handoff, 
       }
       Handoff effective = h;
       // A warm transfer to a team is taken over by the team member who acknowledges it.
-      if (!effective.to_agent && h.kind == HandoffKind::kTeamTransfer) effective.to_agent = a.id;
+      if (!effective.to_agent && h.kind == HandoffKind::kTeamTransfer)
+        effective.to_agent = a.id;
       OMNI_RETURN_IF_ERROR(impl_->apply_handoff(tx, c, effective, now_ts));
     }
     OMNI_RETURN_IF_ERROR(Impl::event(tx, tenant, c.customer, c.id, "handoff.acknowledged",
@@ -1013,10 +1083,18 @@ Status Engine::Impl::change_status(TenantId tenant, ConversationId id, Conversat
     const ConversationStatus from = c.status;
     bool allowed = false;
     switch (to) {
-      case ConversationStatus::kPending: allowed = from == ConversationStatus::kOpen; break;
-      case ConversationStatus::kResolved: allowed = is_active(from); break;
-      case ConversationStatus::kOpen: allowed = from == ConversationStatus::kResolved; break;
-      case ConversationStatus::kClosed: allowed = from != ConversationStatus::kClosed; break;
+      case ConversationStatus::kPending:
+        allowed = from == ConversationStatus::kOpen;
+        break;
+      case ConversationStatus::kResolved:
+        allowed = is_active(from);
+        break;
+      case ConversationStatus::kOpen:
+        allowed = from == ConversationStatus::kResolved;
+        break;
+      case ConversationStatus::kClosed:
+        allowed = from != ConversationStatus::kClosed;
+        break;
     }
     if (!allowed) {
       return Status::failed_precondition("conversation " + std::to_string(id.value()) +
@@ -1026,8 +1104,10 @@ Status Engine::Impl::change_status(TenantId tenant, ConversationId id, Conversat
     Timestamp now_ts = now();
     c.status = to;
     c.updated_at = now_ts;
-    if (to == ConversationStatus::kResolved) c.resolved_at = now_ts;
-    if (to == ConversationStatus::kClosed) c.closed_at = now_ts;
+    if (to == ConversationStatus::kResolved)
+      c.resolved_at = now_ts;
+    if (to == ConversationStatus::kClosed)
+      c.closed_at = now_ts;
     if (to == ConversationStatus::kOpen) {
       c.resolved_at.reset();
       c.reopen_count += 1;
@@ -1042,10 +1122,10 @@ Status Engine::Impl::change_status(TenantId tenant, ConversationId id, Conversat
     const char* verb = to == ConversationStatus::kOpen ? "reopened" : nullptr;
     OMNI_RETURN_IF_ERROR(add_status_touchpoint(
         tx, c, kind, verb ? verb : "status " + std::string(to_string(to)), now_ts));
-    return event(tx, tenant, c.customer, c.id,
-                 to == ConversationStatus::kOpen ? "conversation.reopened"
-                                                 : "conversation.status_changed",
-                 Payload().add("from", to_string(from)).add("to", to_string(to)).str(), now_ts);
+    return event(
+        tx, tenant, c.customer, c.id,
+        to == ConversationStatus::kOpen ? "conversation.reopened" : "conversation.status_changed",
+        Payload().add("from", to_string(from)).add("to", to_string(to)).str(), now_ts);
   });
 }
 
@@ -1071,7 +1151,8 @@ Result<CustomerView> Engine::customer_view(TenantId tenant, CustomerId customer)
     OMNI_ASSIGN_OR_RETURN(v.identities, tx.list_identities(tenant, v.customer.id));
     OMNI_ASSIGN_OR_RETURN(v.recent_conversations, tx.list_conversations(tenant, v.customer.id, 20));
     for (const auto& c : v.recent_conversations) {
-      if (is_active(c.status)) v.active_conversations.push_back(c);
+      if (is_active(c.status))
+        v.active_conversations.push_back(c);
     }
     TouchpointQuery q;
     q.tenant = tenant;
@@ -1130,20 +1211,28 @@ Result<TimelinePage> Engine::timeline(const TimelineQuery& query) {
     q.limit = query.limit + 1;  // one more tells whether the page has a neighbour
     OMNI_ASSIGN_OR_RETURN(auto rows, tx.list_touchpoints(q));
     bool more = rows.size() > query.limit;
-    if (more) rows.pop_back();
-    if (query.direction == TimelineDirection::kOlder) std::reverse(rows.begin(), rows.end());
+    if (more)
+      rows.pop_back();
+    if (query.direction == TimelineDirection::kOlder)
+      std::reverse(rows.begin(), rows.end());
 
     TimelinePage page;
     page.touchpoints = std::move(rows);
     auto cursor_of = [](const Touchpoint& tp) { return TimelineCursor{tp.occurred_at, tp.id}; };
-    bool more_older = query.direction == TimelineDirection::kOlder ? more : query.cursor.has_value();
-    bool more_newer = query.direction == TimelineDirection::kNewer ? more : query.cursor.has_value();
+    bool more_older =
+        query.direction == TimelineDirection::kOlder ? more : query.cursor.has_value();
+    bool more_newer =
+        query.direction == TimelineDirection::kNewer ? more : query.cursor.has_value();
     if (page.touchpoints.empty()) {
-      if (more_older && query.cursor) page.older = query.cursor;
-      if (more_newer && query.cursor) page.newer = query.cursor;
+      if (more_older && query.cursor)
+        page.older = query.cursor;
+      if (more_newer && query.cursor)
+        page.newer = query.cursor;
     } else {
-      if (more_older) page.older = cursor_of(page.touchpoints.front());
-      if (more_newer) page.newer = cursor_of(page.touchpoints.back());
+      if (more_older)
+        page.older = cursor_of(page.touchpoints.front());
+      if (more_newer)
+        page.newer = cursor_of(page.touchpoints.back());
     }
     return page;
   });
@@ -1165,7 +1254,8 @@ Result<ConversationView> Engine::conversation_view(TenantId tenant, Conversation
     q.limit = impl_->options.max_page_size + 1;
     OMNI_ASSIGN_OR_RETURN(v.touchpoints, tx.list_touchpoints(q));
     v.more_history = v.touchpoints.size() > impl_->options.max_page_size;
-    if (v.more_history) v.touchpoints.pop_back();
+    if (v.more_history)
+      v.touchpoints.pop_back();
     std::reverse(v.touchpoints.begin(), v.touchpoints.end());
     return v;
   });

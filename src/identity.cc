@@ -11,8 +11,10 @@ constexpr std::size_t kMaxScopeBytes = 256;
 
 std::string_view trim(std::string_view s) {
   auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  while (!s.empty() && is_space(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back()))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -26,13 +28,15 @@ bool has_control_or_space(std::string_view s) {
 std::string ascii_lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c >= 'A' && c <= 'Z')
+      c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
 }
 
-Status invalid(IdentityKind kind, std::string_view why) {
-  return Status::invalid_argument(std::string(to_string(kind)) + " identity: " + std::string(why));
+Status invalid(IdentityKind kind, std::string_view why, const char* field = "from.value") {
+  return Status::invalid_argument(std::string(to_string(kind)) + " identity: " + std::string(why))
+      .with_field(field);
 }
 
 Result<std::string> normalize_email(std::string_view raw) {
@@ -49,7 +53,8 @@ Result<std::string> normalize_email(std::string_view raw) {
     return invalid(IdentityKind::kEmail, "address contains spaces or control characters");
   }
   auto at = raw.rfind('@');
-  if (at == std::string_view::npos) return invalid(IdentityKind::kEmail, "no '@' in address");
+  if (at == std::string_view::npos)
+    return invalid(IdentityKind::kEmail, "no '@' in address");
   std::string_view local = raw.substr(0, at);
   std::string_view domain = raw.substr(at + 1);
   if (local.empty() || local.size() > 64) {
@@ -119,9 +124,11 @@ bool is_valid_utf8(std::string_view text) {
     } else {
       return false;
     }
-    if (i + len > n) return false;
+    if (i + len > n)
+      return false;
     for (std::size_t k = 1; k < len; ++k) {
-      if ((s[i + k] & 0xC0) != 0x80) return false;
+      if ((s[i + k] & 0xC0) != 0x80)
+        return false;
       cp = (cp << 6) | (s[i + k] & 0x3F);
     }
     if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
@@ -134,47 +141,62 @@ bool is_valid_utf8(std::string_view text) {
 }
 
 std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) {
-  if (text.size() <= max_bytes) return text;
+  if (text.size() <= max_bytes)
+    return text;
   std::size_t end = max_bytes;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
+    --end;
   return text.substr(0, end);
 }
 
 Result<NormalizedIdentity> normalize_identity(const IdentityInput& input) {
   std::string_view value = trim(input.value);
   std::string_view scope = trim(input.scope);
-  if (value.empty()) return invalid(input.kind, "value is empty");
-  if (value.size() > kMaxIdentityBytes) return invalid(input.kind, "value is longer than 320 bytes");
-  if (scope.size() > kMaxScopeBytes) return invalid(input.kind, "scope is longer than 256 bytes");
-  if (!is_valid_utf8(value) || !is_valid_utf8(scope)) {
+  if (value.empty())
+    return invalid(input.kind, "value is empty");
+  if (value.size() > kMaxIdentityBytes)
+    return invalid(input.kind, "value is longer than 320 bytes");
+  if (scope.size() > kMaxScopeBytes)
+    return invalid(input.kind, "scope is longer than 256 bytes", "from.scope");
+  if (!is_valid_utf8(value))
     return invalid(input.kind, "not valid UTF-8");
+  if (!is_valid_utf8(scope))
+    return invalid(input.kind, "scope is not valid UTF-8", "from.scope");
+  if (has_control_or_space(scope)) {
+    return invalid(input.kind, "scope contains spaces", "from.scope");
   }
-  if (has_control_or_space(scope)) return invalid(input.kind, "scope contains spaces");
 
   NormalizedIdentity out{input.kind, std::string(scope), {}};
   switch (input.kind) {
     case IdentityKind::kEmail: {
-      if (!scope.empty()) return invalid(input.kind, "email identities take no scope");
+      if (!scope.empty()) {
+        return invalid(input.kind, "email identities take no scope", "from.scope");
+      }
       auto email = normalize_email(value);
-      if (!email.ok()) return email.status();
+      if (!email.ok())
+        return email.status();
       out.value = std::move(*email);
       break;
     }
     case IdentityKind::kPhone: {
-      if (!scope.empty()) return invalid(input.kind, "phone identities take no scope");
+      if (!scope.empty()) {
+        return invalid(input.kind, "phone identities take no scope", "from.scope");
+      }
       auto phone = normalize_phone(value);
-      if (!phone.ok()) return phone.status();
+      if (!phone.ok())
+        return phone.status();
       out.value = std::move(*phone);
       break;
     }
     case IdentityKind::kMessengerPsid:
     case IdentityKind::kInstagramId:
       if (scope.empty()) {
-        return invalid(input.kind, "scope (the page or account id) is required");
+        return invalid(input.kind, "scope (the page or account id) is required", "from.scope");
       }
       [[fallthrough]];
     default:
-      if (has_control_or_space(value)) return invalid(input.kind, "value contains spaces");
+      if (has_control_or_space(value))
+        return invalid(input.kind, "value contains spaces");
       out.value = std::string(value);
       break;
   }

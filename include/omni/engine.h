@@ -83,7 +83,7 @@ struct InteractionSpec {
   ChannelId channel;
   AgentId agent;
   TouchpointKind kind = TouchpointKind::kCall;  // kCall or kVideoSession
-  std::string body;  // summary or transcript
+  std::string body;                             // summary or transcript
 };
 
 struct HandoffSpec {
@@ -134,6 +134,10 @@ class OMNI_EXPORT Engine {
   // same (channel, provider_message_id) is stored once; a repeat returns the first result with
   // duplicate = true.
   Result<ReceiveResult> receive(const InboundMessage& message);
+  // Checks a message's content exactly as receive() does before it touches the store: provider
+  // id, kind, sizes, UTF-8, metadata, attachments and the identity. Does not check that the
+  // tenant and channel exist. An error names the offending field in Status::field().
+  Status validate(const InboundMessage& message) const;
 
   // --- agent work
   // Records the reply as queued, hands it to the channel's adapter (outside any lock or

@@ -38,7 +38,9 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status ok_status() { return Status(); }
-  static Status invalid_argument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status invalid_argument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status not_found(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status already_exists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
   static Status failed_precondition(std::string m) {
@@ -58,12 +60,21 @@ class [[nodiscard]] Status {
   const std::string& message() const { return message_; }
   bool is(StatusCode code) const { return code_ == code; }
 
-  // "invalid_argument: identity value is empty", or "ok".
+  // For errors about input: the field it concerns, as a path into the input ("from.value",
+  // "body", "attachments[2].filename"); empty otherwise.
+  const std::string& field() const { return field_; }
+  Status with_field(std::string field) && {
+    field_ = std::move(field);
+    return std::move(*this);
+  }
+
+  // "invalid_argument: from.value: phone identity: value is empty", or "ok".
   OMNI_EXPORT std::string to_string() const;
 
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  std::string field_;
 };
 
 // A value or the Status explaining why there is none. Accessing the value of a failed Result is
@@ -71,10 +82,11 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
     assert(!status_.ok() && "a Result built from a Status must carry an error");
-    if (status_.ok()) status_ = Status::internal("Result built from an ok Status");
+    if (status_.ok())
+      status_ = Status::internal("Result built from an ok Status");
   }
 
   bool ok() const { return value_.has_value(); }

@@ -1,0 +1,455 @@
+#include "cli/cli.h"
+
+#include <getopt.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cli/ingest.h"
+#include "cli/json_writer.h"
+#include "cli/record.h"
+#include "cli/render.h"
+#include "omni/engine.h"
+#include "omni/sqlite_store.h"
+#include "omni/version.h"
+
+namespace omni::cli {
+namespace {
+
+constexpr std::string_view kDefaultTenant = "default";
+
+constexpr std::string_view kUsage = R"(Usage: omni --db FILE [OPTIONS] COMMAND [ARGUMENTS]
+
+Commands:
+  ingest FILE...                  store inbound messages read as JSON Lines ("-" reads
+                                  standard input); creates the database when missing
+  customers                       list the tenant's customers
+  timeline CUSTOMER_ID            one page of a customer's timeline
+  conversation CONVERSATION_ID    a conversation with its handoffs and touchpoints
+
+Options (before or after the command):
+  --db FILE            the SQLite database (required)
+  --tenant NAME        the tenant to read; for ingest, the tenant of records that name none
+                       (default: "default")
+  --json               print one JSON document instead of text
+  --limit N            timeline: touchpoints per page, 1..500 (default: 50)
+  --before CURSOR      timeline: the page older than CURSOR ("older:" line of the last page)
+  --after CURSOR       timeline: the page newer than CURSOR ("newer:" line of the last page)
+  --conversation ID    timeline: only this conversation's touchpoints
+  --durability MODE    ingest: "full" (default) syncs every stored line to disk; "normal" is
+                       several times faster and safe against a crash of omni, but the last
+                       lines may be lost on power loss (run the same ingest again: duplicates
+                       are skipped)
+  -h, --help           show this help and exit
+  --version            print the version and exit
+
+Exit status: 0 success, 1 a record was rejected or a command failed, 2 usage error,
+3 the database could not be opened. The input format and outputs are described in docs/cli.md.
+)";
+
+struct CommandLine {
+  std::string db;
+  bool json = false;
+  std::optional<std::string> tenant;
+  std::optional<std::string> limit;
+  std::optional<std::string> before;
+  std::optional<std::string> after;
+  std::optional<std::string> conversation;
+  std::optional<std::string> durability;
+  bool help = false;
+  bool version = false;
+  std::vector<std::string> arguments;  // the command and its operands
+};
+
+// A usage error: message for stderr, exit status 2.
+struct UsageError {
+  std::string message;
+};
+
+std::optional<std::int64_t> parse_positive(std::string_view text) {
+  std::int64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || text.empty() || value <= 0) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<UsageError> parse_command_line(int argc, char** argv, CommandLine* cl) {
+  enum Option {
+    kDb = 1000,
+    kTenant,
+    kJson,
+    kLimit,
+    kBefore,
+    kAfter,
+    kConversation,
+    kDurability,
+    kVersion
+  };
+  static const ::option kOptions[] = {
+      {"db", required_argument, nullptr, kDb},
+      {"tenant", required_argument, nullptr, kTenant},
+      {"json", no_argument, nullptr, kJson},
+      {"limit", required_argument, nullptr, kLimit},
+      {"before", required_argument, nullptr, kBefore},
+      {"after", required_argument, nullptr, kAfter},
+      {"conversation", required_argument, nullptr, kConversation},
+      {"durability", required_argument, nullptr, kDurability},
+      {"help", no_argument, nullptr, 'h'},
+      {"version", no_argument, nullptr, kVersion},
+      {nullptr, 0, nullptr, 0},
+  };
+  optind = 0;  // restart getopt's scan (GNU)
+  opterr = 0;  // we print our own messages
+  for (;;) {
+    int index = 0;
+    // "-": operands come back in order as option 1, so options may follow the command even
+    // when POSIXLY_CORRECT is set; ":": a missing option argument is reported as ':'.
+    int c = getopt_long(argc, argv, "-:h", kOptions, &index);
+    if (c == -1)
+      break;
+    switch (c) {
+      case 1:
+        cl->arguments.emplace_back(optarg);
+        break;
+      case kDb:
+        cl->db = optarg;
+        break;
+      case kTenant:
+        cl->tenant = optarg;
+        break;
+      case kJson:
+        cl->json = true;
+        break;
+      case kLimit:
+        cl->limit = optarg;
+        break;
+      case kBefore:
+        cl->before = optarg;
+        break;
+      case kAfter:
+        cl->after = optarg;
+        break;
+      case kConversation:
+        cl->conversation = optarg;
+        break;
+      case kDurability:
+        cl->durability = optarg;
+        break;
+      case 'h':
+        cl->help = true;
+        break;
+      case kVersion:
+        cl->version = true;
+        break;
+      case ':':
+        return UsageError{fmt::format("option {} needs an argument", argv[optind - 1])};
+      default:
+        if (optopt != 0)
+          return UsageError{fmt::format("unknown option -{}", static_cast<char>(optopt))};
+        return UsageError{fmt::format("unknown option {}", argv[optind - 1])};
+    }
+  }
+  // What follows "--".
+  for (int i = optind; i < argc; ++i)
+    cl->arguments.emplace_back(argv[i]);
+  return std::nullopt;
+}
+
+class Cli {
+ public:
+  Cli(CommandLine cl, std::FILE* out, std::FILE* err) : cl_(std::move(cl)), out_(out), err_(err) {}
+
+  int run() {
+    if (cl_.help) {
+      fmt::print(out_, "{}", kUsage);
+      return kExitOk;
+    }
+    if (cl_.version) {
+      fmt::print(out_, "omni {}\n", OMNI_VERSION_STRING);
+      return kExitOk;
+    }
+    if (cl_.arguments.empty())
+      return usage("no command given");
+    const std::string& command = cl_.arguments[0];
+    std::vector<std::string> operands(cl_.arguments.begin() + 1, cl_.arguments.end());
+    bool timeline_options = cl_.limit || cl_.before || cl_.after || cl_.conversation;
+    if (command != "timeline" && timeline_options) {
+      return usage("--limit, --before, --after and --conversation belong to the timeline command");
+    }
+    if (command != "ingest" && cl_.durability)
+      return usage("--durability belongs to ingest");
+    if (command == "ingest") {
+      if (operands.empty())
+        return usage("ingest needs at least one FILE (\"-\" for standard input)");
+      if (cl_.durability && *cl_.durability != "full" && *cl_.durability != "normal") {
+        return usage("--durability must be full or normal");
+      }
+      return with_engine(true, [&](Engine& engine) { return ingest(engine, operands); });
+    }
+    if (command == "customers") {
+      if (!operands.empty())
+        return usage("customers takes no arguments");
+      return with_tenant([&](Renderer& renderer) { return renderer.customers(); });
+    }
+    if (command == "timeline")
+      return timeline(operands);
+    if (command == "conversation") {
+      if (operands.size() != 1)
+        return usage("conversation needs one CONVERSATION_ID");
+      auto id = parse_positive(operands[0]);
+      if (!id)
+        return usage("CONVERSATION_ID must be a positive integer");
+      return with_tenant(
+          [&](Renderer& renderer) { return renderer.conversation(ConversationId(*id)); });
+    }
+    return usage(fmt::format("unknown command \"{}\"", printable(command)));
+  }
+
+ private:
+  int usage(std::string_view message) {
+    fmt::print(err_, "omni: {}\nTry 'omni --help'.\n", message);
+    return kExitUsage;
+  }
+
+  int fail(std::string_view message) {
+    fmt::print(err_, "omni: {}\n", message);
+    return kExitFailed;
+  }
+
+  // Opens the database and the engine, then runs `body`. A read command never creates a file.
+  template <typename Body>
+  int with_engine(bool create, Body body) {
+    if (cl_.db.empty())
+      return usage("--db FILE is required");
+    std::error_code ec;
+    if (!create && !std::filesystem::exists(cl_.db, ec)) {
+      fmt::print(err_, "omni: cannot open database {}: no such file\n", cl_.db);
+      return kExitDatabase;
+    }
+    SqliteStoreOptions options;
+    options.path = cl_.db;
+    if (cl_.durability == "normal")
+      options.durability = Durability::kNormal;
+    auto store = open_sqlite_store(options);
+    if (!store.ok()) {
+      fmt::print(err_, "omni: cannot open database {}: {}\n", cl_.db, store.status().to_string());
+      return kExitDatabase;
+    }
+    auto engine = Engine::open(std::move(*store));
+    if (!engine.ok()) {
+      fmt::print(err_, "omni: cannot open database {}: {}\n", cl_.db, engine.status().to_string());
+      return kExitDatabase;
+    }
+    return body(**engine);
+  }
+
+  // Opens the engine, finds the tenant and runs `body` with a renderer for it.
+  template <typename Body>
+  int with_tenant(Body body) {
+    return with_engine(false, [&](Engine& engine) {
+      std::string name = cl_.tenant.value_or(std::string(kDefaultTenant));
+      auto tenant = engine.find_tenant(name);
+      if (!tenant.ok()) {
+        if (tenant.status().is(StatusCode::kNotFound)) {
+          return fail(fmt::format("no tenant named \"{}\" in {}", printable(name), cl_.db));
+        }
+        return fail(tenant.status().to_string());
+      }
+      Renderer renderer(engine, *tenant, cl_.json ? OutputFormat::kJson : OutputFormat::kText,
+                        out_);
+      Status status = body(renderer);
+      if (!status.ok())
+        return fail(status.to_string());
+      return static_cast<int>(kExitOk);
+    });
+  }
+
+  int timeline(const std::vector<std::string>& operands) {
+    if (operands.size() != 1)
+      return usage("timeline needs one CUSTOMER_ID");
+    auto customer = parse_positive(operands[0]);
+    if (!customer)
+      return usage("CUSTOMER_ID must be a positive integer");
+    if (cl_.before && cl_.after)
+      return usage("give --before or --after, not both");
+    TimelineQuery query;
+    query.customer = CustomerId(*customer);
+    if (cl_.before || cl_.after) {
+      const std::string& text = cl_.before ? *cl_.before : *cl_.after;
+      auto cursor = parse_cursor(text);
+      if (!cursor) {
+        return usage(
+            fmt::format("\"{}\" is not a cursor (<unix_micros>:<touchpoint_id>)", printable(text)));
+      }
+      query.cursor = *cursor;
+      query.direction = cl_.before ? TimelineDirection::kOlder : TimelineDirection::kNewer;
+    }
+    std::optional<std::int64_t> limit;
+    if (cl_.limit) {
+      limit = parse_positive(*cl_.limit);
+      if (!limit)
+        return usage("--limit must be a positive integer");
+    }
+    if (cl_.conversation) {
+      auto id = parse_positive(*cl_.conversation);
+      if (!id)
+        return usage("--conversation must be a positive integer");
+      query.conversation = ConversationId(*id);
+    }
+    return with_engine(false, [&](Engine& engine) {
+      std::size_t max = engine.options().max_page_size;
+      if (limit) {
+        if (static_cast<std::uint64_t>(*limit) > max) {
+          return usage(fmt::format("--limit must be 1..{}", max));
+        }
+        query.limit = static_cast<std::size_t>(*limit);
+      }
+      std::string name = cl_.tenant.value_or(std::string(kDefaultTenant));
+      auto tenant = engine.find_tenant(name);
+      if (!tenant.ok()) {
+        if (tenant.status().is(StatusCode::kNotFound)) {
+          return fail(fmt::format("no tenant named \"{}\" in {}", printable(name), cl_.db));
+        }
+        return fail(tenant.status().to_string());
+      }
+      query.tenant = tenant->id;
+      Renderer renderer(engine, *tenant, cl_.json ? OutputFormat::kJson : OutputFormat::kText,
+                        out_);
+      Status status = renderer.timeline(query);
+      if (!status.ok())
+        return fail(status.to_string());
+      return static_cast<int>(kExitOk);
+    });
+  }
+
+  struct FileResult {
+    std::string source;
+    IngestCounts counts;
+    std::optional<std::string> error;  // the input could not be read
+  };
+
+  int ingest(Engine& engine, const std::vector<std::string>& paths) {
+    Ingester ingester(engine, IngestOptions{cl_.tenant.value_or(std::string(kDefaultTenant))});
+    std::optional<JsonWriter> json;
+    if (cl_.json) {
+      json.emplace(out_);
+      json->begin_object();
+      json->key("errors");
+      json->begin_array();
+    }
+    auto on_rejected = [&](const Rejection& r) {
+      if (r.error.field.empty()) {
+        fmt::print(err_, "{}:{}: {}\n", r.source, r.line, r.error.message);
+      } else {
+        fmt::print(err_, "{}:{}: field \"{}\": {}\n", r.source, r.line, r.error.field,
+                   r.error.message);
+      }
+      if (json) {
+        JsonWriter& w = *json;
+        w.begin_object();
+        w.field("file", r.source);
+        w.field("line", static_cast<std::uint64_t>(r.line));
+        w.field("field", r.error.field);
+        w.field("reason", to_string(r.error.kind));
+        w.field("message", r.error.message);
+        w.end_object();
+      }
+    };
+
+    std::vector<FileResult> files;
+    IngestCounts total;
+    bool unreadable = false;
+    for (const std::string& path : paths) {
+      FileResult file;
+      file.source = path == "-" ? "<stdin>" : path;
+      if (path == "-") {
+        file.counts = ingester.ingest_stream(std::cin, file.source, on_rejected);
+      } else {
+        std::error_code ec;
+        std::ifstream in;
+        if (std::filesystem::is_directory(path, ec)) {
+          file.error = "is a directory";
+        } else {
+          in.open(path, std::ios::binary);
+          if (!in)
+            file.error = std::strerror(errno);
+        }
+        if (file.error) {
+          fmt::print(err_, "omni: cannot read {}: {}\n", path, *file.error);
+          unreadable = true;
+        } else {
+          file.counts = ingester.ingest_stream(in, file.source, on_rejected);
+        }
+      }
+      total += file.counts;
+      files.push_back(std::move(file));
+    }
+
+    if (json) {
+      JsonWriter& w = *json;
+      w.end_array();
+      w.key("files");
+      w.begin_array();
+      for (const FileResult& f : files) {
+        w.begin_object();
+        w.field("file", f.source);
+        w.field("error", f.error);
+        write_counts(w, f.counts);
+        w.end_object();
+      }
+      w.end_array();
+      write_counts(w, total);
+      w.end_object();
+      w.finish();
+    } else {
+      fmt::print(out_,
+                 "{} stored, {} duplicate{}, {} rejected ({} record{}; {} new customer{}, "
+                 "{} new conversation{}, {} reopened)\n",
+                 total.stored, total.duplicates, total.duplicates == 1 ? "" : "s", total.rejected,
+                 total.records, total.records == 1 ? "" : "s", total.new_customers,
+                 total.new_customers == 1 ? "" : "s", total.new_conversations,
+                 total.new_conversations == 1 ? "" : "s", total.reopened_conversations);
+    }
+    return total.rejected > 0 || unreadable ? kExitFailed : kExitOk;
+  }
+
+  static void write_counts(JsonWriter& w, const IngestCounts& c) {
+    w.field("records", static_cast<std::uint64_t>(c.records));
+    w.field("stored", static_cast<std::uint64_t>(c.stored));
+    w.field("duplicates", static_cast<std::uint64_t>(c.duplicates));
+    w.field("rejected", static_cast<std::uint64_t>(c.rejected));
+    w.field("new_customers", static_cast<std::uint64_t>(c.new_customers));
+    w.field("new_conversations", static_cast<std::uint64_t>(c.new_conversations));
+    w.field("reopened_conversations", static_cast<std::uint64_t>(c.reopened_conversations));
+  }
+
+  CommandLine cl_;
+  std::FILE* out_;
+  std::FILE* err_;
+};
+
+}  // namespace
+
+int run(int argc, char** argv, std::FILE* out, std::FILE* err) {
+  CommandLine cl;
+  if (auto error = parse_command_line(argc, argv, &cl)) {
+    fmt::print(err, "omni: {}\nTry 'omni --help'.\n", error->message);
+    return kExitUsage;
+  }
+  return Cli(std::move(cl), out, err).run();
+}
+
+}  // namespace omni::cli

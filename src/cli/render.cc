@@ -1,0 +1,613 @@
+#include "cli/render.h"
+
+#include <charconv>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cli/json_writer.h"
+#include "cli/record.h"
+
+namespace omni::cli {
+namespace {
+
+constexpr std::size_t kCustomerPageSize = 100;
+constexpr std::size_t kNameWidth = 28;
+constexpr std::size_t kAuthorWidth = 16;
+constexpr std::size_t kExcerptCodePoints = 60;
+
+bool is_continuation(char c) {
+  return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+}
+
+std::size_t code_points(std::string_view text) {
+  std::size_t n = 0;
+  for (char c : text)
+    n += is_continuation(c) ? 0 : 1;
+  return n;
+}
+
+// `text` cut or padded with spaces to `width` code points.
+std::string pad(std::string_view text, std::size_t width) {
+  std::string out;
+  if (code_points(text) > width) {
+    out = one_line_excerpt(text, width);
+  } else {
+    out = std::string(text);
+  }
+  std::size_t n = code_points(out);
+  if (n < width)
+    out.append(width - n, ' ');
+  return out;
+}
+
+// "2026-11-20 10:00:00" (UTC, whole seconds) for tables.
+std::string human_time(Timestamp t) {
+  std::string s = format_timestamp(t);
+  if (s.size() >= 19 && s[10] == 'T')
+    return s.substr(0, 10) + " " + s.substr(11, 8);
+  return s;
+}
+
+std::string human_time(const std::optional<Timestamp>& t, std::string_view absent) {
+  return t ? human_time(*t) : std::string(absent);
+}
+
+// Text from the database made safe for one line of a terminal.
+std::string display(std::string_view text, std::size_t max_code_points = 200) {
+  return one_line_excerpt(text, max_code_points);
+}
+
+std::string identity_text(const Identity& identity) {
+  if (identity.scope.empty())
+    return fmt::format("{}:{}", to_string(identity.kind), display(identity.value));
+  return fmt::format("{}({}):{}", to_string(identity.kind), display(identity.scope),
+                     display(identity.value));
+}
+
+std::string channel_text(const Channel& channel) {
+  if (channel.name == to_string(channel.kind))
+    return std::string(to_string(channel.kind));
+  return fmt::format("{} \"{}\"", to_string(channel.kind), printable(channel.name));
+}
+
+std::string plural(std::size_t n, std::string_view one, std::string_view many) {
+  return fmt::format("{} {}", n, n == 1 ? one : many);
+}
+
+}  // namespace
+
+std::string format_cursor(const TimelineCursor& cursor) {
+  return fmt::format("{}:{}", to_unix_micros(cursor.occurred_at), cursor.touchpoint.value());
+}
+
+std::optional<TimelineCursor> parse_cursor(std::string_view text) {
+  auto colon = text.find(':');
+  if (colon == std::string_view::npos)
+    return std::nullopt;
+  std::int64_t micros = 0;
+  std::int64_t id = 0;
+  std::string_view first = text.substr(0, colon);
+  std::string_view second = text.substr(colon + 1);
+  auto [end1, error1] = std::from_chars(first.data(), first.data() + first.size(), micros);
+  if (error1 != std::errc() || end1 != first.data() + first.size() || first.empty()) {
+    return std::nullopt;
+  }
+  auto [end2, error2] = std::from_chars(second.data(), second.data() + second.size(), id);
+  if (error2 != std::errc() || end2 != second.data() + second.size() || second.empty() || id <= 0) {
+    return std::nullopt;
+  }
+  return TimelineCursor{from_unix_micros(micros), TouchpointId(id)};
+}
+
+TimelineCursor cursor_of(const Touchpoint& touchpoint) {
+  return TimelineCursor{touchpoint.occurred_at, touchpoint.id};
+}
+
+std::string one_line_excerpt(std::string_view text, std::size_t max_code_points) {
+  std::string flat;
+  bool space = false;
+  for (char c : text) {
+    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+      space = !flat.empty();
+      continue;
+    }
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      continue;  // no terminal controls
+    if (space)
+      flat.push_back(' ');
+    space = false;
+    flat.push_back(c);
+  }
+  if (code_points(flat) <= max_code_points)
+    return flat;
+  // Keep max_code_points - 1 code points and the ellipsis.
+  std::size_t kept = 0;
+  std::size_t end = 0;
+  while (end < flat.size()) {
+    if (!is_continuation(flat[end])) {
+      if (kept + 1 == max_code_points)
+        break;
+      ++kept;
+    }
+    ++end;
+  }
+  return flat.substr(0, end) + "…";
+}
+
+Status Renderer::not_found_as(const Status& status, std::string_view what, std::int64_t id) const {
+  if (!status.is(StatusCode::kNotFound))
+    return status;
+  return Status::not_found(
+      fmt::format("no {} {} in tenant \"{}\"", what, id, printable(tenant_.name)));
+}
+
+Renderer::Renderer(Engine& engine, Tenant tenant, OutputFormat format, std::FILE* out)
+    : engine_(engine), tenant_(std::move(tenant)), format_(format), out_(out) {}
+
+std::string Renderer::agent_name(AgentId agent) {
+  auto it = agent_names_.find(agent.value());
+  if (it != agent_names_.end())
+    return it->second;
+  auto found = engine_.get_agent(tenant_.id, agent);
+  std::string name = found.ok() ? found->name : fmt::format("agent {}", agent.value());
+  agent_names_.emplace(agent.value(), name);
+  return name;
+}
+
+std::optional<Channel> Renderer::channel(ChannelId id) {
+  auto it = channels_.find(id.value());
+  if (it != channels_.end())
+    return it->second;
+  auto found = engine_.get_channel(tenant_.id, id);
+  std::optional<Channel> channel;
+  if (found.ok())
+    channel = std::move(*found);
+  channels_.emplace(id.value(), channel);
+  return channel;
+}
+
+void Renderer::print_touchpoint_row(const Touchpoint& tp) {
+  std::string text = display(tp.body.empty() ? tp.subject : tp.body, kExcerptCodePoints);
+  if (!tp.attachments.empty()) {
+    text += fmt::format(" [{}]", plural(tp.attachments.size(), "attachment", "attachments"));
+  }
+  fmt::print(out_, "{:>6}  {}  {:<10}  {:<13}  {}  {}\n", tp.id.value(), human_time(tp.occurred_at),
+             tp.channel ? to_string(tp.channel_kind) : std::string_view("-"), to_string(tp.kind),
+             pad(author_of(tp), kAuthorWidth), text);
+}
+
+std::string Renderer::author_of(const Touchpoint& touchpoint) {
+  if (touchpoint.agent)
+    return agent_name(*touchpoint.agent);
+  if (is_inbound_kind(touchpoint.kind))
+    return "customer";
+  return "system";
+}
+
+namespace {
+
+void write_touchpoint_json(JsonWriter& w, const Touchpoint& tp, const std::string& author) {
+  w.begin_object();
+  w.field("id", tp.id);
+  w.field("cursor", format_cursor(cursor_of(tp)));
+  w.field("customer", tp.customer);
+  w.field("conversation", tp.conversation);
+  w.field("channel", tp.channel);
+  w.field("channel_kind", to_string(tp.channel_kind));
+  w.field("kind", to_string(tp.kind));
+  w.field("author", author);
+  w.field("agent", tp.agent);
+  w.field("handoff", tp.handoff);
+  w.field("subject", tp.subject);
+  w.field("body", tp.body);
+  w.key("attachments");
+  w.begin_array();
+  for (const Attachment& a : tp.attachments) {
+    w.begin_object();
+    w.field("filename", a.filename);
+    w.field("content_type", a.content_type);
+    w.field("size_bytes", static_cast<std::uint64_t>(a.size_bytes));
+    w.field("sha256", a.sha256);
+    w.end_object();
+  }
+  w.end_array();
+  w.field("metadata", tp.metadata);
+  w.field("provider_message_id", tp.provider_message_id);
+  w.field("delivery", to_string(tp.delivery));
+  w.field("occurred_at", tp.occurred_at);
+  w.field("recorded_at", tp.recorded_at);
+  w.end_object();
+}
+
+void write_conversation_json(JsonWriter& w, const Conversation& c) {
+  w.begin_object();
+  w.field("id", c.id);
+  w.field("customer", c.customer);
+  w.field("status", to_string(c.status));
+  w.field("priority", to_string(c.priority));
+  w.field("subject", c.subject);
+  w.field("assignee", c.assignee);
+  w.field("team", c.team);
+  w.field("origin_channel", c.origin_channel);
+  w.field("current_channel", c.current_channel);
+  w.field("opened_at", c.opened_at);
+  w.field("updated_at", c.updated_at);
+  w.field("first_response_at", c.first_response_at);
+  w.field("last_inbound_at", c.last_inbound_at);
+  w.field("last_outbound_at", c.last_outbound_at);
+  w.field("resolved_at", c.resolved_at);
+  w.field("closed_at", c.closed_at);
+  w.field("reopen_count", c.reopen_count);
+  w.end_object();
+}
+
+void write_handoff_json(JsonWriter& w, const Handoff& h) {
+  w.begin_object();
+  w.field("id", h.id);
+  w.field("kind", to_string(h.kind));
+  w.field("mode", to_string(h.mode));
+  w.field("from_channel", h.from_channel);
+  w.field("to_channel", h.to_channel);
+  w.field("from_agent", h.from_agent);
+  w.field("to_agent", h.to_agent);
+  w.field("from_team", h.from_team);
+  w.field("to_team", h.to_team);
+  w.field("reason", h.reason);
+  w.field("created_at", h.created_at);
+  w.field("acknowledged_at", h.acknowledged_at);
+  w.field("acknowledged_by", h.acknowledged_by);
+  const ContextPacket& p = h.context;
+  w.key("context");
+  w.begin_object();
+  w.field("version", static_cast<std::uint64_t>(p.version));
+  w.field("customer", p.customer);
+  w.field("customer_name", p.customer_name);
+  w.field("identities", p.identities);
+  w.field("conversation", p.conversation);
+  w.field("subject", p.subject);
+  w.field("status", p.status);
+  w.field("open_questions", p.open_questions);
+  w.field("tried", p.tried);
+  w.field("notes", p.notes);
+  w.key("recent");
+  w.begin_array();
+  for (const ContextEntry& e : p.recent) {
+    w.begin_object();
+    w.field("occurred_at", e.occurred_at);
+    w.field("channel_kind", to_string(e.channel_kind));
+    w.field("kind", to_string(e.kind));
+    w.field("author", e.author);
+    w.field("excerpt", e.excerpt);
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  w.end_object();
+}
+
+}  // namespace
+
+Status Renderer::customers() {
+  std::optional<JsonWriter> json;
+  if (format_ == OutputFormat::kJson) {
+    json.emplace(out_);
+    json->begin_object();
+    json->field("tenant", tenant_.name);
+    json->key("customers");
+    json->begin_array();
+  } else {
+    fmt::print(out_, "{:>6}  {}  {:>4}  {}\n", "ID", pad("NAME", kNameWidth), "OPEN", "IDENTITIES");
+  }
+  std::size_t count = 0;
+  CustomerId after;
+  for (;;) {
+    auto page = engine_.list_customers(tenant_.id, after, kCustomerPageSize);
+    if (!page.ok())
+      return page.status();
+    for (const Customer& customer : *page) {
+      auto view = engine_.customer_view(tenant_.id, customer.id);
+      if (!view.ok())
+        return view.status();
+      ++count;
+      if (json) {
+        JsonWriter& w = *json;
+        w.begin_object();
+        w.field("id", customer.id);
+        w.field("display_name", customer.display_name);
+        w.field("attributes", customer.attributes);
+        w.field("merged_into", customer.merged_into);
+        w.field("created_at", customer.created_at);
+        w.field("updated_at", customer.updated_at);
+        w.key("identities");
+        w.begin_array();
+        for (const Identity& identity : view->identities) {
+          w.begin_object();
+          w.field("id", identity.id);
+          w.field("kind", to_string(identity.kind));
+          w.field("scope", identity.scope);
+          w.field("value", identity.value);
+          w.field("verified", identity.verified);
+          w.field("source", identity.source);
+          w.field("first_seen", identity.first_seen);
+          w.field("last_seen", identity.last_seen);
+          w.end_object();
+        }
+        w.end_array();
+        w.key("active_conversations");
+        w.begin_array();
+        for (const Conversation& c : view->active_conversations)
+          write_conversation_json(w, c);
+        w.end_array();
+        w.end_object();
+        continue;
+      }
+      std::string identities;
+      if (customer.merged_into) {
+        identities = fmt::format("(merged into {})", customer.merged_into->value());
+      }
+      for (const Identity& identity : view->identities) {
+        if (!identities.empty())
+          identities += ", ";
+        identities += identity_text(identity);
+      }
+      fmt::print(out_, "{:>6}  {}  {:>4}  {}\n", customer.id.value(),
+                 pad(display(customer.display_name), kNameWidth), view->active_conversations.size(),
+                 identities);
+    }
+    if (page->size() < kCustomerPageSize)
+      break;
+    after = page->back().id;
+  }
+  if (json) {
+    json->end_array();
+    json->field("count", static_cast<std::uint64_t>(count));
+    json->end_object();
+    json->finish();
+  } else {
+    fmt::print(out_, "{} in tenant \"{}\"\n", plural(count, "customer", "customers"),
+               printable(tenant_.name));
+  }
+  return Status();
+}
+
+Status Renderer::timeline(const TimelineQuery& query) {
+  auto view = engine_.customer_view(tenant_.id, query.customer);
+  if (!view.ok())
+    return not_found_as(view.status(), "customer", query.customer.value());
+  auto page = engine_.timeline(query);
+  if (!page.ok())
+    return page.status();
+
+  if (format_ == OutputFormat::kJson) {
+    JsonWriter w(out_);
+    w.begin_object();
+    w.field("tenant", tenant_.name);
+    w.key("customer");
+    w.begin_object();
+    w.field("id", view->customer.id);
+    w.field("display_name", view->customer.display_name);
+    w.end_object();
+    w.field("conversation", query.conversation);
+    w.key("touchpoints");
+    w.begin_array();
+    for (const Touchpoint& tp : page->touchpoints)
+      write_touchpoint_json(w, tp, author_of(tp));
+    w.end_array();
+    w.field("older", page->older ? std::optional(format_cursor(*page->older)) : std::nullopt);
+    w.field("newer", page->newer ? std::optional(format_cursor(*page->newer)) : std::nullopt);
+    w.end_object();
+    w.finish();
+    return Status();
+  }
+
+  fmt::print(out_, "Timeline of customer {} ({})", view->customer.id.value(),
+             display(view->customer.display_name));
+  if (query.conversation)
+    fmt::print(out_, ", conversation {}", query.conversation->value());
+  fmt::print(out_, " — {}, oldest first, times in UTC\n",
+             plural(page->touchpoints.size(), "touchpoint", "touchpoints"));
+  for (const Touchpoint& tp : page->touchpoints)
+    print_touchpoint_row(tp);
+  if (page->older)
+    fmt::print(out_, "older: --before {}\n", format_cursor(*page->older));
+  if (page->newer)
+    fmt::print(out_, "newer: --after {}\n", format_cursor(*page->newer));
+  return Status();
+}
+
+Status Renderer::conversation(ConversationId id) {
+  auto view = engine_.conversation_view(tenant_.id, id);
+  if (!view.ok())
+    return not_found_as(view.status(), "conversation", id.value());
+  const Conversation& c = view->conversation;
+
+  // The channels of the conversation: where it began, where it is now, and those of the shown
+  // touchpoints, each once, in order of appearance.
+  std::vector<ChannelId> channel_ids{c.origin_channel};
+  auto add_channel = [&](ChannelId channel_id) {
+    if (!channel_id.valid())
+      return;
+    for (ChannelId known : channel_ids) {
+      if (known == channel_id)
+        return;
+    }
+    channel_ids.push_back(channel_id);
+  };
+  for (const Handoff& h : view->handoffs) {
+    if (h.from_channel)
+      add_channel(*h.from_channel);
+    if (h.to_channel)
+      add_channel(*h.to_channel);
+  }
+  for (const Touchpoint& tp : view->touchpoints) {
+    if (tp.channel)
+      add_channel(*tp.channel);
+  }
+  add_channel(c.current_channel);
+  std::vector<Channel> channels;
+  for (ChannelId channel_id : channel_ids) {
+    if (!channel_id.valid())
+      continue;
+    if (auto found = channel(channel_id))
+      channels.push_back(std::move(*found));
+  }
+  std::optional<TimelineCursor> older;
+  if (view->more_history && !view->touchpoints.empty())
+    older = cursor_of(view->touchpoints.front());
+
+  if (format_ == OutputFormat::kJson) {
+    JsonWriter w(out_);
+    w.begin_object();
+    w.field("tenant", tenant_.name);
+    w.key("conversation");
+    write_conversation_json(w, c);
+    w.key("customer");
+    w.begin_object();
+    w.field("id", view->customer.id);
+    w.field("display_name", view->customer.display_name);
+    w.end_object();
+    w.key("assignee");
+    if (view->assignee) {
+      w.begin_object();
+      w.field("id", view->assignee->id);
+      w.field("name", view->assignee->name);
+      w.field("kind", to_string(view->assignee->kind));
+      w.end_object();
+    } else {
+      w.null();
+    }
+    w.key("channels");
+    w.begin_array();
+    for (const Channel& ch : channels) {
+      w.begin_object();
+      w.field("id", ch.id);
+      w.field("kind", to_string(ch.kind));
+      w.field("name", ch.name);
+      w.end_object();
+    }
+    w.end_array();
+    w.key("handoffs");
+    w.begin_array();
+    for (const Handoff& h : view->handoffs)
+      write_handoff_json(w, h);
+    w.end_array();
+    w.key("touchpoints");
+    w.begin_array();
+    for (const Touchpoint& tp : view->touchpoints)
+      write_touchpoint_json(w, tp, author_of(tp));
+    w.end_array();
+    w.field("more_history", view->more_history);
+    w.field("older", older ? std::optional(format_cursor(*older)) : std::nullopt);
+    w.end_object();
+    w.finish();
+    return Status();
+  }
+
+  auto line = [&](std::string_view label, const std::string& value) {
+    fmt::print(out_, "{:<16}{}\n", label, value);
+  };
+  fmt::print(out_, "Conversation {} · {} · priority {}\n", c.id.value(), to_string(c.status),
+             to_string(c.priority));
+  line("Customer",
+       fmt::format("{} {}", view->customer.id.value(), display(view->customer.display_name)));
+  line("Subject", display(c.subject, 100));
+  line("Assignee", view->assignee ? fmt::format("{} (agent {})", display(view->assignee->name),
+                                                view->assignee->id.value())
+                                  : std::string("unassigned"));
+  if (!c.team.empty())
+    line("Team", display(c.team));
+  std::string channel_list;
+  for (const Channel& ch : channels) {
+    if (!channel_list.empty())
+      channel_list += ", ";
+    channel_list += channel_text(ch);
+    if (ch.id == c.origin_channel && ch.id == c.current_channel) {
+      channel_list += " (origin, current)";
+    } else if (ch.id == c.origin_channel) {
+      channel_list += " (origin)";
+    } else if (ch.id == c.current_channel) {
+      channel_list += " (current)";
+    }
+  }
+  line("Channels", channel_list);
+  line("Opened", human_time(c.opened_at));
+  line("First response", human_time(c.first_response_at, "none yet"));
+  if (c.last_inbound_at)
+    line("Last inbound", human_time(*c.last_inbound_at));
+  if (c.last_outbound_at)
+    line("Last outbound", human_time(*c.last_outbound_at));
+  if (c.resolved_at)
+    line("Resolved", human_time(*c.resolved_at));
+  if (c.closed_at)
+    line("Closed", human_time(*c.closed_at));
+  if (c.reopen_count > 0)
+    line("Reopened", plural(static_cast<std::size_t>(c.reopen_count), "time", "times"));
+
+  fmt::print(out_, "\nHandoffs ({})\n", view->handoffs.size());
+  for (const Handoff& h : view->handoffs) {
+    // "A → B", or "from A" / "to B" when only one side is recorded.
+    std::vector<std::string> moves;
+    auto add_move = [&](const std::string& from, const std::string& to) {
+      if (!from.empty() && !to.empty()) {
+        moves.push_back(fmt::format("{} → {}", from, to));
+      } else if (!from.empty()) {
+        moves.push_back("from " + from);
+      } else if (!to.empty()) {
+        moves.push_back("to " + to);
+      }
+    };
+    auto channel_name = [&](const std::optional<ChannelId>& channel_id) -> std::string {
+      if (!channel_id)
+        return "";
+      auto found = channel(*channel_id);
+      return found ? channel_text(*found) : fmt::format("channel {}", channel_id->value());
+    };
+    auto agent = [&](const std::optional<AgentId>& agent_id) -> std::string {
+      return agent_id ? display(agent_name(*agent_id)) : "";
+    };
+    auto team = [&](const std::string& name) -> std::string {
+      return name.empty() ? "" : "team " + display(name);
+    };
+    add_move(channel_name(h.from_channel), channel_name(h.to_channel));
+    add_move(agent(h.from_agent), agent(h.to_agent));
+    add_move(team(h.from_team), team(h.to_team));
+    std::string state;
+    if (h.acknowledged_at) {
+      state = fmt::format("acknowledged {}{}", human_time(*h.acknowledged_at),
+                          h.acknowledged_by
+                              ? fmt::format(" by {}", display(agent_name(*h.acknowledged_by)))
+                              : std::string());
+    } else if (h.mode == HandoffMode::kWarm) {
+      state = "awaiting acknowledgement";
+    }
+    std::string move_text;
+    for (const std::string& m : moves)
+      move_text += (move_text.empty() ? "" : ", ") + m;
+    fmt::print(out_, "  {}  {} ({})  {}\n", human_time(h.created_at), to_string(h.kind),
+               to_string(h.mode), move_text);
+    fmt::print(out_, "      reason: {}\n", display(h.reason));
+    if (!state.empty())
+      fmt::print(out_, "      {}\n", state);
+    for (const std::string& q : h.context.open_questions) {
+      fmt::print(out_, "      open: {}\n", display(q));
+    }
+    for (const std::string& t : h.context.tried) {
+      fmt::print(out_, "      tried: {}\n", display(t));
+    }
+  }
+
+  fmt::print(out_, "\nTouchpoints ({}{})\n", view->touchpoints.size(),
+             view->more_history ? ", the newest; older ones exist" : "");
+  for (const Touchpoint& tp : view->touchpoints)
+    print_touchpoint_row(tp);
+  if (older) {
+    fmt::print(out_, "older: timeline {} --conversation {} --before {}\n",
+               view->customer.id.value(), c.id.value(), format_cursor(*older));
+  }
+  return Status();
+}
+
+}  // namespace omni::cli

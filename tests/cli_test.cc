@@ -1,0 +1,727 @@
+// Tests of the `omni` command-line tool: the JSON Lines parser and the ingest loop in-process,
+// then the real binary on temporary files.
+#include <catch2/catch.hpp>
+
+#ifdef OMNI_HAVE_CLI
+
+#include <rapidjson/document.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <initializer_list>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli/ingest.h"
+#include "cli/record.h"
+#include "cli/render.h"
+#include "omni/engine.h"
+#include "omni/memory_store.h"
+#include "omni/version.h"
+#include "test_util.h"
+
+namespace omni::cli {
+namespace {
+
+const char* const kValidLine =
+    R"({"tenant":"acme","channel":"sms","channel_name":"+4930123456",)"
+    R"("from":{"kind":"phone","value":"+49 151 12345678"},"display_name":"Anna Schmidt",)"
+    R"("provider_message_id":"SM1","kind":"message_in","subject":"Order",)"
+    R"("body":"Where is my order?","occurred_at":"2026-11-20T10:00:00Z",)"
+    R"("metadata":{"order":"A-17"},)"
+    R"("attachments":[{"filename":"a.png","content_type":"image/png","size_bytes":12,)"
+    R"("sha256":"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"}]})";
+
+// A minimal valid line with `extra` spliced in before the closing brace.
+std::string line_with(const std::string& extra) {
+  std::string line = R"({"channel":"sms","from":{"kind":"phone","value":"+4915112345678"},)"
+                     R"("provider_message_id":"SM1","body":"hi")";
+  if (!extra.empty())
+    line += "," + extra;
+  return line + "}";
+}
+
+RecordError error_of(std::string_view line) {
+  RecordResult result = parse_record(line);
+  REQUIRE_FALSE(result.ok());
+  return result.error();
+}
+
+std::unique_ptr<Engine> memory_engine() {
+  auto engine = Engine::open(make_memory_store());
+  REQUIRE(engine.ok());
+  return std::move(*engine);
+}
+
+}  // namespace
+
+TEST_CASE("parse_record maps every field of a valid line", "[cli]") {
+  RecordResult result = parse_record(kValidLine);
+  REQUIRE(result.ok());
+  const InboundRecord& r = result.record();
+  CHECK(r.tenant == std::optional<std::string>("acme"));
+  CHECK(r.channel_kind == ChannelKind::kSms);
+  CHECK(r.channel_name == "+4930123456");
+  CHECK(r.message.from.kind == IdentityKind::kPhone);
+  CHECK(r.message.from.value == "+49 151 12345678");
+  CHECK(r.message.from.scope.empty());
+  CHECK(r.message.display_name == "Anna Schmidt");
+  CHECK(r.message.provider_message_id == "SM1");
+  CHECK(r.message.kind == TouchpointKind::kMessageIn);
+  CHECK(r.message.subject == "Order");
+  CHECK(r.message.body == "Where is my order?");
+  REQUIRE(r.message.occurred_at.has_value());
+  CHECK(format_timestamp(*r.message.occurred_at) == "2026-11-20T10:00:00Z");
+  CHECK(r.message.metadata == std::map<std::string, std::string>{{"order", "A-17"}});
+  REQUIRE(r.message.attachments.size() == 1);
+  CHECK(r.message.attachments[0].filename == "a.png");
+  CHECK(r.message.attachments[0].content_type == "image/png");
+  CHECK(r.message.attachments[0].size_bytes == 12);
+  CHECK(r.message.attachments[0].sha256 ==
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  // Ids are resolved later by the ingest loop.
+  CHECK_FALSE(r.message.tenant.valid());
+  CHECK_FALSE(r.message.channel.valid());
+}
+
+TEST_CASE("parse_record applies defaults and treats null as absent", "[cli]") {
+  RecordResult result = parse_record(
+      line_with(R"("tenant":null,"kind":null,"subject":null,"metadata":null,"attachments":null)"));
+  REQUIRE(result.ok());
+  const InboundRecord& r = result.record();
+  CHECK_FALSE(r.tenant.has_value());
+  CHECK(r.channel_name == "sms");  // the kind's name
+  CHECK(r.message.kind == TouchpointKind::kMessageIn);
+  CHECK_FALSE(r.message.occurred_at.has_value());
+  CHECK(r.message.metadata.empty());
+  CHECK(r.message.attachments.empty());
+
+  RecordResult call =
+      parse_record(R"({"channel":"phone","from":{"kind":"phone","value":"+4915112345678"},)"
+                   R"("provider_message_id":"CA1","kind":"call"})");
+  REQUIRE(call.ok());
+  CHECK(call.record().message.kind == TouchpointKind::kCall);
+  CHECK(call.record().message.body.empty());
+
+  RecordResult scoped = parse_record(
+      R"({"channel":"messenger","from":{"kind":"messenger_psid","scope":"page-1","value":"42"},)"
+      R"("provider_message_id":"m1","body":"x","occurred_at":"2026-11-20T11:00:00+01:00"})");
+  REQUIRE(scoped.ok());
+  CHECK(scoped.record().message.from.scope == "page-1");
+  CHECK(format_timestamp(*scoped.record().message.occurred_at) == "2026-11-20T10:00:00Z");
+}
+
+TEST_CASE("parse_record names the field of every error", "[cli]") {
+  struct Case {
+    std::string line;
+    RecordErrorKind kind;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {"{", RecordErrorKind::kMalformedJson, ""},
+      {"not json", RecordErrorKind::kMalformedJson, ""},
+      {R"({"channel":"sms","from":{"kind":"phone","value":}})", RecordErrorKind::kMalformedJson,
+       "from.value"},
+      {R"({"channel":"sms","body":"a" "kind":"call"})", RecordErrorKind::kMalformedJson, "body"},
+      {line_with("") + " trailing", RecordErrorKind::kMalformedJson, ""},
+      {"[1,2]", RecordErrorKind::kNotAnObject, ""},
+      {"\"text\"", RecordErrorKind::kNotAnObject, ""},
+      {R"({"from":{"kind":"phone","value":"+4915112345678"},"provider_message_id":"x"})",
+       RecordErrorKind::kMissingField, "channel"},
+      {R"({"channel":"sms","provider_message_id":"x"})", RecordErrorKind::kMissingField, "from"},
+      {R"({"channel":"sms","from":{"kind":"phone","value":"+4915112345678"}})",
+       RecordErrorKind::kMissingField, "provider_message_id"},
+      {line_with(R"("bdy":"typo")"), RecordErrorKind::kUnknownField, "bdy"},
+      {line_with(R"("body":"twice")"), RecordErrorKind::kDuplicateField, "body"},
+      {R"({"channel":5})", RecordErrorKind::kWrongType, "channel"},
+      {R"({"channel":"smss"})", RecordErrorKind::kInvalidValue, "channel"},
+      {R"({"channel":"sms","channel_name":""})", RecordErrorKind::kInvalidValue, "channel_name"},
+      {R"({"channel":"sms","from":"+4915112345678"})", RecordErrorKind::kWrongType, "from"},
+      {R"({"channel":"sms","from":{"kind":"fax","value":"1"}})", RecordErrorKind::kInvalidValue,
+       "from.kind"},
+      {R"({"channel":"sms","from":{"kind":"phone"}})", RecordErrorKind::kMissingField,
+       "from.value"},
+      {R"({"channel":"sms","from":{"kind":"phone","value":1234}})", RecordErrorKind::kWrongType,
+       "from.value"},
+      {R"({"channel":"sms","from":{"kind":"phone","value":"1","vale":"2"}})",
+       RecordErrorKind::kUnknownField, "from.vale"},
+      {line_with(R"("tenant":"")"), RecordErrorKind::kInvalidValue, "tenant"},
+      {R"({"channel":"sms","from":{"kind":"phone","value":"1"},"provider_message_id":""})",
+       RecordErrorKind::kInvalidValue, "provider_message_id"},
+      {line_with(R"("kind":"note")"), RecordErrorKind::kInvalidValue, "kind"},
+      {line_with(R"("kind":"letter")"), RecordErrorKind::kInvalidValue, "kind"},
+      {line_with(R"("display_name":["Anna"])"), RecordErrorKind::kWrongType, "display_name"},
+      {line_with(R"("occurred_at":"yesterday")"), RecordErrorKind::kInvalidValue, "occurred_at"},
+      {line_with(R"("occurred_at":1763632800)"), RecordErrorKind::kWrongType, "occurred_at"},
+      {line_with(R"("metadata":{"k":1})"), RecordErrorKind::kWrongType, "metadata.k"},
+      {line_with(R"("metadata":{"k":"a","k":"b"})"), RecordErrorKind::kDuplicateField,
+       "metadata.k"},
+      {line_with(R"("metadata":["k"])"), RecordErrorKind::kWrongType, "metadata"},
+      {line_with(R"("attachments":{"filename":"a"})"), RecordErrorKind::kWrongType, "attachments"},
+      {line_with(R"("attachments":["a.png"])"), RecordErrorKind::kWrongType, "attachments[0]"},
+      {line_with(R"("attachments":[{"filename":"a"},{"filename":"b","size_bytes":-1}])"),
+       RecordErrorKind::kInvalidValue, "attachments[1].size_bytes"},
+      {line_with(R"("attachments":[{"filename":"a","size_bytes":"12"}])"),
+       RecordErrorKind::kWrongType, "attachments[0].size_bytes"},
+      {line_with(R"("attachments":[{"filename":"a","sha256":"abc"}])"),
+       RecordErrorKind::kInvalidValue, "attachments[0].sha256"},
+      {line_with(R"("attachments":[{"content_type":"image/png"}])"), RecordErrorKind::kMissingField,
+       "attachments[0].filename"},
+      {line_with(R"("attachments":[{"filename":"a","mime":"x"}])"), RecordErrorKind::kUnknownField,
+       "attachments[0].mime"},
+      {line_with(R"("subject":"a\u0000b")"), RecordErrorKind::kInvalidValue, "subject"},
+      {line_with("\"subject\":\"caf\xC3\""), RecordErrorKind::kInvalidUtf8, "subject"},
+      {line_with("\"subject\":\"\xFF\""), RecordErrorKind::kInvalidUtf8, "subject"},
+      {line_with("\"subject\":\"\xED\xA0\x80\""), RecordErrorKind::kInvalidUtf8, "subject"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.line);
+    RecordError error = error_of(c.line);
+    INFO(error.message);
+    CHECK(to_string(error.kind) == to_string(c.kind));
+    CHECK(error.field == c.field);
+    CHECK_FALSE(error.message.empty());
+  }
+}
+
+TEST_CASE("parse_record explains what was expected", "[cli]") {
+  RecordError wrong = error_of(R"({"channel":5})");
+  CHECK_THAT(wrong.message, Catch::Contains("expected a string") && Catch::Contains("number"));
+  RecordError kind = error_of(R"({"channel":"smss"})");
+  CHECK_THAT(kind.message, Catch::Contains("smss") && Catch::Contains("whatsapp"));
+  RecordError unknown = error_of(line_with(R"("bdy":"typo")"));
+  CHECK_THAT(unknown.message, Catch::Contains("body"));
+  RecordError inbound = error_of(line_with(R"("kind":"note")"));
+  CHECK_THAT(inbound.message, Catch::Contains("message_in") && Catch::Contains("call"));
+}
+
+TEST_CASE("parse_record rejects oversized lines and survives deep nesting", "[cli]") {
+  std::string huge = line_with("\"subject\":\"" + std::string(kMaxLineBytes, 'x') + "\"");
+  RecordError too_long = error_of(huge);
+  CHECK(too_long.kind == RecordErrorKind::kLineTooLong);
+
+  std::string deep(100000, '[');
+  deep += std::string(100000, ']');
+  CHECK(error_of(deep).kind == RecordErrorKind::kNotAnObject);
+  std::string deep_field = line_with("\"metadata\":" + std::string(50000, '['));
+  RecordError unterminated = error_of(deep_field);
+  CHECK(unterminated.kind == RecordErrorKind::kMalformedJson);
+  CHECK_THAT(unterminated.field, Catch::StartsWith("metadata[0][0]"));
+}
+
+TEST_CASE("printable escapes control characters and cuts long text", "[cli]") {
+  CHECK(printable("a\x1b[31mb") == "a\\x1b[31mb");
+  CHECK(printable("say \"hi\"") == "say \\\"hi\\\"");
+  CHECK(printable(std::string(100, 'x'), 10) == std::string(10, 'x') + "...");
+  // Never cuts inside a UTF-8 sequence.
+  CHECK(printable("ääää", 3) == "ä...");
+}
+
+TEST_CASE("LineReader splits lines, strips CR and bounds memory", "[cli]") {
+  std::string long_line(kMaxLineBytes + 10, 'x');
+  std::istringstream in("one\r\n\ntwo\n" + long_line + "\nthree");
+  LineReader reader(in);
+  std::string line;
+  bool too_long = false;
+  REQUIRE(reader.next(&line, &too_long));
+  CHECK(line == "one");
+  CHECK_FALSE(too_long);
+  REQUIRE(reader.next(&line, &too_long));
+  CHECK(line.empty());
+  REQUIRE(reader.next(&line, &too_long));
+  CHECK(line == "two");
+  CHECK(reader.line_number() == 3);
+  REQUIRE(reader.next(&line, &too_long));
+  CHECK(too_long);
+  CHECK(line.size() <= kMaxLineBytes + 2);
+  REQUIRE(reader.next(&line, &too_long));
+  CHECK(line == "three");
+  CHECK_FALSE(too_long);
+  CHECK(reader.line_number() == 5);
+  CHECK_FALSE(reader.next(&line, &too_long));
+
+  // Exactly at the limit, with CRLF, is fine.
+  std::istringstream exact(std::string(kMaxLineBytes, 'y') + "\r\n");
+  LineReader exact_reader(exact);
+  REQUIRE(exact_reader.next(&line, &too_long));
+  CHECK_FALSE(too_long);
+  CHECK(line.size() == kMaxLineBytes);
+}
+
+TEST_CASE("cursors round-trip as text", "[cli]") {
+  TimelineCursor cursor{from_unix_micros(1763632800123456), TouchpointId(42)};
+  CHECK(format_cursor(cursor) == "1763632800123456:42");
+  auto parsed = parse_cursor("1763632800123456:42");
+  REQUIRE(parsed.has_value());
+  CHECK(parsed->occurred_at == cursor.occurred_at);
+  CHECK(parsed->touchpoint == cursor.touchpoint);
+  for (const char* bad : {"", ":", "12", "12:", ":3", "12:0", "12:-3", "a:3", "12:3x", "1.5:3"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_cursor(bad).has_value());
+  }
+}
+
+TEST_CASE("one_line_excerpt flattens and cuts on code points", "[cli]") {
+  CHECK(one_line_excerpt("a\n\n  b\tc ", 80) == "a b c");
+  CHECK(one_line_excerpt("\x1b[2Jx", 80) == "[2Jx");
+  CHECK(one_line_excerpt("ääääää", 4) == "äää…");
+  CHECK(one_line_excerpt("abc", 3) == "abc");
+}
+
+TEST_CASE("the ingest loop stores good lines, counts duplicates and rejects bad ones", "[cli]") {
+  auto engine = memory_engine();
+  Ingester ingester(*engine, IngestOptions{});
+  std::string input = std::string(kValidLine) + "\n" +  // 1: stored
+                      "\n" +                            // 2: blank
+                      kValidLine + "\n" +               // 3: duplicate
+                      R"({"tenant":"acme","channel":"sms"})"
+                      "\n" +                                       // 4: missing from
+                      "   \n" +                                    // 5: blank
+                      line_with(R"("provider_message_id":"SM2")")  // 6: duplicate field
+                      + "\n" +
+                      R"({"channel":"email","from":{"kind":"email","value":"anna@example.com"},)"
+                      R"("provider_message_id":"<m1@x>","subject":"Hi","body":"b"})";  // 7
+  std::istringstream in(input);
+  std::vector<Rejection> rejections;
+  IngestCounts counts =
+      ingester.ingest_stream(in, "in.jsonl", [&](const Rejection& r) { rejections.push_back(r); });
+  CHECK(counts.records == 5);
+  CHECK(counts.stored == 2);
+  CHECK(counts.duplicates == 1);
+  CHECK(counts.rejected == 2);
+  CHECK(counts.new_customers == 2);
+  CHECK(counts.new_conversations == 2);
+  REQUIRE(rejections.size() == 2);
+  CHECK(rejections[0].source == "in.jsonl");
+  CHECK(rejections[0].line == 4);
+  CHECK(rejections[0].error.field == "from");
+  CHECK(rejections[1].line == 6);
+  CHECK(rejections[1].error.field == "provider_message_id");
+
+  // Line 7 went to the default tenant with a channel named after its kind.
+  auto fallback = engine->find_tenant("default");
+  REQUIRE(fallback.ok());
+  auto channels = engine->list_channels(fallback->id);
+  REQUIRE(channels.ok());
+  REQUIRE(channels->size() == 1);
+  CHECK((*channels)[0].name == "email");
+  CHECK((*channels)[0].kind == ChannelKind::kEmail);
+}
+
+TEST_CASE("a line the engine refuses leaves no tenant, channel or customer behind", "[cli]") {
+  auto engine = memory_engine();
+  Ingester ingester(*engine, IngestOptions{"t1"});
+
+  // A new tenant: the identity is not a phone number.
+  IngestOutcome bad_phone = ingester.ingest_line(
+      R"({"channel":"sms","from":{"kind":"phone","value":"call me"},"provider_message_id":"1",)"
+      R"("body":"x"})");
+  REQUIRE_FALSE(bad_phone.ok());
+  CHECK(bad_phone.error().kind == RecordErrorKind::kRejected);
+  CHECK(bad_phone.error().field == "from.value");
+  CHECK(engine->find_tenant("t1").status().is(StatusCode::kNotFound));
+
+  // An existing tenant, a new channel: a scope where none is allowed.
+  IngestOutcome good = ingester.ingest_line(line_with(""));
+  REQUIRE(good.ok());
+  auto tenant = engine->find_tenant("t1");
+  REQUIRE(tenant.ok());
+  IngestOutcome bad_scope = ingester.ingest_line(
+      R"({"channel":"email","from":{"kind":"email","scope":"x","value":"a@b.example"},)"
+      R"("provider_message_id":"2","body":"x"})");
+  REQUIRE_FALSE(bad_scope.ok());
+  CHECK(bad_scope.error().field == "from.scope");
+  auto channels = engine->list_channels(tenant->id);
+  REQUIRE(channels.ok());
+  CHECK(channels->size() == 1);
+
+  // A body above the engine's limit, and a message with nothing in it.
+  std::string big(engine->options().max_body_bytes + 1, 'x');
+  IngestOutcome too_big = ingester.ingest_line(
+      std::string(R"({"channel":"sms","from":{"kind":"phone","value":"+4915112345678"},)") +
+      R"("provider_message_id":"3","body":")" + big + "\"}");
+  REQUIRE_FALSE(too_big.ok());
+  CHECK(too_big.error().field == "body");
+  IngestOutcome empty =
+      ingester.ingest_line(R"({"channel":"sms","from":{"kind":"phone","value":"+4915112345678"},)"
+                           R"("provider_message_id":"4"})");
+  REQUIRE_FALSE(empty.ok());
+  CHECK(empty.error().field == "body");
+
+  auto customers = engine->list_customers(tenant->id);
+  REQUIRE(customers.ok());
+  CHECK(customers->size() == 1);
+}
+
+TEST_CASE("a channel name used with another kind is a conflict", "[cli]") {
+  auto engine = memory_engine();
+  Ingester ingester(*engine, IngestOptions{});
+  REQUIRE(ingester
+              .ingest_line(R"({"channel":"sms","channel_name":"line-1","from":{"kind":"phone",)"
+                           R"("value":"+4915112345678"},"provider_message_id":"1","body":"x"})")
+              .ok());
+  IngestOutcome conflict = ingester.ingest_line(
+      R"({"channel":"whatsapp","channel_name":"line-1","from":{"kind":"phone",)"
+      R"("value":"+4915112345678"},"provider_message_id":"2","body":"x"})");
+  REQUIRE_FALSE(conflict.ok());
+  CHECK(conflict.error().kind == RecordErrorKind::kChannelConflict);
+  CHECK(conflict.error().field == "channel");
+  CHECK_THAT(conflict.error().message, Catch::Contains("line-1"));
+
+  // A second ingester (a later run) sees the existing channel in the database.
+  Ingester later(*engine, IngestOptions{});
+  CHECK(later
+            .ingest_line(R"({"channel":"whatsapp","channel_name":"line-1","from":{"kind":"phone",)"
+                         R"("value":"+4915112345678"},"provider_message_id":"3","body":"x"})")
+            .error()
+            .kind == RecordErrorKind::kChannelConflict);
+}
+
+TEST_CASE("engine errors name the record field they concern", "[cli]") {
+  EngineOptions options;
+  options.max_body_bytes = 8;
+  auto engine = std::move(*Engine::open(make_memory_store(), options));
+  Ingester ingester(*engine, IngestOptions{});
+  auto field_of = [&](const std::string& from, const std::string& rest) {
+    std::string line =
+        R"({"channel":"messenger","from":)" + from + R"(,"provider_message_id":"1")" + rest + "}";
+    IngestOutcome outcome = ingester.ingest_line(line);
+    INFO(line);
+    REQUIRE_FALSE(outcome.ok());
+    CHECK(outcome.error().kind == RecordErrorKind::kRejected);
+    return outcome.error().field;
+  };
+  const std::string phone = R"({"kind":"phone","value":"+4915112345678"})";
+  CHECK(field_of(R"({"kind":"phone","value":"12"})", R"(,"body":"x")") == "from.value");
+  CHECK(field_of(R"({"kind":"messenger_psid","value":"42"})", R"(,"body":"x")") == "from.scope");
+  CHECK(field_of(phone, R"(,"body":"123456789")") == "body");
+  CHECK(field_of(phone, "") == "body");
+  std::string metadata = R"(,"body":"x","metadata":{)";
+  for (int i = 0; i < 65; ++i)
+    metadata += (i ? ",\"" : "\"") + std::to_string(i) + "\":\"v\"";
+  CHECK(field_of(phone, metadata + "}") == "metadata");
+  // Nothing of the rejected lines is left behind, not even the tenant.
+  CHECK(engine->find_tenant("default").status().is(StatusCode::kNotFound));
+
+  RecordError storage = engine_error(Status::io_error("disk full"));
+  CHECK(storage.kind == RecordErrorKind::kStorageError);
+  CHECK(storage.field.empty());
+}
+
+// --------------------------------------------------------------------------- the binary
+
+namespace {
+
+std::string shell_quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+struct Run {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Run run_omni(const std::vector<std::string>& args, const std::string& stdin_path = "") {
+  std::string command = shell_quote(OMNI_CLI_PATH);
+  for (const std::string& a : args)
+    command += " " + shell_quote(a);
+  auto err_path = testing::TempDir::unique("stderr");
+  command += " 2>" + shell_quote(err_path.string());
+  command += " <" + shell_quote(stdin_path.empty() ? "/dev/null" : stdin_path);
+  Run run;
+  std::FILE* pipe = ::popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buffer[4096];
+  std::size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0)
+    run.out.append(buffer, n);
+  int status = ::pclose(pipe);
+  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  run.err = read_file(err_path);
+  return run;
+}
+
+std::string write_temp(const std::string& stem, const std::string& content) {
+  auto path = testing::TempDir::unique(stem);
+  std::ofstream(path, std::ios::binary) << content;
+  return path.string();
+}
+
+std::string temp_db() {
+  return testing::TempDir::unique("cli").string() + ".db";
+}
+
+rapidjson::Document parse_json(const std::string& text) {
+  rapidjson::Document doc;
+  doc.Parse(text.c_str(), text.size());
+  INFO(text);
+  REQUIRE_FALSE(doc.HasParseError());
+  REQUIRE(doc.IsObject());
+  return doc;
+}
+
+std::string message_line(const std::string& id, const std::string& phone, const std::string& time,
+                         const std::string& body) {
+  return R"({"tenant":"acme","channel":"sms","from":{"kind":"phone","value":")" + phone +
+         R"("},"provider_message_id":")" + id + R"(","body":")" + body + R"(","occurred_at":")" +
+         time + R"("})";
+}
+
+}  // namespace
+
+TEST_CASE("omni ingest reports stored, duplicate and rejected lines", "[cli]") {
+  std::string db = temp_db();
+  std::string file = write_temp(
+      "in", message_line("m1", "+4915112345678", "2026-11-20T10:00:00Z", "Where is my order?") +
+                "\n" + message_line("m1", "+4915112345678", "2026-11-20T10:00:00Z", "retry") +
+                "\n" + message_line("m2", "not a phone", "2026-11-20T10:01:00Z", "x") + "\n\n" +
+                message_line("m3", "+4917000000001", "2026-11-20T10:02:00Z", "Hello") + "\n");
+  Run run = run_omni({"--db", db, "ingest", file});
+  INFO(run.out << run.err);
+  CHECK(run.status == 1);
+  CHECK_THAT(run.out, Catch::Contains("2 stored, 1 duplicate, 1 rejected"));
+  CHECK_THAT(run.err, Catch::Contains(file + ":3: field \"from.value\""));
+
+  // Nothing of line 3 was stored: two customers, both from the good lines.
+  Run customers = run_omni({"--db", db, "--tenant", "acme", "--json", "customers"});
+  REQUIRE(customers.status == 0);
+  rapidjson::Document doc = parse_json(customers.out);
+  REQUIRE(doc["customers"].IsArray());
+  CHECK(doc["customers"].Size() == 2);
+  CHECK(doc["count"].GetUint64() == 2);
+  std::set<std::string> phones;
+  for (const auto& c : doc["customers"].GetArray()) {
+    for (const auto& identity : c["identities"].GetArray()) {
+      phones.insert(identity["value"].GetString());
+    }
+  }
+  CHECK(phones == std::set<std::string>{"+4915112345678", "+4917000000001"});
+
+  // A second run of the same file stores nothing new.
+  Run again = run_omni({"--db", db, "--json", "ingest", file});
+  CHECK(again.status == 1);
+  rapidjson::Document summary = parse_json(again.out);
+  CHECK(summary["stored"].GetUint64() == 0);
+  CHECK(summary["duplicates"].GetUint64() == 3);
+  CHECK(summary["rejected"].GetUint64() == 1);
+  CHECK(summary["records"].GetUint64() == 4);
+  REQUIRE(summary["errors"].Size() == 1);
+  const auto& error = summary["errors"][0];
+  CHECK(std::string(error["file"].GetString()) == file);
+  CHECK(error["line"].GetUint64() == 3);
+  CHECK(std::string(error["field"].GetString()) == "from.value");
+  CHECK(std::string(error["reason"].GetString()) == "rejected");
+  REQUIRE(summary["files"].Size() == 1);
+  CHECK(summary["files"][0]["error"].IsNull());
+  CHECK(summary["files"][0]["duplicates"].GetUint64() == 3);
+}
+
+TEST_CASE("omni ingest accepts standard input and exits 0 when every line is stored", "[cli]") {
+  std::string db = temp_db();
+  std::string file = write_temp(
+      "stdin", message_line("s1", "+4915112345678", "2026-11-20T10:00:00Z", "a") + "\r\n" +
+                   message_line("s2", "+4915112345678", "2026-11-20T10:05:00Z", "b"));
+  Run run = run_omni({"--db", db, "--json", "ingest", "-"}, file);
+  INFO(run.err);
+  CHECK(run.status == 0);
+  rapidjson::Document summary = parse_json(run.out);
+  CHECK(summary["stored"].GetUint64() == 2);
+  CHECK(summary["new_customers"].GetUint64() == 1);
+  CHECK(summary["new_conversations"].GetUint64() == 1);
+  CHECK(std::string(summary["files"][0]["file"].GetString()) == "<stdin>");
+  CHECK(run.err.empty());
+}
+
+TEST_CASE("omni ingest keeps going after an unreadable file", "[cli]") {
+  std::string db = temp_db();
+  std::string good =
+      write_temp("good", message_line("g1", "+4915112345678", "2026-11-20T10:00:00Z", "a") + "\n");
+  Run run = run_omni({"--db", db, "--json", "ingest", "/nonexistent/in.jsonl", good});
+  CHECK(run.status == 1);
+  CHECK_THAT(run.err, Catch::Contains("/nonexistent/in.jsonl"));
+  rapidjson::Document summary = parse_json(run.out);
+  CHECK(summary["stored"].GetUint64() == 1);
+  REQUIRE(summary["files"].Size() == 2);
+  CHECK(summary["files"][0]["error"].IsString());
+  CHECK(summary["files"][1]["error"].IsNull());
+}
+
+TEST_CASE("omni timeline pages through a customer's history", "[cli]") {
+  std::string db = temp_db();
+  std::string lines;
+  for (int i = 0; i < 5; ++i) {
+    lines += message_line("t" + std::to_string(i), "+4915112345678",
+                          "2026-11-20T10:0" + std::to_string(i) + ":00Z",
+                          "message \\\"" + std::to_string(i) + "\\\"\\nsecond line") +
+             "\n";
+  }
+  REQUIRE(run_omni({"--db", db, "ingest", write_temp("tl", lines)}).status == 0);
+
+  Run customers = run_omni({"--db", db, "--tenant", "acme", "--json", "customers"});
+  rapidjson::Document list = parse_json(customers.out);
+  REQUIRE(list["customers"].Size() == 1);
+  std::string customer = std::to_string(list["customers"][0]["id"].GetInt64());
+
+  // The newest page first, then older pages by cursor.
+  std::vector<std::string> bodies;
+  std::vector<std::string> args = {"--db",     db,       "--tenant", "acme", "--json",
+                                   "timeline", customer, "--limit",  "2"};
+  for (int page = 0; page < 5; ++page) {
+    Run run = run_omni(args);
+    INFO(run.err);
+    REQUIRE(run.status == 0);
+    rapidjson::Document doc = parse_json(run.out);
+    const auto& tps = doc["touchpoints"];
+    std::vector<std::string> page_bodies;
+    for (const auto& tp : tps.GetArray()) {
+      CHECK(std::string(tp["kind"].GetString()) == "message_in");
+      CHECK(std::string(tp["channel_kind"].GetString()) == "sms");
+      CHECK(std::string(tp["author"].GetString()) == "customer");
+      page_bodies.push_back(tp["body"].GetString());
+    }
+    bodies.insert(bodies.begin(), page_bodies.begin(), page_bodies.end());
+    if (doc["older"].IsNull())
+      break;
+    args = {"--db",
+            db,
+            "--tenant",
+            "acme",
+            "--json",
+            "timeline",
+            customer,
+            "--limit",
+            "2",
+            "--before",
+            doc["older"].GetString()};
+  }
+  REQUIRE(bodies.size() == 5);
+  for (int i = 0; i < 5; ++i) {
+    CHECK(bodies[i] == "message \"" + std::to_string(i) + "\"\nsecond line");
+  }
+
+  // Text output: one line per touchpoint, line breaks flattened, and the cursor to go on.
+  Run text = run_omni({"--db", db, "--tenant", "acme", "timeline", customer, "--limit", "2"});
+  REQUIRE(text.status == 0);
+  CHECK_THAT(text.out, Catch::Contains("message \"4\" second line"));
+  CHECK_THAT(text.out, Catch::Contains("older: --before "));
+  CHECK_THAT(text.out, Catch::Contains("2026-11-20 10:04:00"));
+}
+
+TEST_CASE("omni conversation shows the case with its channels", "[cli]") {
+  std::string db = temp_db();
+  std::string lines =
+      message_line("c1", "+4915112345678", "2026-11-20T10:00:00Z", "Where is my order?") + "\n" +
+      R"({"tenant":"acme","channel":"whatsapp","channel_name":"wa-main","from":{"kind":"phone",)"
+      R"("value":"+49 151 12345678"},"provider_message_id":"w1","body":"Also on WhatsApp",)"
+      R"("occurred_at":"2026-11-20T10:10:00Z"})"
+      "\n";
+  REQUIRE(run_omni({"--db", db, "ingest", write_temp("conv", lines)}).status == 0);
+
+  Run customers = run_omni({"--db", db, "--tenant", "acme", "--json", "customers"});
+  rapidjson::Document list = parse_json(customers.out);
+  REQUIRE(list["customers"].Size() == 1);  // one customer across both channels
+  const auto& active = list["customers"][0]["active_conversations"];
+  REQUIRE(active.Size() == 1);  // one conversation across both channels
+  std::string conversation = std::to_string(active[0]["id"].GetInt64());
+
+  Run json = run_omni({"--db", db, "--tenant", "acme", "--json", "conversation", conversation});
+  INFO(json.err);
+  REQUIRE(json.status == 0);
+  rapidjson::Document doc = parse_json(json.out);
+  CHECK(std::string(doc["conversation"]["status"].GetString()) == "open");
+  CHECK(doc["assignee"].IsNull());
+  CHECK(doc["handoffs"].Size() == 0);
+  REQUIRE(doc["touchpoints"].Size() == 2);
+  CHECK(std::string(doc["touchpoints"][1]["channel_kind"].GetString()) == "whatsapp");
+  REQUIRE(doc["channels"].Size() == 2);
+  CHECK(std::string(doc["channels"][0]["name"].GetString()) == "sms");
+  CHECK(std::string(doc["channels"][1]["name"].GetString()) == "wa-main");
+  CHECK(doc["more_history"].IsFalse());
+
+  Run text = run_omni({"--db", db, "--tenant", "acme", "conversation", conversation});
+  REQUIRE(text.status == 0);
+  CHECK_THAT(text.out, Catch::Contains("open"));
+  CHECK_THAT(text.out, Catch::Contains("whatsapp \"wa-main\" (current)"));
+  CHECK_THAT(text.out, Catch::Contains("Also on WhatsApp"));
+
+  Run missing = run_omni({"--db", db, "--tenant", "acme", "conversation", "999"});
+  CHECK(missing.status == 1);
+  CHECK_FALSE(missing.err.empty());
+}
+
+TEST_CASE("omni exit statuses for usage and database errors", "[cli]") {
+  Run version = run_omni({"--version"});
+  CHECK(version.status == 0);
+  CHECK_THAT(version.out, Catch::Contains(OMNI_VERSION_STRING));
+  Run help = run_omni({"--help"});
+  CHECK(help.status == 0);
+  CHECK_THAT(help.out, Catch::Contains("ingest FILE"));
+
+  std::string db = temp_db();
+  CHECK(run_omni({}).status == 2);
+  CHECK(run_omni({"--db", db}).status == 2);
+  CHECK(run_omni({"--db", db, "frobnicate"}).status == 2);
+  CHECK(run_omni({"--db", db, "--bogus", "customers"}).status == 2);
+  CHECK(run_omni({"--db", db, "ingest"}).status == 2);
+  CHECK(run_omni({"customers"}).status == 2);  // no --db
+  CHECK(run_omni({"--db", db, "timeline"}).status == 2);
+  CHECK(run_omni({"--db", db, "timeline", "x"}).status == 2);
+  CHECK(run_omni({"--db", db, "timeline", "1", "--before", "yesterday"}).status == 2);
+  CHECK(run_omni({"--db", db, "timeline", "1", "--before", "1:1", "--after", "1:1"}).status == 2);
+  CHECK(run_omni({"--db", db, "customers", "--limit", "5"}).status == 2);
+  CHECK(run_omni({"--db", db, "conversation", "0"}).status == 2);
+  Run usage = run_omni({"--db", db, "frobnicate"});
+  CHECK_THAT(usage.err, Catch::Contains("frobnicate"));
+
+  // A read command on a missing file does not create it.
+  CHECK(run_omni({"--db", db, "customers"}).status == 3);
+  CHECK_FALSE(std::filesystem::exists(db));
+  // A file that is not an omni database.
+  std::string junk = write_temp("junk", std::string(4096, 'j'));
+  CHECK(run_omni({"--db", junk, "customers"}).status == 3);
+  CHECK(run_omni({"--db", junk, "ingest", "-"}).status == 3);
+
+  // A database without the tenant asked for.
+  std::string file =
+      write_temp("one", message_line("o1", "+4915112345678", "2026-11-20T10:00:00Z", "a") + "\n");
+  REQUIRE(run_omni({"--db", db, "ingest", file}).status == 0);
+  Run no_tenant = run_omni({"--db", db, "customers"});  // records said "acme", not "default"
+  CHECK(no_tenant.status == 1);
+  CHECK_THAT(no_tenant.err, Catch::Contains("default"));
+  CHECK(run_omni({"--db", db, "--tenant", "acme", "timeline", "1", "--limit", "100000"}).status ==
+        2);
+  Run no_customer = run_omni({"--db", db, "--tenant", "acme", "timeline", "999"});
+  CHECK(no_customer.status == 1);
+  CHECK_THAT(no_customer.err, Catch::Contains("no customer 999 in tenant \"acme\""));
+
+  // --durability belongs to ingest and takes full or normal.
+  CHECK(run_omni({"--db", db, "--durability", "fast", "ingest", file}).status == 2);
+  CHECK(run_omni({"--db", db, "--durability", "normal", "customers"}).status == 2);
+  Run normal = run_omni({"--db", db, "--durability", "normal", "ingest", file});
+  CHECK(normal.status == 0);
+  CHECK_THAT(normal.out, Catch::Contains("0 stored, 1 duplicate, 0 rejected"));
+}
+
+}  // namespace omni::cli
+
+#endif  // OMNI_HAVE_CLI
