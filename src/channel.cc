@@ -47,8 +47,8 @@ ChannelProfile default_profile(ChannelKind kind) {
     case ChannelKind::kInstagram:
       return make(true, minutes(5), kChars, 1000, 1, Formality::kInformal, true, false);
     case ChannelKind::kXDirectMessage:
-      return make(false, hours(1), LengthRule::kTwitterWeighted, 280, 1, Formality::kInformal,
-                  true, false);
+      return make(false, hours(1), LengthRule::kTwitterWeighted, 280, 1, Formality::kInformal, true,
+                  false);
     case ChannelKind::kTelegram:
       return make(true, minutes(5), kChars, 4096, 1, Formality::kInformal, true, false);
     case ChannelKind::kVideo:

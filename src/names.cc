@@ -20,7 +20,8 @@ using NameTable = std::array<std::pair<E, std::string_view>, N>;
 template <typename E, std::size_t N>
 std::string_view name_of(const NameTable<E, N>& table, E value) {
   for (const auto& [v, name] : table) {
-    if (v == value) return name;
+    if (v == value)
+      return name;
   }
   return "unknown";
 }
@@ -28,7 +29,8 @@ std::string_view name_of(const NameTable<E, N>& table, E value) {
 template <typename E, std::size_t N>
 std::optional<E> parse_name(const NameTable<E, N>& table, std::string_view name) {
   for (const auto& [v, n] : table) {
-    if (n == name) return v;
+    if (n == name)
+      return v;
   }
   return std::nullopt;
 }
@@ -143,27 +145,46 @@ constexpr NameTable<HandoffMode, 2> kHandoffModes{{
 const std::vector<ChannelKind>& all_channel_kinds() {
   static const std::vector<ChannelKind> kinds = [] {
     std::vector<ChannelKind> out;
-    for (const auto& entry : kChannelKinds) out.push_back(entry.first);
+    for (const auto& entry : kChannelKinds)
+      out.push_back(entry.first);
     return out;
   }();
   return kinds;
 }
 
-std::string_view to_string(ChannelKind v) { return name_of(kChannelKinds, v); }
+std::string_view to_string(ChannelKind v) {
+  return name_of(kChannelKinds, v);
+}
 std::optional<ChannelKind> parse_channel_kind(std::string_view n) {
   return parse_name(kChannelKinds, n);
 }
-std::string_view to_string(LengthRule v) { return name_of(kLengthRules, v); }
-std::string_view to_string(Formality v) { return name_of(kFormalities, v); }
-std::string_view to_string(IdentityKind v) { return name_of(kIdentityKinds, v); }
+std::string_view to_string(LengthRule v) {
+  return name_of(kLengthRules, v);
+}
+std::string_view to_string(Formality v) {
+  return name_of(kFormalities, v);
+}
+std::string_view to_string(IdentityKind v) {
+  return name_of(kIdentityKinds, v);
+}
 std::optional<IdentityKind> parse_identity_kind(std::string_view n) {
   return parse_name(kIdentityKinds, n);
 }
-std::string_view to_string(AgentKind v) { return name_of(kAgentKinds, v); }
-std::optional<AgentKind> parse_agent_kind(std::string_view n) { return parse_name(kAgentKinds, n); }
-std::string_view to_string(Presence v) { return name_of(kPresences, v); }
-std::optional<Presence> parse_presence(std::string_view n) { return parse_name(kPresences, n); }
-std::string_view to_string(TouchpointKind v) { return name_of(kTouchpointKinds, v); }
+std::string_view to_string(AgentKind v) {
+  return name_of(kAgentKinds, v);
+}
+std::optional<AgentKind> parse_agent_kind(std::string_view n) {
+  return parse_name(kAgentKinds, n);
+}
+std::string_view to_string(Presence v) {
+  return name_of(kPresences, v);
+}
+std::optional<Presence> parse_presence(std::string_view n) {
+  return parse_name(kPresences, n);
+}
+std::string_view to_string(TouchpointKind v) {
+  return name_of(kTouchpointKinds, v);
+}
 std::optional<TouchpointKind> parse_touchpoint_kind(std::string_view n) {
   return parse_name(kTouchpointKinds, n);
 }
@@ -180,21 +201,33 @@ bool is_inbound_kind(TouchpointKind k) {
       return false;
   }
 }
-std::string_view to_string(DeliveryStatus v) { return name_of(kDeliveryStatuses, v); }
+std::string_view to_string(DeliveryStatus v) {
+  return name_of(kDeliveryStatuses, v);
+}
 std::optional<DeliveryStatus> parse_delivery_status(std::string_view n) {
   return parse_name(kDeliveryStatuses, n);
 }
-std::string_view to_string(ConversationStatus v) { return name_of(kConversationStatuses, v); }
+std::string_view to_string(ConversationStatus v) {
+  return name_of(kConversationStatuses, v);
+}
 std::optional<ConversationStatus> parse_conversation_status(std::string_view n) {
   return parse_name(kConversationStatuses, n);
 }
-std::string_view to_string(Priority v) { return name_of(kPriorities, v); }
-std::optional<Priority> parse_priority(std::string_view n) { return parse_name(kPriorities, n); }
-std::string_view to_string(HandoffKind v) { return name_of(kHandoffKinds, v); }
+std::string_view to_string(Priority v) {
+  return name_of(kPriorities, v);
+}
+std::optional<Priority> parse_priority(std::string_view n) {
+  return parse_name(kPriorities, n);
+}
+std::string_view to_string(HandoffKind v) {
+  return name_of(kHandoffKinds, v);
+}
 std::optional<HandoffKind> parse_handoff_kind(std::string_view n) {
   return parse_name(kHandoffKinds, n);
 }
-std::string_view to_string(HandoffMode v) { return name_of(kHandoffModes, v); }
+std::string_view to_string(HandoffMode v) {
+  return name_of(kHandoffModes, v);
+}
 std::optional<HandoffMode> parse_handoff_mode(std::string_view n) {
   return parse_name(kHandoffModes, n);
 }

@@ -38,9 +38,8 @@ TEST_CASE("context packets round-trip through their versioned encoding", "[hando
 TEST_CASE("malformed or future context packets are corruption, not crashes", "[handoff]") {
   std::string future = encode_context_packet(ContextPacket{});
   future.replace(future.find("\"version\": 1"), 12, "\"version\": 99");
-  for (const std::string& bad :
-       {std::string(), std::string("{"), std::string("[]"), std::string("{\"version\":1}"),
-        future}) {
+  for (const std::string& bad : {std::string(), std::string("{"), std::string("[]"),
+                                 std::string("{\"version\":1}"), future}) {
     INFO(bad);
     auto r = decode_context_packet(bad);
     REQUIRE_FALSE(r.ok());

@@ -38,7 +38,8 @@ TEST_CASE("identities are normalized before they are matched", "[engine][identit
     REQUIRE(r.ok());
     return *r;
   };
-  auto a = receive(email, {IdentityKind::kEmail, "", "Anna Schmidt <Anna.Schmidt@Example.COM>"}, "1");
+  auto a =
+      receive(email, {IdentityKind::kEmail, "", "Anna Schmidt <Anna.Schmidt@Example.COM>"}, "1");
   auto b = receive(email, {IdentityKind::kEmail, "", "  anna.schmidt@example.com "}, "2");
   CHECK(a.customer == b.customer);
   auto view = *engine->customer_view(tenant.id, a.customer);

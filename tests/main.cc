@@ -2,10 +2,10 @@
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
 #include <atomic>
 #include <filesystem>
 #include <string>
-#include <unistd.h>
 
 #include "omni/memory_store.h"
 #include "omni/sqlite_store.h"
@@ -15,8 +15,7 @@
 namespace omni::testing {
 
 std::filesystem::path TempDir::make_root() {
-  auto base = std::filesystem::temp_directory_path() /
-              ("omni-tests-" + std::to_string(::getpid()));
+  auto base = std::filesystem::temp_directory_path() / ("omni-tests-" + std::to_string(::getpid()));
   std::filesystem::create_directories(base);
   return base;
 }
@@ -35,9 +34,8 @@ std::filesystem::path TempDir::unique(const std::string& stem) {
 
 int main(int argc, char** argv) {
   using namespace omni;
-  testing::register_store_backend("memory", []() -> Result<std::unique_ptr<Store>> {
-    return make_memory_store();
-  });
+  testing::register_store_backend(
+      "memory", []() -> Result<std::unique_ptr<Store>> { return make_memory_store(); });
   testing::register_store_backend("sqlite", []() -> Result<std::unique_ptr<Store>> {
     SqliteStoreOptions options;
     options.path = testing::TempDir::unique("conformance").string() + ".db";

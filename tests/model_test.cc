@@ -49,20 +49,20 @@ TEST_CASE("enum names round-trip", "[model]") {
                  IdentityKind::kWebVisitor, IdentityKind::kCrmId, IdentityKind::kOther}) {
     CHECK(parse_identity_kind(to_string(k)) == k);
   }
-  for (auto k : {TouchpointKind::kMessageIn, TouchpointKind::kMessageOut, TouchpointKind::kCall,
-                 TouchpointKind::kVideoSession, TouchpointKind::kNote,
-                 TouchpointKind::kKnowledgeBaseView, TouchpointKind::kIvrChoice,
-                 TouchpointKind::kBotTurn, TouchpointKind::kStatusChange,
-                 TouchpointKind::kHandoff}) {
+  for (auto k :
+       {TouchpointKind::kMessageIn, TouchpointKind::kMessageOut, TouchpointKind::kCall,
+        TouchpointKind::kVideoSession, TouchpointKind::kNote, TouchpointKind::kKnowledgeBaseView,
+        TouchpointKind::kIvrChoice, TouchpointKind::kBotTurn, TouchpointKind::kStatusChange,
+        TouchpointKind::kHandoff}) {
     CHECK(parse_touchpoint_kind(to_string(k)) == k);
   }
   for (auto s : {ConversationStatus::kOpen, ConversationStatus::kPending,
                  ConversationStatus::kResolved, ConversationStatus::kClosed}) {
     CHECK(parse_conversation_status(to_string(s)) == s);
   }
-  for (auto k : {HandoffKind::kChannelSwitch, HandoffKind::kAgentTransfer,
-                 HandoffKind::kTeamTransfer, HandoffKind::kBotToHuman,
-                 HandoffKind::kSecureChannel}) {
+  for (auto k :
+       {HandoffKind::kChannelSwitch, HandoffKind::kAgentTransfer, HandoffKind::kTeamTransfer,
+        HandoffKind::kBotToHuman, HandoffKind::kSecureChannel}) {
     CHECK(parse_handoff_kind(to_string(k)) == k);
   }
   CHECK(is_inbound_kind(TouchpointKind::kMessageIn));

@@ -8,8 +8,7 @@
 
 int main(int argc, char** argv) {
   omni::testing::register_store_backend(
-      "memory", []() -> omni::Result<std::unique_ptr<omni::Store>> {
-        return omni::make_memory_store();
-      });
+      "memory",
+      []() -> omni::Result<std::unique_ptr<omni::Store>> { return omni::make_memory_store(); });
   return Catch::Session().run(argc, argv);
 }

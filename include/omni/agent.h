@@ -17,8 +17,9 @@ namespace omni {
 enum class AgentKind { kHuman, kBot };
 enum class Presence { kAvailable, kBusy, kAway, kOffline };
 
-OMNI_EXPORT std::string_view to_string(AgentKind kind);     // "human", "bot"
-OMNI_EXPORT std::string_view to_string(Presence presence);  // "available", "busy", "away", "offline"
+OMNI_EXPORT std::string_view to_string(AgentKind kind);  // "human", "bot"
+OMNI_EXPORT std::string_view to_string(
+    Presence presence);  // "available", "busy", "away", "offline"
 OMNI_EXPORT std::optional<AgentKind> parse_agent_kind(std::string_view name);
 OMNI_EXPORT std::optional<Presence> parse_presence(std::string_view name);
 

@@ -19,7 +19,9 @@ namespace omni {
 using Timestamp = std::chrono::time_point<std::chrono::system_clock, std::chrono::microseconds>;
 
 // Microseconds since the Unix epoch, the form stores persist.
-inline std::int64_t to_unix_micros(Timestamp t) { return t.time_since_epoch().count(); }
+inline std::int64_t to_unix_micros(Timestamp t) {
+  return t.time_since_epoch().count();
+}
 inline Timestamp from_unix_micros(std::int64_t us) {
   return Timestamp(std::chrono::microseconds(us));
 }

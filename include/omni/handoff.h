@@ -60,7 +60,7 @@ struct ContextPacket {
   std::string status;
   std::vector<std::string> open_questions;
   std::vector<std::string> tried;
-  std::vector<std::string> notes;  // every internal note of the conversation, oldest first
+  std::vector<std::string> notes;    // every internal note of the conversation, oldest first
   std::vector<ContextEntry> recent;  // the last touchpoints, oldest first
 };
 

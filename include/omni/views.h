@@ -21,8 +21,8 @@ struct CustomerView {
   std::vector<Identity> identities;
   std::vector<Conversation> active_conversations;  // open or pending
   std::vector<Conversation> recent_conversations;  // newest first, all statuses
-  std::optional<Agent> last_agent;  // who last replied, took a call or wrote a note
-  std::vector<Touchpoint> notes;    // the newest internal notes across conversations, newest first
+  std::optional<Agent> last_agent;                 // who last replied, took a call or wrote a note
+  std::vector<Touchpoint> notes;  // the newest internal notes across conversations, newest first
 };
 
 struct TimelineQuery {

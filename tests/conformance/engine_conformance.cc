@@ -9,10 +9,11 @@
 #include "fixture.h"
 #include "omni/sys/store.h"
 
-#define OMNI_RETURN_STATUS_IF(expr)   \
-  do {                                \
+#define OMNI_RETURN_STATUS_IF(expr)    \
+  do {                                 \
     ::omni::Status injected_ = (expr); \
-    if (!injected_.ok()) return injected_; \
+    if (!injected_.ok())               \
+      return injected_;                \
   } while (false)
 
 namespace omni::testing {
@@ -99,10 +100,14 @@ TEST_CASE("engine: bad input is refused with a typed error and stores nothing",
       {"phone with letters", [](InboundMessage& m) { m.from.value = "+49 151 CALLME"; },
        StatusCode::kInvalidArgument},
       {"email without @",
-       [](InboundMessage& m) { m.from = {IdentityKind::kEmail, "", "anna.example.com"}; },
+       [](InboundMessage& m) {
+         m.from = {IdentityKind::kEmail, "", "anna.example.com"};
+       },
        StatusCode::kInvalidArgument},
       {"psid without page scope",
-       [](InboundMessage& m) { m.from = {IdentityKind::kMessengerPsid, "", "12345"}; },
+       [](InboundMessage& m) {
+         m.from = {IdentityKind::kMessengerPsid, "", "12345"};
+       },
        StatusCode::kInvalidArgument},
       {"missing provider id", [](InboundMessage& m) { m.provider_message_id.clear(); },
        StatusCode::kInvalidArgument},
@@ -174,7 +179,8 @@ TEST_CASE("engine: a failing store write leaves no partial state", "[conformance
         : ForwardingStore(owned.get()), owned_(std::move(owned)), budget_(budget) {}
     Result<std::unique_ptr<StoreTransaction>> begin(TransactionMode mode) override {
       auto tx = ForwardingStore::begin(mode);
-      if (!tx.ok()) return tx.status();
+      if (!tx.ok())
+        return tx.status();
       return std::unique_ptr<StoreTransaction>(new FailingTransaction(std::move(*tx), budget_));
     }
     std::unique_ptr<Store> owned_;
@@ -186,25 +192,26 @@ TEST_CASE("engine: a failing store write leaves no partial state", "[conformance
     INFO("failing write #" << n);
     static std::atomic<int> budget;
     budget = 1 << 30;
-    StoreBackend wrapped{backend.name, [&]() -> Result<std::unique_ptr<Store>> {
-                           auto inner = backend.make();
-                           if (!inner.ok()) return inner.status();
-                           return std::unique_ptr<Store>(
-                               new FailingStore(std::move(*inner), &budget));
-                         }};
+    StoreBackend wrapped{
+        backend.name, [&]() -> Result<std::unique_ptr<Store>> {
+          auto inner = backend.make();
+          if (!inner.ok())
+            return inner.status();
+          return std::unique_ptr<Store>(new FailingStore(std::move(*inner), &budget));
+        }};
     World w(wrapped);
     w.receive(w.sms_from("+4915112345678", "before"));
-    OMNI_REQUIRE_OK(w.engine->resolve(w.tenant.id,
-                                      World::must(w.engine->customer_view(
-                                          w.tenant.id, World::must(w.engine->list_customers(
-                                                           w.tenant.id))[0].id))
-                                          .active_conversations[0]
-                                          .id));
+    OMNI_REQUIRE_OK(w.engine->resolve(
+        w.tenant.id,
+        World::must(w.engine->customer_view(
+                        w.tenant.id, World::must(w.engine->list_customers(w.tenant.id))[0].id))
+            .active_conversations[0]
+            .id));
     w.clock.advance(hours(24 * 30));  // outside the reopen window: a new conversation
     const std::size_t events_before = w.event_count();
     budget = n;
-    auto failed = w.engine->receive(w.message(w.email, IdentityKind::kEmail, "new@example.com",
-                                              "after", "a new customer"));
+    auto failed = w.engine->receive(
+        w.message(w.email, IdentityKind::kEmail, "new@example.com", "after", "a new customer"));
     budget = 1 << 30;
     if (failed.ok()) {
       // N is past the last write of this operation: nothing to check for this N.
@@ -214,8 +221,8 @@ TEST_CASE("engine: a failing store write leaves no partial state", "[conformance
     CHECK(w.customer_count() == 1);
     CHECK(w.event_count() == events_before);
     // The message can be delivered again and is then stored exactly once.
-    ReceiveResult retried = w.receive(w.message(w.email, IdentityKind::kEmail, "new@example.com",
-                                                "after", "a new customer"));
+    ReceiveResult retried = w.receive(
+        w.message(w.email, IdentityKind::kEmail, "new@example.com", "after", "a new customer"));
     CHECK(retried.new_customer);
     CHECK_FALSE(retried.duplicate);
     CHECK(w.timeline_size(retried.customer) == 1);
@@ -230,8 +237,9 @@ TEST_CASE("engine: resolved conversations reopen within the window, closed ones 
   OMNI_REQUIRE_OK(w.engine->set_pending(w.tenant.id, r1.conversation));
   ReceiveResult r2 = w.receive(w.sms_from("+4915112345678", "m2"));
   CHECK(r2.conversation == r1.conversation);
-  CHECK(World::must(w.engine->conversation_view(w.tenant.id, r1.conversation))
-            .conversation.status == ConversationStatus::kOpen);
+  CHECK(
+      World::must(w.engine->conversation_view(w.tenant.id, r1.conversation)).conversation.status ==
+      ConversationStatus::kOpen);
 
   OMNI_REQUIRE_OK(w.engine->resolve(w.tenant.id, r1.conversation));
   CHECK(w.engine->resolve(w.tenant.id, r1.conversation).is(StatusCode::kFailedPrecondition));
@@ -291,19 +299,20 @@ TEST_CASE("engine: replies go out through the channel's adapter and are recorded
   CHECK(*conv.first_response_at == t0() + minutes(3));
 
   // Status callbacks move forward only.
-  OMNI_REQUIRE_OK(w.engine->update_delivery_status(w.tenant.id, w.sms.id,
-                                                   sent.provider_message_id, DeliveryStatus::kRead));
-  OMNI_REQUIRE_OK(w.engine->update_delivery_status(
-      w.tenant.id, w.sms.id, sent.provider_message_id, DeliveryStatus::kDelivered));
+  OMNI_REQUIRE_OK(w.engine->update_delivery_status(w.tenant.id, w.sms.id, sent.provider_message_id,
+                                                   DeliveryStatus::kRead));
+  OMNI_REQUIRE_OK(w.engine->update_delivery_status(w.tenant.id, w.sms.id, sent.provider_message_id,
+                                                   DeliveryStatus::kDelivered));
   auto page = World::must(w.engine->timeline({w.tenant.id, r.customer, {}, {}, {}, 50}));
   CHECK(page.touchpoints[1].delivery == DeliveryStatus::kRead);
-  CHECK(w.engine
-            ->update_delivery_status(w.tenant.id, w.sms.id, "unknown-id",
-                                     DeliveryStatus::kDelivered)
-            .is(StatusCode::kNotFound));
+  CHECK(
+      w.engine
+          ->update_delivery_status(w.tenant.id, w.sms.id, "unknown-id", DeliveryStatus::kDelivered)
+          .is(StatusCode::kNotFound));
 }
 
-TEST_CASE("engine: a failing adapter leaves the reply recorded as failed", "[conformance][engine]") {
+TEST_CASE("engine: a failing adapter leaves the reply recorded as failed",
+          "[conformance][engine]") {
   OMNI_FOR_EACH_BACKEND(backend);
   World w(backend);
   ReceiveResult r = w.receive(w.sms_from("+4915112345678", "m1"));
@@ -321,9 +330,7 @@ TEST_CASE("engine: a failing adapter leaves the reply recorded as failed", "[con
 
   struct Throwing : ChannelAdapter {
     ChannelCapabilities capabilities() const override { return {{ChannelKind::kSms}, false, 0}; }
-    Result<SendReceipt> send(const OutboundEnvelope&) override {
-      throw std::runtime_error("boom");
-    }
+    Result<SendReceipt> send(const OutboundEnvelope&) override { throw std::runtime_error("boom"); }
   } throwing;
   OMNI_REQUIRE_OK(w.engine->register_adapter(w.tenant.id, w.sms.id, &throwing));
   auto thrown = w.engine->send(out);
@@ -370,8 +377,8 @@ TEST_CASE("engine: notes and the last agent show in the customer view", "[confor
 TEST_CASE("engine: handoffs carry the context and show on the timeline", "[conformance][engine]") {
   OMNI_FOR_EACH_BACKEND(backend);
   World w(backend);
-  InboundMessage hello = w.message(w.chat, IdentityKind::kPhone, "+4915112345678", "c1",
-                                   "My router keeps rebooting");
+  InboundMessage hello =
+      w.message(w.chat, IdentityKind::kPhone, "+4915112345678", "c1", "My router keeps rebooting");
   ReceiveResult r = w.receive(hello);
   OMNI_REQUIRE_OK(w.engine->assign(w.tenant.id, r.conversation, w.bot.id));
   OMNI_REQUIRE_OK(w.engine->add_note({w.tenant.id, r.conversation, w.bot.id, "firmware 1.2"}));
@@ -439,15 +446,17 @@ TEST_CASE("engine: handoffs carry the context and show on the timeline", "[confo
   warm.to_agent = w.carol.id;
   warm.reason = "second level";
   Handoff wh = World::must(w.engine->record_handoff(warm));
-  CHECK(World::must(w.engine->conversation_view(w.tenant.id, r.conversation))
-            .conversation.assignee == w.alice.id);
+  CHECK(
+      World::must(w.engine->conversation_view(w.tenant.id, r.conversation)).conversation.assignee ==
+      w.alice.id);
   CHECK(w.engine->acknowledge_handoff(w.tenant.id, wh.id, w.bob.id)
             .status()
             .is(StatusCode::kFailedPrecondition));
   Handoff acked = World::must(w.engine->acknowledge_handoff(w.tenant.id, wh.id, w.carol.id));
   CHECK(acked.acknowledged_by == w.carol.id);
-  CHECK(World::must(w.engine->conversation_view(w.tenant.id, r.conversation))
-            .conversation.assignee == w.carol.id);
+  CHECK(
+      World::must(w.engine->conversation_view(w.tenant.id, r.conversation)).conversation.assignee ==
+      w.carol.id);
   CHECK(w.engine->acknowledge_handoff(w.tenant.id, wh.id, w.carol.id)
             .status()
             .is(StatusCode::kFailedPrecondition));
@@ -480,11 +489,13 @@ TEST_CASE("engine: timelines page through every touchpoint in both directions",
     for (auto it = page.touchpoints.rbegin(); it != page.touchpoints.rend(); ++it) {
       seen.push_back(it->body);
     }
-    if (!page.older) break;
+    if (!page.older)
+      break;
     q.cursor = page.older;
   }
   REQUIRE(seen.size() == 130);
-  for (int i = 0; i < 130; ++i) CHECK(seen[129 - i] == "message " + std::to_string(i));
+  for (int i = 0; i < 130; ++i)
+    CHECK(seen[129 - i] == "message " + std::to_string(i));
 
   // And from the oldest end forwards.
   seen.clear();
@@ -493,14 +504,17 @@ TEST_CASE("engine: timelines page through every touchpoint in both directions",
   for (;;) {
     TimelinePage page = World::must(w.engine->timeline(q));
     ++pages;
-    for (const auto& tp : page.touchpoints) seen.push_back(tp.body);
-    if (!page.newer) break;
+    for (const auto& tp : page.touchpoints)
+      seen.push_back(tp.body);
+    if (!page.newer)
+      break;
     CHECK(page.older.has_value() == (pages > 1));
     q.cursor = page.newer;
   }
   CHECK(pages == 3);
   REQUIRE(seen.size() == 130);
-  for (int i = 0; i < 130; ++i) CHECK(seen[i] == "message " + std::to_string(i));
+  for (int i = 0; i < 130; ++i)
+    CHECK(seen[i] == "message " + std::to_string(i));
 
   q.limit = 0;
   CHECK(w.engine->timeline(q).status().is(StatusCode::kInvalidArgument));
@@ -524,7 +538,9 @@ TEST_CASE("engine: tenants never see each other's customers", "[conformance][eng
   CHECK(b.customer != a.customer);
   CHECK(w.engine->customer_view(other.id, a.customer).status().is(StatusCode::kNotFound));
   CHECK(w.engine->conversation_view(other.id, a.conversation).status().is(StatusCode::kNotFound));
-  CHECK(w.engine->timeline({other.id, a.customer, {}, {}, {}, 50}).status().is(StatusCode::kNotFound));
+  CHECK(w.engine->timeline({other.id, a.customer, {}, {}, {}, 50})
+            .status()
+            .is(StatusCode::kNotFound));
   CHECK(World::must(w.engine->list_customers(other.id)).size() == 1);
   CHECK(w.engine->assign(other.id, a.conversation, w.alice.id).is(StatusCode::kNotFound));
 }
@@ -533,8 +549,8 @@ TEST_CASE("engine: a knowledge-base view is on the timeline but opens no case",
           "[conformance][engine]") {
   OMNI_FOR_EACH_BACKEND(backend);
   World w(backend);
-  InboundMessage view = w.message(w.web, IdentityKind::kWebVisitor, "visitor-7", "kb-1",
-                                  "How do I reset my router?");
+  InboundMessage view =
+      w.message(w.web, IdentityKind::kWebVisitor, "visitor-7", "kb-1", "How do I reset my router?");
   view.kind = TouchpointKind::kKnowledgeBaseView;
   ReceiveResult r = w.receive(view);
   CHECK_FALSE(r.conversation.valid());
@@ -557,12 +573,15 @@ TEST_CASE("engine: concurrent receivers store each message once, one case per cu
         // Every thread delivers the same messages (retries racing each other) for 5 customers.
         std::string number = "+49151000000" + std::to_string(i % 5);
         InboundMessage m = w.sms_from(number, "m" + std::to_string(i), "msg");
-        if (t % 2 == 1) m.channel = w.whatsapp.id, m.provider_message_id += "-wa";
-        if (!w.engine->receive(m).ok()) failures++;
+        if (t % 2 == 1)
+          m.channel = w.whatsapp.id, m.provider_message_id += "-wa";
+        if (!w.engine->receive(m).ok())
+          failures++;
       }
     });
   }
-  for (auto& th : threads) th.join();
+  for (auto& th : threads)
+    th.join();
   CHECK(failures == 0);
   auto customers = World::must(w.engine->list_customers(w.tenant.id));
   REQUIRE(customers.size() == 5);
@@ -577,4 +596,6 @@ TEST_CASE("engine: concurrent receivers store each message once, one case per cu
 }
 
 }  // namespace
+void link_engine_conformance() {}
+
 }  // namespace omni::testing

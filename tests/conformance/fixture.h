@@ -12,29 +12,32 @@
 #include "omni/testing/conformance.h"
 
 // Runs the rest of the test case once per registered backend.
-#define OMNI_FOR_EACH_BACKEND(var)                                                        \
-  REQUIRE_FALSE(::omni::testing::store_backends().empty());                               \
-  const ::omni::testing::StoreBackend& var =                                              \
-      ::omni::testing::store_backends()[GENERATE(                                         \
-          range(std::size_t{0}, ::omni::testing::store_backends().size()))];               \
+#define OMNI_FOR_EACH_BACKEND(var)                                                       \
+  REQUIRE_FALSE(::omni::testing::store_backends().empty());                              \
+  const ::omni::testing::StoreBackend& var = ::omni::testing::store_backends()[GENERATE( \
+      range(std::size_t{0}, ::omni::testing::store_backends().size()))];                 \
   INFO("store backend: " << var.name)
 
-#define OMNI_REQUIRE_OK(expr)                                  \
-  do {                                                         \
-    auto&& omni_r_ = (expr);                                   \
+#define OMNI_REQUIRE_OK(expr)                                    \
+  do {                                                           \
+    auto&& omni_r_ = (expr);                                     \
     INFO(#expr << " -> " << ::omni::testing::describe(omni_r_)); \
-    REQUIRE(omni_r_.ok());                                     \
+    REQUIRE(omni_r_.ok());                                       \
   } while (false)
 
 namespace omni::testing {
 
-inline std::string describe(const Status& s) { return s.to_string(); }
+inline std::string describe(const Status& s) {
+  return s.to_string();
+}
 template <typename T>
 std::string describe(const Result<T>& r) {
   return r.ok() ? std::string("ok") : r.status().to_string();
 }
 
-inline Timestamp t0() { return from_unix_micros(1'795'000'000'000'000); }  // 2026-11-18T11:06:40Z
+inline Timestamp t0() {
+  return from_unix_micros(1'795'000'000'000'000);
+}  // 2026-11-18T11:06:40Z
 
 struct World {
   ManualClock clock{t0()};

@@ -3,6 +3,13 @@
 #include "omni/testing/conformance.h"
 
 namespace omni::testing {
+
+// Defined in each test source of the suite. omni::conformance is a static library: a linker
+// keeps only the objects something refers to, and nothing refers to a Catch2 test case, so the
+// registration function refers to every test source here.
+void link_store_conformance();
+void link_engine_conformance();
+
 namespace {
 std::vector<StoreBackend>& registry() {
   static std::vector<StoreBackend> backends;
@@ -11,9 +18,13 @@ std::vector<StoreBackend>& registry() {
 }  // namespace
 
 void register_store_backend(std::string name, StoreFactory factory) {
+  link_store_conformance();
+  link_engine_conformance();
   registry().push_back(StoreBackend{std::move(name), std::move(factory)});
 }
 
-const std::vector<StoreBackend>& store_backends() { return registry(); }
+const std::vector<StoreBackend>& store_backends() {
+  return registry();
+}
 
 }  // namespace omni::testing

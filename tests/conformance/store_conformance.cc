@@ -90,7 +90,8 @@ Conversation make_conversation(const Seed& s, ConversationStatus status) {
   c.origin_channel = s.channel;
   c.current_channel = s.channel;
   c.opened_at = c.updated_at = t0();
-  if (status == ConversationStatus::kResolved) c.resolved_at = t0();
+  if (status == ConversationStatus::kResolved)
+    c.resolved_at = t0();
   return c;
 }
 
@@ -199,7 +200,8 @@ TEST_CASE("store: identities are unique per tenant, kind, scope and value",
   OMNI_REQUIRE_OK(tx->commit());
 
   auto rtx = raw.read();
-  Identity back = World::must(rtx->find_identity(s.tenant, IdentityKind::kMessengerPsid, "page-1", "123"));
+  Identity back =
+      World::must(rtx->find_identity(s.tenant, IdentityKind::kMessengerPsid, "page-1", "123"));
   CHECK(back.id == id);
   CHECK(back.customer == s.customer);
   CHECK(back.verified);
@@ -241,7 +243,8 @@ TEST_CASE("store: provider message ids are unique per channel", "[conformance][s
   Seed s = seed(raw);
   auto tx = raw.write();
   OMNI_REQUIRE_OK(tx->insert_touchpoint(make_touchpoint(s, 1, "SM1")));
-  CHECK(tx->insert_touchpoint(make_touchpoint(s, 2, "SM1")).status().is(StatusCode::kAlreadyExists));
+  CHECK(
+      tx->insert_touchpoint(make_touchpoint(s, 2, "SM1")).status().is(StatusCode::kAlreadyExists));
   Channel other;
   other.tenant = s.tenant;
   other.kind = ChannelKind::kWhatsApp;
@@ -364,7 +367,8 @@ TEST_CASE("store: customers, agents, channels and handoffs round-trip", "[confor
   h.context.identities = {"phone:+4915112345678"};
   h.context.open_questions = {"refund 80 EUR?"};
   h.context.notes = {"called twice"};
-  h.context.recent.push_back({t0(), ChannelKind::kSms, TouchpointKind::kMessageIn, "customer", "hi"});
+  h.context.recent.push_back(
+      {t0(), ChannelKind::kSms, TouchpointKind::kMessageIn, "customer", "hi"});
   h.created_at = t0();
   HandoffId hid = World::must(tx->insert_handoff(h));
   h.id = hid;
@@ -428,8 +432,10 @@ TEST_CASE("store: timeline pages are ordered by time then id, with exclusive cur
     const std::int64_t times[] = {50, 10, 30, 30, 20, 40};
     for (std::size_t i = 0; i < 6; ++i) {
       Touchpoint tp = make_touchpoint(s, times[i], "p" + std::to_string(i));
-      if (i % 2 == 0) tp.conversation = conv;
-      if (i == 5) tp.kind = TouchpointKind::kNote;
+      if (i % 2 == 0)
+        tp.conversation = conv;
+      if (i == 5)
+        tp.kind = TouchpointKind::kNote;
       ids.push_back(World::must(tx->insert_touchpoint(tp)));
     }
     OMNI_REQUIRE_OK(tx->commit());
@@ -441,7 +447,8 @@ TEST_CASE("store: timeline pages are ordered by time then id, with exclusive cur
   q.limit = 100;
   auto newest_first = World::must(tx->list_touchpoints(q));
   std::vector<std::int64_t> order;
-  for (const auto& tp : newest_first) order.push_back(to_unix_micros(tp.occurred_at));
+  for (const auto& tp : newest_first)
+    order.push_back(to_unix_micros(tp.occurred_at));
   CHECK(order == std::vector<std::int64_t>{50, 40, 30, 30, 20, 10});
   CHECK(newest_first[2].id == ids[3]);  // equal times: higher id first when going older
   CHECK(newest_first[3].id == ids[2]);
@@ -528,4 +535,6 @@ TEST_CASE("store: updates of missing records are not found", "[conformance][stor
 }
 
 }  // namespace
+void link_store_conformance() {}
+
 }  // namespace omni::testing

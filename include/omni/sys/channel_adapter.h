@@ -44,7 +44,7 @@ struct OutboundEnvelope {
 };
 
 struct SendReceipt {
-  std::string provider_message_id;  // used later by Engine::update_delivery_status
+  std::string provider_message_id;                // used later by Engine::update_delivery_status
   DeliveryStatus status = DeliveryStatus::kSent;  // kSent, kDelivered or kQueued
 };
 

@@ -17,10 +17,11 @@
 // Tenancy: every read takes the tenant and must never return a record of another tenant; a
 // record of another tenant is kNotFound.
 //
-// Errors: return kNotFound for a missing record, kAlreadyExists for a violated uniqueness rule,
-// kConflict when a concurrent transaction forced this one to abort (busy, serialization
-// failure, deadlock), kIoError / kCorruption / kUnavailable for storage failures. Methods must
-// not throw; the engine nevertheless converts an escaping exception into kInternal.
+// Errors: return kNotFound for a missing record (also when a write refers to a record that does
+// not exist in the tenant, e.g. a touchpoint of an unknown customer), kAlreadyExists for a violated
+// uniqueness rule, kConflict when a concurrent transaction forced this one to abort (busy,
+// serialization failure, deadlock), kIoError / kCorruption / kUnavailable for storage failures.
+// Methods must not throw; the engine nevertheless converts an escaping exception into kInternal.
 #pragma once
 
 #include <cstddef>
@@ -63,11 +64,11 @@ struct TimelineCursor {
 
 struct TouchpointQuery {
   TenantId tenant;
-  CustomerId customer;                          // required
-  std::optional<ConversationId> conversation;   // only this conversation's touchpoints
-  std::optional<TouchpointKind> kind;           // only this kind (e.g. kNote)
-  std::optional<TimelineCursor> after;          // exclusive; absent = from the newest (kOlder)
-                                                // or the oldest (kNewer) end
+  CustomerId customer;                         // required
+  std::optional<ConversationId> conversation;  // only this conversation's touchpoints
+  std::optional<TouchpointKind> kind;          // only this kind (e.g. kNote)
+  std::optional<TimelineCursor> after;         // exclusive; absent = from the newest (kOlder)
+                                               // or the oldest (kNewer) end
   TimelineDirection direction = TimelineDirection::kOlder;
   std::size_t limit = 50;
 };
@@ -118,8 +119,9 @@ class OMNI_EXPORT StoreTransaction {
   virtual Result<IdentityId> insert_identity(const Identity& identity) = 0;
   virtual Result<Identity> find_identity(TenantId tenant, IdentityKind kind, std::string_view scope,
                                          std::string_view value) = 0;
-  // Oldest first.
+  // Ascending by id.
   virtual Result<std::vector<Identity>> list_identities(TenantId tenant, CustomerId customer) = 0;
+  // Sets last_seen to the given value (the engine only ever moves it forward).
   virtual Status touch_identity(TenantId tenant, IdentityId id, Timestamp last_seen) = 0;
 
   // --- conversations: at most one active (open or pending) conversation per customer; an
@@ -128,7 +130,8 @@ class OMNI_EXPORT StoreTransaction {
   virtual Result<Conversation> get_conversation(TenantId tenant, ConversationId id) = 0;
   virtual Status update_conversation(const Conversation& conversation) = 0;  // by (tenant, id)
   virtual Result<Conversation> find_active_conversation(TenantId tenant, CustomerId customer) = 0;
-  // The most recently resolved (by resolved_at) conversation of the customer, if any.
+  // Of the customer's conversations whose status is kResolved, the one with the latest
+  // resolved_at; kNotFound when there is none.
   virtual Result<Conversation> find_last_resolved_conversation(TenantId tenant,
                                                                CustomerId customer) = 0;
   // Newest first (by opened_at, then id), at most limit.
@@ -152,7 +155,7 @@ class OMNI_EXPORT StoreTransaction {
   virtual Result<HandoffId> insert_handoff(const Handoff& handoff) = 0;
   virtual Result<Handoff> get_handoff(TenantId tenant, HandoffId id) = 0;
   virtual Status update_handoff(const Handoff& handoff) = 0;  // by (tenant, id)
-  // Oldest first.
+  // Ascending by id (the order they were recorded).
   virtual Result<std::vector<Handoff>> list_handoffs(TenantId tenant,
                                                      ConversationId conversation) = 0;
 
@@ -202,9 +205,7 @@ class OMNI_EXPORT ForwardingTransaction : public StoreTransaction {
   Result<TenantId> insert_tenant(const Tenant& v) override { return target_->insert_tenant(v); }
   Result<Tenant> get_tenant(TenantId id) override { return target_->get_tenant(id); }
   Result<Tenant> find_tenant(std::string_view n) override { return target_->find_tenant(n); }
-  Result<ChannelId> insert_channel(const Channel& v) override {
-    return target_->insert_channel(v);
-  }
+  Result<ChannelId> insert_channel(const Channel& v) override { return target_->insert_channel(v); }
   Result<Channel> get_channel(TenantId t, ChannelId id) override {
     return target_->get_channel(t, id);
   }

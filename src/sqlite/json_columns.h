@@ -1,0 +1,29 @@
+// JSON text for the list- and map-valued columns of the SQLite schema (agent teams, customer
+// attributes, touchpoint attachments and metadata), written and parsed with RapidJSON. Decoding
+// fails with kCorruption when the stored text is not what these functions write. Internal.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "omni/status.h"
+#include "omni/touchpoint.h"
+
+namespace omni::sqlite {
+
+// ["a","b"]
+std::string encode_string_list(const std::vector<std::string>& values);
+Result<std::vector<std::string>> decode_string_list(std::string_view json, std::string_view what);
+
+// {"key":"value"}
+std::string encode_string_map(const std::map<std::string, std::string>& values);
+Result<std::map<std::string, std::string>> decode_string_map(std::string_view json,
+                                                             std::string_view what);
+
+// [{"filename":"..","content_type":"..","size_bytes":12,"sha256":".."}]
+std::string encode_attachments(const std::vector<Attachment>& attachments);
+Result<std::vector<Attachment>> decode_attachments(std::string_view json, std::string_view what);
+
+}  // namespace omni::sqlite

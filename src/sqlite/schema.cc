@@ -1,0 +1,293 @@
+#include "sqlite/schema.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <string>
+
+#include "internal/macros.h"
+
+namespace omni::sqlite {
+namespace {
+
+struct Migration {
+  const char* description;
+  const char* sql;
+};
+
+// Forward migrations, applied in order; migration i brings user_version from i to i + 1. Never
+// edit a released step: append a new one.
+//
+// Conventions: every record carries tenant_id, and references between records are composite
+// (tenant_id, x_id) foreign keys onto UNIQUE (tenant_id, id), so a record can never point into
+// another tenant. Timestamps are INTEGER unix microseconds, optional values NULL, enums their
+// stable names (src/names.cc), lists and maps JSON text.
+constexpr std::array kMigrations{
+    Migration{"initial schema", R"sql(
+CREATE TABLE tenants (
+  id             INTEGER PRIMARY KEY,
+  name           TEXT NOT NULL UNIQUE,
+  default_region TEXT NOT NULL,
+  created_at     INTEGER NOT NULL
+);
+
+CREATE TABLE channels (
+  id                          INTEGER PRIMARY KEY,
+  tenant_id                   INTEGER NOT NULL REFERENCES tenants (id),
+  kind                        TEXT NOT NULL,
+  name                        TEXT NOT NULL,
+  synchronous                 INTEGER NOT NULL,
+  expected_first_response_s   INTEGER NOT NULL,
+  length_rule                 TEXT NOT NULL,
+  max_length                  INTEGER NOT NULL,
+  max_parts                   INTEGER NOT NULL,
+  formality                   TEXT NOT NULL,
+  supports_attachments        INTEGER NOT NULL,
+  secure                      INTEGER NOT NULL,
+  created_at                  INTEGER NOT NULL,
+  UNIQUE (tenant_id, name),
+  UNIQUE (tenant_id, id)
+);
+
+CREATE TABLE agents (
+  id          INTEGER PRIMARY KEY,
+  tenant_id   INTEGER NOT NULL REFERENCES tenants (id),
+  name        TEXT NOT NULL,
+  kind        TEXT NOT NULL,
+  presence    TEXT NOT NULL,
+  teams       TEXT NOT NULL,  -- JSON array of strings
+  skills      TEXT NOT NULL,  -- JSON array of strings
+  languages   TEXT NOT NULL,  -- JSON array of strings
+  created_at  INTEGER NOT NULL,
+  UNIQUE (tenant_id, name),
+  UNIQUE (tenant_id, id)
+);
+
+CREATE TABLE customers (
+  id            INTEGER PRIMARY KEY,
+  tenant_id     INTEGER NOT NULL REFERENCES tenants (id),
+  display_name  TEXT NOT NULL,
+  attributes    TEXT NOT NULL,  -- JSON object of strings
+  merged_into   INTEGER,
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL,
+  UNIQUE (tenant_id, id),
+  FOREIGN KEY (tenant_id, merged_into) REFERENCES customers (tenant_id, id)
+);
+
+CREATE TABLE identities (
+  id           INTEGER PRIMARY KEY,
+  tenant_id    INTEGER NOT NULL REFERENCES tenants (id),
+  customer_id  INTEGER NOT NULL,
+  kind         TEXT NOT NULL,
+  scope        TEXT NOT NULL,
+  value        TEXT NOT NULL,
+  verified     INTEGER NOT NULL,
+  source       TEXT NOT NULL,
+  first_seen   INTEGER NOT NULL,
+  last_seen    INTEGER NOT NULL,
+  UNIQUE (tenant_id, kind, scope, value),
+  FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id)
+);
+CREATE INDEX identities_by_customer ON identities (tenant_id, customer_id);
+
+CREATE TABLE conversations (
+  id                  INTEGER PRIMARY KEY,
+  tenant_id           INTEGER NOT NULL REFERENCES tenants (id),
+  customer_id         INTEGER NOT NULL,
+  status              TEXT NOT NULL,
+  priority            TEXT NOT NULL,
+  assignee_id         INTEGER,
+  team                TEXT NOT NULL,
+  subject             TEXT NOT NULL,
+  origin_channel_id   INTEGER,
+  current_channel_id  INTEGER,
+  opened_at           INTEGER NOT NULL,
+  updated_at          INTEGER NOT NULL,
+  first_response_at   INTEGER,
+  last_inbound_at     INTEGER,
+  last_outbound_at    INTEGER,
+  resolved_at         INTEGER,
+  closed_at           INTEGER,
+  reopen_count        INTEGER NOT NULL,
+  UNIQUE (tenant_id, id),
+  FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id),
+  FOREIGN KEY (tenant_id, assignee_id) REFERENCES agents (tenant_id, id),
+  FOREIGN KEY (tenant_id, origin_channel_id) REFERENCES channels (tenant_id, id),
+  FOREIGN KEY (tenant_id, current_channel_id) REFERENCES channels (tenant_id, id)
+);
+-- At most one active conversation per customer; a second one is a UNIQUE violation.
+CREATE UNIQUE INDEX conversations_one_active ON conversations (tenant_id, customer_id)
+  WHERE status IN ('open', 'pending');
+CREATE INDEX conversations_by_customer ON conversations (tenant_id, customer_id, opened_at, id);
+CREATE INDEX conversations_last_resolved ON conversations (tenant_id, customer_id, resolved_at, id)
+  WHERE status = 'resolved';
+
+CREATE TABLE handoffs (
+  id               INTEGER PRIMARY KEY,
+  tenant_id        INTEGER NOT NULL REFERENCES tenants (id),
+  conversation_id  INTEGER NOT NULL,
+  kind             TEXT NOT NULL,
+  mode             TEXT NOT NULL,
+  from_channel_id  INTEGER,
+  to_channel_id    INTEGER,
+  from_agent_id    INTEGER,
+  to_agent_id      INTEGER,
+  from_team        TEXT NOT NULL,
+  to_team          TEXT NOT NULL,
+  reason           TEXT NOT NULL,
+  context          TEXT NOT NULL,  -- encode_context_packet()
+  created_at       INTEGER NOT NULL,
+  acknowledged_at  INTEGER,
+  acknowledged_by  INTEGER,
+  UNIQUE (tenant_id, id),
+  FOREIGN KEY (tenant_id, conversation_id) REFERENCES conversations (tenant_id, id),
+  FOREIGN KEY (tenant_id, from_channel_id) REFERENCES channels (tenant_id, id),
+  FOREIGN KEY (tenant_id, to_channel_id) REFERENCES channels (tenant_id, id),
+  FOREIGN KEY (tenant_id, from_agent_id) REFERENCES agents (tenant_id, id),
+  FOREIGN KEY (tenant_id, to_agent_id) REFERENCES agents (tenant_id, id),
+  FOREIGN KEY (tenant_id, acknowledged_by) REFERENCES agents (tenant_id, id)
+);
+CREATE INDEX handoffs_by_conversation ON handoffs (tenant_id, conversation_id);
+
+CREATE TABLE touchpoints (
+  id                   INTEGER PRIMARY KEY,
+  tenant_id            INTEGER NOT NULL REFERENCES tenants (id),
+  customer_id          INTEGER NOT NULL,
+  conversation_id      INTEGER,
+  channel_id           INTEGER,
+  channel_kind         TEXT NOT NULL,
+  kind                 TEXT NOT NULL,
+  agent_id             INTEGER,
+  handoff_id           INTEGER,
+  subject              TEXT NOT NULL,
+  body                 TEXT NOT NULL,
+  attachments          TEXT NOT NULL,  -- JSON array of objects
+  metadata             TEXT NOT NULL,  -- JSON object of strings
+  provider_message_id  TEXT NOT NULL,
+  delivery             TEXT NOT NULL,
+  occurred_at          INTEGER NOT NULL,
+  recorded_at          INTEGER NOT NULL,
+  FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id),
+  FOREIGN KEY (tenant_id, conversation_id) REFERENCES conversations (tenant_id, id),
+  FOREIGN KEY (tenant_id, channel_id) REFERENCES channels (tenant_id, id),
+  FOREIGN KEY (tenant_id, agent_id) REFERENCES agents (tenant_id, id),
+  FOREIGN KEY (tenant_id, handoff_id) REFERENCES handoffs (tenant_id, id)
+);
+-- The idempotency key of inbound messages: a webhook retried twice is stored once.
+CREATE UNIQUE INDEX touchpoints_provider_message
+  ON touchpoints (tenant_id, channel_id, provider_message_id)
+  WHERE provider_message_id <> '' AND channel_id IS NOT NULL;
+-- Timeline pages are range scans on (occurred_at, id) within a customer or a conversation.
+CREATE INDEX touchpoints_customer_timeline
+  ON touchpoints (tenant_id, customer_id, occurred_at, id);
+CREATE INDEX touchpoints_conversation_timeline
+  ON touchpoints (tenant_id, conversation_id, occurred_at, id);
+
+-- The outbox. AUTOINCREMENT: sequences are never reused, and BEGIN IMMEDIATE serializes writers,
+-- so sequences increase in commit order.
+CREATE TABLE events (
+  sequence         INTEGER PRIMARY KEY AUTOINCREMENT,
+  tenant_id        INTEGER NOT NULL REFERENCES tenants (id),
+  customer_id      INTEGER,
+  conversation_id  INTEGER,
+  type             TEXT NOT NULL,
+  payload          TEXT NOT NULL,
+  created_at       INTEGER NOT NULL
+);
+CREATE INDEX events_by_tenant ON events (tenant_id, sequence);
+)sql"},
+};
+
+struct FileState {
+  std::int64_t application_id = 0;
+  std::int64_t user_version = 0;
+  std::int64_t schema_objects = 0;
+};
+
+Result<FileState> read_file_state(Connection& connection) {
+  FileState state;
+  // The first read of the header is where a file that is not SQLite fails (SQLITE_NOTADB).
+  OMNI_ASSIGN_OR_RETURN(state.application_id,
+                        connection.query_int64("PRAGMA application_id", "reading application_id"));
+  OMNI_ASSIGN_OR_RETURN(state.user_version,
+                        connection.query_int64("PRAGMA user_version", "reading user_version"));
+  OMNI_ASSIGN_OR_RETURN(
+      state.schema_objects,
+      connection.query_int64("SELECT count(*) FROM sqlite_master", "reading the schema"));
+  return state;
+}
+
+// Fails unless the file is empty or an omni database this library can use.
+Status check_file_state(const FileState& state) {
+  if (state.application_id == 0 && state.user_version == 0 && state.schema_objects == 0) {
+    return Status::ok_status();  // a new, empty database
+  }
+  if (state.application_id != kApplicationId) {
+    return Status::corruption(fmt::format(
+        "sqlite: not an omni database (application_id {:#x}, user_version {}, {} schema objects)",
+        state.application_id, state.user_version, state.schema_objects));
+  }
+  if (state.user_version > schema_version()) {
+    return Status::failed_precondition(
+        fmt::format("sqlite: the database has schema version {}, newer than this library's {}",
+                    state.user_version, schema_version()));
+  }
+  if (state.user_version < 0) {
+    return Status::corruption(
+        fmt::format("sqlite: invalid schema version {} in an omni database", state.user_version));
+  }
+  return Status::ok_status();
+}
+
+}  // namespace
+
+int schema_version() {
+  return static_cast<int>(kMigrations.size());
+}
+
+Status prepare_database(Connection& connection) {
+  // Check before anything writes: a foreign or newer file must stay exactly as it was.
+  {
+    OMNI_ASSIGN_OR_RETURN(FileState state, read_file_state(connection));
+    OMNI_RETURN_IF_ERROR(check_file_state(state));
+  }
+  // journal_mode is persistent in the file and cannot change inside a transaction.
+  OMNI_ASSIGN_OR_RETURN(std::string journal_mode,
+                        connection.query_text("PRAGMA journal_mode = WAL", "enabling WAL"));
+  if (journal_mode != "wal") {
+    return Status::io_error(fmt::format(
+        "sqlite: could not switch the database to WAL (journal_mode is {})", journal_mode));
+  }
+
+  // Another process may be migrating the same file: take the write lock, then look again.
+  OMNI_ASSIGN_OR_RETURN(Transaction transaction, Transaction::begin(connection, true));
+  OMNI_ASSIGN_OR_RETURN(FileState state, read_file_state(connection));
+  OMNI_RETURN_IF_ERROR(check_file_state(state));
+  if (state.user_version == schema_version())
+    return Status::ok_status();  // rolls back: no-op
+
+  for (auto version = state.user_version; version < schema_version(); ++version) {
+    const Migration& migration = kMigrations[static_cast<std::size_t>(version)];
+    OMNI_RETURN_IF_ERROR(connection.execute_script(
+        migration.sql,
+        fmt::format("migrating to schema version {} ({})", version + 1, migration.description)));
+  }
+  {
+    // Migrations run with foreign keys off (the pragma is a no-op inside a transaction), so check
+    // them explicitly before committing.
+    OMNI_ASSIGN_OR_RETURN(Statement check, connection.prepare("PRAGMA foreign_key_check"));
+    OMNI_ASSIGN_OR_RETURN(bool violation, check.step("checking foreign keys after migrating"));
+    if (violation) {
+      return Status::corruption(fmt::format(
+          "sqlite: foreign key violation in table {} after migrating", check.column_text(0)));
+    }
+  }
+  OMNI_RETURN_IF_ERROR(
+      connection.execute_script(fmt::format("PRAGMA application_id = {}; PRAGMA user_version = {};",
+                                            kApplicationId, schema_version()),
+                                "recording the schema version"));
+  return transaction.commit();
+}
+
+}  // namespace omni::sqlite

@@ -1,0 +1,26 @@
+// The SqliteStore schema: an ordered list of forward migrations, the application id that marks a
+// file as an omni database, and the open-time check that brings a file up to date. Internal.
+#pragma once
+
+#include <cstdint>
+
+#include "omni/status.h"
+#include "sqlite/sqlite_db.h"
+
+namespace omni::sqlite {
+
+// PRAGMA application_id of every omni database: "OMNI" in ASCII.
+inline constexpr std::int32_t kApplicationId = 0x4F4D4E49;
+
+// The schema version this library writes (PRAGMA user_version): the number of migrations.
+int schema_version();
+
+// Brings the database behind `connection` up to schema_version():
+//   * a file that is not SQLite, or an SQLite database of another application (another
+//     application_id, or tables without omni's application_id) -> kCorruption, file untouched;
+//   * an omni database with a newer user_version -> kFailedPrecondition, file untouched;
+//   * otherwise switches the file to WAL and applies the missing migrations, the application id
+//     and the new user_version in one BEGIN IMMEDIATE transaction.
+Status prepare_database(Connection& connection);
+
+}  // namespace omni::sqlite

@@ -1,0 +1,1208 @@
+// SqliteStore: the default embedded Store. One SQLite file in WAL mode; each transaction borrows
+// a connection from a small pool; write transactions take SQLite's write lock up front
+// (BEGIN IMMEDIATE). The schema lives in sqlite/schema.cc, the SQLite plumbing in
+// sqlite/sqlite_db.h.
+#include "omni/sqlite_store.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "internal/macros.h"
+#include "sqlite/json_columns.h"
+#include "sqlite/schema.h"
+#include "sqlite/sqlite_db.h"
+
+namespace omni {
+namespace {
+
+using sqlite::Statement;
+
+// --- binding parameters and reading columns in order
+
+class Params {
+ public:
+  explicit Params(Statement& statement) : statement_(statement) {}
+
+  Params& int64(std::int64_t value) {
+    statement_.bind_int64(++index_, value);
+    return *this;
+  }
+  Params& text(std::string_view value) {
+    statement_.bind_text(++index_, value);
+    return *this;
+  }
+  Params& boolean(bool value) {
+    statement_.bind_bool(++index_, value);
+    return *this;
+  }
+  Params& timestamp(Timestamp value) { return int64(to_unix_micros(value)); }
+  Params& optional_timestamp(const std::optional<Timestamp>& value) {
+    statement_.bind_optional_int64(++index_,
+                                   value ? std::optional(to_unix_micros(*value)) : std::nullopt);
+    return *this;
+  }
+  template <typename Tag>
+  Params& id(Id<Tag> value) {
+    return int64(value.value());
+  }
+  template <typename Tag>
+  Params& optional_id(const std::optional<Id<Tag>>& value) {
+    statement_.bind_optional_int64(++index_, value ? std::optional(value->value()) : std::nullopt);
+    return *this;
+  }
+  // For reference fields that are not optional in the model but may be unset (an invalid id):
+  // stored as NULL so the foreign key does not apply, read back as the invalid id.
+  template <typename Tag>
+  Params& id_or_null(Id<Tag> value) {
+    statement_.bind_optional_int64(++index_,
+                                   value.valid() ? std::optional(value.value()) : std::nullopt);
+    return *this;
+  }
+  template <typename E>
+  Params& name(E value) {
+    return text(to_string(value));
+  }
+
+ private:
+  Statement& statement_;
+  int index_ = 0;
+};
+
+class Row {
+ public:
+  Row(const Statement& statement, std::string_view table) : statement_(statement), table_(table) {}
+
+  std::int64_t int64() { return statement_.column_int64(next_++); }
+  std::string text() { return statement_.column_text(next_++); }
+  bool boolean() { return int64() != 0; }
+  Timestamp timestamp() { return from_unix_micros(int64()); }
+  std::optional<Timestamp> optional_timestamp() {
+    auto value = statement_.column_optional_int64(next_++);
+    if (!value)
+      return std::nullopt;
+    return from_unix_micros(*value);
+  }
+  template <typename IdType>
+  IdType id() {
+    return IdType(int64());
+  }
+  template <typename IdType>
+  std::optional<IdType> optional_id() {
+    auto value = statement_.column_optional_int64(next_++);
+    if (!value)
+      return std::nullopt;
+    return IdType(*value);
+  }
+  template <typename IdType>
+  IdType id_or_null() {
+    return IdType(statement_.column_optional_int64(next_++).value_or(0));
+  }
+  // An enum stored by its stable name; an unknown name is corruption.
+  template <typename E>
+  Result<E> name(std::optional<E> (*parse)(std::string_view)) {
+    std::string value = text();
+    std::optional<E> parsed = parse(value);
+    if (!parsed)
+      return unknown(value);
+    return *parsed;
+  }
+  Result<std::uint32_t> uint32() {
+    const std::int64_t value = int64();
+    if (value < 0 || value > std::numeric_limits<std::uint32_t>::max()) {
+      return unknown(std::to_string(value));
+    }
+    return static_cast<std::uint32_t>(value);
+  }
+  Result<int> int32() {
+    const std::int64_t value = int64();
+    if (value < std::numeric_limits<int>::min() || value > std::numeric_limits<int>::max()) {
+      return unknown(std::to_string(value));
+    }
+    return static_cast<int>(value);
+  }
+  // Names the column just read, for decoding errors.
+  std::string where() const {
+    return fmt::format("{}.{}", table_, statement_.column_name(std::max(0, next_ - 1)));
+  }
+
+ private:
+  Status unknown(std::string_view value) const {
+    return Status::corruption(fmt::format("sqlite: unexpected value '{}' in {}", value, where()));
+  }
+
+  const Statement& statement_;
+  std::string_view table_;
+  int next_ = 0;
+};
+
+// --- enums without a parse_* function in the public headers
+
+template <typename E, std::size_t N>
+std::optional<E> parse_among(const std::array<E, N>& values, std::string_view name) {
+  for (E value : values) {
+    if (to_string(value) == name)
+      return value;
+  }
+  return std::nullopt;
+}
+
+constexpr std::array kLengthRules{LengthRule::kUnlimited, LengthRule::kUnicodeCharacters,
+                                  LengthRule::kSmsSegments, LengthRule::kTwitterWeighted};
+constexpr std::array kFormalities{Formality::kFormal, Formality::kNeutral, Formality::kInformal};
+
+std::optional<LengthRule> parse_length_rule(std::string_view name) {
+  return parse_among(kLengthRules, name);
+}
+std::optional<Formality> parse_formality(std::string_view name) {
+  return parse_among(kFormalities, name);
+}
+
+// --- row readers; the column lists and the readers must agree
+
+constexpr std::string_view kTenantColumns = "id, name, default_region, created_at";
+
+Result<Tenant> read_tenant(const Statement& statement) {
+  Row row(statement, "tenants");
+  Tenant tenant;
+  tenant.id = row.id<TenantId>();
+  tenant.name = row.text();
+  tenant.default_region = row.text();
+  tenant.created_at = row.timestamp();
+  return tenant;
+}
+
+constexpr std::string_view kChannelColumns =
+    "id, tenant_id, kind, name, synchronous, expected_first_response_s, length_rule, max_length, "
+    "max_parts, formality, supports_attachments, secure, created_at";
+
+Result<Channel> read_channel(const Statement& statement) {
+  Row row(statement, "channels");
+  Channel channel;
+  channel.id = row.id<ChannelId>();
+  channel.tenant = row.id<TenantId>();
+  OMNI_ASSIGN_OR_RETURN(channel.kind, row.name(parse_channel_kind));
+  channel.name = row.text();
+  ChannelProfile& profile = channel.profile;
+  profile.synchronous = row.boolean();
+  profile.expected_first_response = std::chrono::seconds(row.int64());
+  OMNI_ASSIGN_OR_RETURN(profile.length_rule, row.name(parse_length_rule));
+  OMNI_ASSIGN_OR_RETURN(profile.max_length, row.uint32());
+  OMNI_ASSIGN_OR_RETURN(profile.max_parts, row.uint32());
+  OMNI_ASSIGN_OR_RETURN(profile.formality, row.name(parse_formality));
+  profile.supports_attachments = row.boolean();
+  profile.secure = row.boolean();
+  channel.created_at = row.timestamp();
+  return channel;
+}
+
+constexpr std::string_view kAgentColumns =
+    "id, tenant_id, name, kind, presence, teams, skills, languages, created_at";
+
+Result<Agent> read_agent(const Statement& statement) {
+  Row row(statement, "agents");
+  Agent agent;
+  agent.id = row.id<AgentId>();
+  agent.tenant = row.id<TenantId>();
+  agent.name = row.text();
+  OMNI_ASSIGN_OR_RETURN(agent.kind, row.name(parse_agent_kind));
+  OMNI_ASSIGN_OR_RETURN(agent.presence, row.name(parse_presence));
+  OMNI_ASSIGN_OR_RETURN(agent.teams, sqlite::decode_string_list(row.text(), "agents.teams"));
+  OMNI_ASSIGN_OR_RETURN(agent.skills, sqlite::decode_string_list(row.text(), "agents.skills"));
+  OMNI_ASSIGN_OR_RETURN(agent.languages,
+                        sqlite::decode_string_list(row.text(), "agents.languages"));
+  agent.created_at = row.timestamp();
+  return agent;
+}
+
+constexpr std::string_view kCustomerColumns =
+    "id, tenant_id, display_name, attributes, merged_into, created_at, updated_at";
+
+Result<Customer> read_customer(const Statement& statement) {
+  Row row(statement, "customers");
+  Customer customer;
+  customer.id = row.id<CustomerId>();
+  customer.tenant = row.id<TenantId>();
+  customer.display_name = row.text();
+  OMNI_ASSIGN_OR_RETURN(customer.attributes,
+                        sqlite::decode_string_map(row.text(), "customers.attributes"));
+  customer.merged_into = row.optional_id<CustomerId>();
+  customer.created_at = row.timestamp();
+  customer.updated_at = row.timestamp();
+  return customer;
+}
+
+constexpr std::string_view kIdentityColumns =
+    "id, tenant_id, customer_id, kind, scope, value, verified, source, first_seen, last_seen";
+
+Result<Identity> read_identity(const Statement& statement) {
+  Row row(statement, "identities");
+  Identity identity;
+  identity.id = row.id<IdentityId>();
+  identity.tenant = row.id<TenantId>();
+  identity.customer = row.id<CustomerId>();
+  OMNI_ASSIGN_OR_RETURN(identity.kind, row.name(parse_identity_kind));
+  identity.scope = row.text();
+  identity.value = row.text();
+  identity.verified = row.boolean();
+  identity.source = row.text();
+  identity.first_seen = row.timestamp();
+  identity.last_seen = row.timestamp();
+  return identity;
+}
+
+constexpr std::string_view kConversationColumns =
+    "id, tenant_id, customer_id, status, priority, assignee_id, team, subject, origin_channel_id, "
+    "current_channel_id, opened_at, updated_at, first_response_at, last_inbound_at, "
+    "last_outbound_at, resolved_at, closed_at, reopen_count";
+
+Result<Conversation> read_conversation(const Statement& statement) {
+  Row row(statement, "conversations");
+  Conversation conversation;
+  conversation.id = row.id<ConversationId>();
+  conversation.tenant = row.id<TenantId>();
+  conversation.customer = row.id<CustomerId>();
+  OMNI_ASSIGN_OR_RETURN(conversation.status, row.name(parse_conversation_status));
+  OMNI_ASSIGN_OR_RETURN(conversation.priority, row.name(parse_priority));
+  conversation.assignee = row.optional_id<AgentId>();
+  conversation.team = row.text();
+  conversation.subject = row.text();
+  conversation.origin_channel = row.id_or_null<ChannelId>();
+  conversation.current_channel = row.id_or_null<ChannelId>();
+  conversation.opened_at = row.timestamp();
+  conversation.updated_at = row.timestamp();
+  conversation.first_response_at = row.optional_timestamp();
+  conversation.last_inbound_at = row.optional_timestamp();
+  conversation.last_outbound_at = row.optional_timestamp();
+  conversation.resolved_at = row.optional_timestamp();
+  conversation.closed_at = row.optional_timestamp();
+  OMNI_ASSIGN_OR_RETURN(conversation.reopen_count, row.int32());
+  return conversation;
+}
+
+constexpr std::string_view kTouchpointColumns =
+    "id, tenant_id, customer_id, conversation_id, channel_id, channel_kind, kind, agent_id, "
+    "handoff_id, subject, body, attachments, metadata, provider_message_id, delivery, "
+    "occurred_at, recorded_at";
+
+Result<Touchpoint> read_touchpoint(const Statement& statement) {
+  Row row(statement, "touchpoints");
+  Touchpoint touchpoint;
+  touchpoint.id = row.id<TouchpointId>();
+  touchpoint.tenant = row.id<TenantId>();
+  touchpoint.customer = row.id<CustomerId>();
+  touchpoint.conversation = row.optional_id<ConversationId>();
+  touchpoint.channel = row.optional_id<ChannelId>();
+  OMNI_ASSIGN_OR_RETURN(touchpoint.channel_kind, row.name(parse_channel_kind));
+  OMNI_ASSIGN_OR_RETURN(touchpoint.kind, row.name(parse_touchpoint_kind));
+  touchpoint.agent = row.optional_id<AgentId>();
+  touchpoint.handoff = row.optional_id<HandoffId>();
+  touchpoint.subject = row.text();
+  touchpoint.body = row.text();
+  OMNI_ASSIGN_OR_RETURN(touchpoint.attachments,
+                        sqlite::decode_attachments(row.text(), "touchpoints.attachments"));
+  OMNI_ASSIGN_OR_RETURN(touchpoint.metadata,
+                        sqlite::decode_string_map(row.text(), "touchpoints.metadata"));
+  touchpoint.provider_message_id = row.text();
+  OMNI_ASSIGN_OR_RETURN(touchpoint.delivery, row.name(parse_delivery_status));
+  touchpoint.occurred_at = row.timestamp();
+  touchpoint.recorded_at = row.timestamp();
+  return touchpoint;
+}
+
+constexpr std::string_view kHandoffColumns =
+    "id, tenant_id, conversation_id, kind, mode, from_channel_id, to_channel_id, from_agent_id, "
+    "to_agent_id, from_team, to_team, reason, context, created_at, acknowledged_at, "
+    "acknowledged_by";
+
+Result<Handoff> read_handoff(const Statement& statement) {
+  Row row(statement, "handoffs");
+  Handoff handoff;
+  handoff.id = row.id<HandoffId>();
+  handoff.tenant = row.id<TenantId>();
+  handoff.conversation = row.id<ConversationId>();
+  OMNI_ASSIGN_OR_RETURN(handoff.kind, row.name(parse_handoff_kind));
+  OMNI_ASSIGN_OR_RETURN(handoff.mode, row.name(parse_handoff_mode));
+  handoff.from_channel = row.optional_id<ChannelId>();
+  handoff.to_channel = row.optional_id<ChannelId>();
+  handoff.from_agent = row.optional_id<AgentId>();
+  handoff.to_agent = row.optional_id<AgentId>();
+  handoff.from_team = row.text();
+  handoff.to_team = row.text();
+  handoff.reason = row.text();
+  auto context = decode_context_packet(row.text());
+  if (!context.ok()) {
+    return Status::corruption(
+        fmt::format("sqlite: handoff {}: {}", handoff.id.value(), context.status().to_string()));
+  }
+  handoff.context = std::move(context).value();
+  handoff.created_at = row.timestamp();
+  handoff.acknowledged_at = row.optional_timestamp();
+  handoff.acknowledged_by = row.optional_id<AgentId>();
+  return handoff;
+}
+
+constexpr std::string_view kEventColumns =
+    "sequence, tenant_id, customer_id, conversation_id, type, payload, created_at";
+
+Result<Event> read_event(const Statement& statement) {
+  Row row(statement, "events");
+  Event event;
+  event.sequence = row.int64();
+  event.tenant = row.id<TenantId>();
+  event.customer = row.optional_id<CustomerId>();
+  event.conversation = row.optional_id<ConversationId>();
+  event.type = row.text();
+  event.payload = row.text();
+  event.created_at = row.timestamp();
+  return event;
+}
+
+// "SELECT <columns> FROM <rest>", built once per call site.
+std::string select(std::string_view columns, std::string_view rest) {
+  return fmt::format("SELECT {} FROM {}", columns, rest);
+}
+
+std::int64_t sql_limit(std::size_t limit) {
+  return static_cast<std::int64_t>(
+      std::min<std::uint64_t>(limit, std::numeric_limits<std::int64_t>::max()));
+}
+
+// --- running statements
+
+Result<std::int64_t> insert(Statement& statement, std::string_view what) {
+  OMNI_RETURN_IF_ERROR(statement.run(what));
+  return static_cast<std::int64_t>(sqlite3_last_insert_rowid(statement.db()));
+}
+
+Status update(Statement& statement, std::string_view what, std::string_view missing) {
+  OMNI_RETURN_IF_ERROR(statement.run(what));
+  if (sqlite3_changes(statement.db()) == 0) {
+    return Status::not_found(fmt::format("sqlite: {}: {} not found", what, missing));
+  }
+  return Status::ok_status();
+}
+
+template <typename Reader>
+auto query_one(Statement& statement, std::string_view what, std::string_view missing, Reader read)
+    -> decltype(read(statement)) {
+  OMNI_ASSIGN_OR_RETURN(bool row, statement.step(what));
+  if (!row)
+    return Status::not_found(fmt::format("sqlite: {}: {} not found", what, missing));
+  return read(statement);
+}
+
+template <typename Reader>
+auto query_all(Statement& statement, std::string_view what, Reader read)
+    -> Result<std::vector<std::remove_reference_t<decltype(*read(statement))>>> {
+  using Value = std::remove_reference_t<decltype(*read(statement))>;
+  std::vector<Value> values;
+  for (;;) {
+    OMNI_ASSIGN_OR_RETURN(bool row, statement.step(what));
+    if (!row)
+      return values;
+    OMNI_ASSIGN_OR_RETURN(Value value, read(statement));
+    values.push_back(std::move(value));
+  }
+}
+
+const Status& status_of(const Status& status) {
+  return status;
+}
+template <typename T>
+const Status& status_of(const Result<T>& result) {
+  return result.status();
+}
+
+// --- the transaction
+
+class SqliteTransaction final : public StoreTransaction {
+ public:
+  SqliteTransaction(sqlite::PooledConnection connection, sqlite::Transaction transaction,
+                    TransactionMode mode)
+      : connection_(std::move(connection)), transaction_(std::move(transaction)), mode_(mode) {}
+  // Members are destroyed in reverse order: the transaction rolls back (unless committed), then
+  // the connection goes back to the pool.
+  ~SqliteTransaction() override = default;
+
+  Status commit() override {
+    if (mode_ == TransactionMode::kRead) {
+      return Status::failed_precondition("sqlite: commit() on a read transaction");
+    }
+    if (broken_)
+      return *broken_;
+    if (!transaction_.is_open()) {
+      return Status::failed_precondition("sqlite: the transaction has already ended");
+    }
+    try {
+      return transaction_.commit();
+    } catch (...) {
+      transaction_.rollback();
+      return exception_status("committing");
+    }
+  }
+
+  // --- tenants
+
+  Result<TenantId> insert_tenant(const Tenant& tenant) override {
+    return guarded(kWrites, "inserting a tenant", [&]() -> Result<TenantId> {
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("INSERT INTO tenants (name, default_region, created_at) VALUES (?, ?, ?)"));
+      Params(statement).text(tenant.name).text(tenant.default_region).timestamp(tenant.created_at);
+      OMNI_ASSIGN_OR_RETURN(std::int64_t id, insert(statement, "inserting a tenant"));
+      return TenantId(id);
+    });
+  }
+
+  Result<Tenant> get_tenant(TenantId id) override {
+    return guarded(kReads, "reading a tenant", [&]() -> Result<Tenant> {
+      static const std::string sql = select(kTenantColumns, "tenants WHERE id = ?");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(id);
+      return query_one(statement, "reading a tenant", fmt::format("tenant {}", id.value()),
+                       read_tenant);
+    });
+  }
+
+  Result<Tenant> find_tenant(std::string_view name) override {
+    return guarded(kReads, "finding a tenant", [&]() -> Result<Tenant> {
+      static const std::string sql = select(kTenantColumns, "tenants WHERE name = ?");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).text(name);
+      return query_one(statement, "finding a tenant", fmt::format("tenant '{}'", name),
+                       read_tenant);
+    });
+  }
+
+  // --- channels
+
+  Result<ChannelId> insert_channel(const Channel& channel) override {
+    return guarded(kWrites, "inserting a channel", [&]() -> Result<ChannelId> {
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("INSERT INTO channels (tenant_id, kind, name, synchronous, "
+                  "expected_first_response_s, length_rule, max_length, max_parts, formality, "
+                  "supports_attachments, secure, created_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      const ChannelProfile& profile = channel.profile;
+      Params(statement)
+          .id(channel.tenant)
+          .name(channel.kind)
+          .text(channel.name)
+          .boolean(profile.synchronous)
+          .int64(profile.expected_first_response.count())
+          .name(profile.length_rule)
+          .int64(profile.max_length)
+          .int64(profile.max_parts)
+          .name(profile.formality)
+          .boolean(profile.supports_attachments)
+          .boolean(profile.secure)
+          .timestamp(channel.created_at);
+      OMNI_ASSIGN_OR_RETURN(std::int64_t id, insert(statement, "inserting a channel"));
+      return ChannelId(id);
+    });
+  }
+
+  Result<Channel> get_channel(TenantId tenant, ChannelId id) override {
+    return guarded(kReads, "reading a channel", [&]() -> Result<Channel> {
+      static const std::string sql =
+          select(kChannelColumns, "channels WHERE tenant_id = ? AND id = ?");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).id(id);
+      return query_one(statement, "reading a channel", fmt::format("channel {}", id.value()),
+                       read_channel);
+    });
+  }
+
+  Result<Channel> find_channel(TenantId tenant, std::string_view name) override {
+    return guarded(kReads, "finding a channel", [&]() -> Result<Channel> {
+      static const std::string sql =
+          select(kChannelColumns, "channels WHERE tenant_id = ? AND name = ?");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).text(name);
+      return query_one(statement, "finding a channel", fmt::format("channel '{}'", name),
+                       read_channel);
+    });
+  }
+
+  Result<std::vector<Channel>> list_channels(TenantId tenant) override {
+    return guarded(kReads, "listing channels", [&]() -> Result<std::vector<Channel>> {
+      static const std::string sql =
+          select(kChannelColumns, "channels WHERE tenant_id = ? ORDER BY id");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant);
+      return query_all(statement, "listing channels", read_channel);
+    });
+  }
+
+  // --- agents
+
+  Result<AgentId> insert_agent(const Agent& agent) override {
+    return guarded(kWrites, "inserting an agent", [&]() -> Result<AgentId> {
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("INSERT INTO agents (tenant_id, name, kind, presence, teams, skills, languages, "
+                  "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+      Params(statement)
+          .id(agent.tenant)
+          .text(agent.name)
+          .name(agent.kind)
+          .name(agent.presence)
+          .text(sqlite::encode_string_list(agent.teams))
+          .text(sqlite::encode_string_list(agent.skills))
+          .text(sqlite::encode_string_list(agent.languages))
+          .timestamp(agent.created_at);
+      OMNI_ASSIGN_OR_RETURN(std::int64_t id, insert(statement, "inserting an agent"));
+      return AgentId(id);
+    });
+  }
+
+  Result<Agent> get_agent(TenantId tenant, AgentId id) override {
+    return guarded(kReads, "reading an agent", [&]() -> Result<Agent> {
+      static const std::string sql = select(kAgentColumns, "agents WHERE tenant_id = ? AND id = ?");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).id(id);
+      return query_one(statement, "reading an agent", fmt::format("agent {}", id.value()),
+                       read_agent);
+    });
+  }
+
+  Status update_agent(const Agent& agent) override {
+    return guarded(kWrites, "updating an agent", [&]() -> Status {
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("UPDATE agents SET name = ?, kind = ?, presence = ?, teams = ?, skills = ?, "
+                  "languages = ?, created_at = ? WHERE tenant_id = ? AND id = ?"));
+      Params(statement)
+          .text(agent.name)
+          .name(agent.kind)
+          .name(agent.presence)
+          .text(sqlite::encode_string_list(agent.teams))
+          .text(sqlite::encode_string_list(agent.skills))
+          .text(sqlite::encode_string_list(agent.languages))
+          .timestamp(agent.created_at)
+          .id(agent.tenant)
+          .id(agent.id);
+      return update(statement, "updating an agent", fmt::format("agent {}", agent.id.value()));
+    });
+  }
+
+  Result<std::vector<Agent>> list_agents(TenantId tenant) override {
+    return guarded(kReads, "listing agents", [&]() -> Result<std::vector<Agent>> {
+      static const std::string sql =
+          select(kAgentColumns, "agents WHERE tenant_id = ? ORDER BY id");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant);
+      return query_all(statement, "listing agents", read_agent);
+    });
+  }
+
+  // --- customers
+
+  Result<CustomerId> insert_customer(const Customer& customer) override {
+    return guarded(kWrites, "inserting a customer", [&]() -> Result<CustomerId> {
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("INSERT INTO customers (tenant_id, display_name, attributes, merged_into, "
+                  "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)"));
+      Params(statement)
+          .id(customer.tenant)
+          .text(customer.display_name)
+          .text(sqlite::encode_string_map(customer.attributes))
+          .optional_id(customer.merged_into)
+          .timestamp(customer.created_at)
+          .timestamp(customer.updated_at);
+      OMNI_ASSIGN_OR_RETURN(std::int64_t id, insert(statement, "inserting a customer"));
+      return CustomerId(id);
+    });
+  }
+
+  Result<Customer> get_customer(TenantId tenant, CustomerId id) override {
+    return guarded(kReads, "reading a customer", [&]() -> Result<Customer> {
+      static const std::string sql =
+          select(kCustomerColumns, "customers WHERE tenant_id = ? AND id = ?");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).id(id);
+      return query_one(statement, "reading a customer", fmt::format("customer {}", id.value()),
+                       read_customer);
+    });
+  }
+
+  Status update_customer(const Customer& customer) override {
+    return guarded(kWrites, "updating a customer", [&]() -> Status {
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("UPDATE customers SET display_name = ?, attributes = ?, merged_into = ?, "
+                  "created_at = ?, updated_at = ? WHERE tenant_id = ? AND id = ?"));
+      Params(statement)
+          .text(customer.display_name)
+          .text(sqlite::encode_string_map(customer.attributes))
+          .optional_id(customer.merged_into)
+          .timestamp(customer.created_at)
+          .timestamp(customer.updated_at)
+          .id(customer.tenant)
+          .id(customer.id);
+      return update(statement, "updating a customer",
+                    fmt::format("customer {}", customer.id.value()));
+    });
+  }
+
+  Result<std::vector<Customer>> list_customers(TenantId tenant, CustomerId after,
+                                               std::size_t limit) override {
+    return guarded(kReads, "listing customers", [&]() -> Result<std::vector<Customer>> {
+      static const std::string sql =
+          select(kCustomerColumns, "customers WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).id(after).int64(sql_limit(limit));
+      return query_all(statement, "listing customers", read_customer);
+    });
+  }
+
+  // --- identities
+
+  Result<IdentityId> insert_identity(const Identity& identity) override {
+    return guarded(kWrites, "inserting an identity", [&]() -> Result<IdentityId> {
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("INSERT INTO identities (tenant_id, customer_id, kind, scope, value, verified, "
+                  "source, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      Params(statement)
+          .id(identity.tenant)
+          .id(identity.customer)
+          .name(identity.kind)
+          .text(identity.scope)
+          .text(identity.value)
+          .boolean(identity.verified)
+          .text(identity.source)
+          .timestamp(identity.first_seen)
+          .timestamp(identity.last_seen);
+      OMNI_ASSIGN_OR_RETURN(std::int64_t id, insert(statement, "inserting an identity"));
+      return IdentityId(id);
+    });
+  }
+
+  Result<Identity> find_identity(TenantId tenant, IdentityKind kind, std::string_view scope,
+                                 std::string_view value) override {
+    return guarded(kReads, "finding an identity", [&]() -> Result<Identity> {
+      static const std::string sql =
+          select(kIdentityColumns,
+                 "identities WHERE tenant_id = ? AND kind = ? AND scope = ? AND value = ?");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).name(kind).text(scope).text(value);
+      return query_one(statement, "finding an identity",
+                       fmt::format("identity {}:{}:{}", to_string(kind), scope, value),
+                       read_identity);
+    });
+  }
+
+  Result<std::vector<Identity>> list_identities(TenantId tenant, CustomerId customer) override {
+    return guarded(kReads, "listing identities", [&]() -> Result<std::vector<Identity>> {
+      static const std::string sql = select(
+          kIdentityColumns, "identities WHERE tenant_id = ? AND customer_id = ? ORDER BY id");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).id(customer);
+      return query_all(statement, "listing identities", read_identity);
+    });
+  }
+
+  Status touch_identity(TenantId tenant, IdentityId id, Timestamp last_seen) override {
+    return guarded(kWrites, "touching an identity", [&]() -> Status {
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("UPDATE identities SET last_seen = ? WHERE tenant_id = ? AND id = ?"));
+      Params(statement).timestamp(last_seen).id(tenant).id(id);
+      return update(statement, "touching an identity", fmt::format("identity {}", id.value()));
+    });
+  }
+
+  // --- conversations
+
+  Result<ConversationId> insert_conversation(const Conversation& conversation) override {
+    return guarded(kWrites, "inserting a conversation", [&]() -> Result<ConversationId> {
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("INSERT INTO conversations (tenant_id, customer_id, status, priority, "
+                  "assignee_id, team, subject, origin_channel_id, current_channel_id, opened_at, "
+                  "updated_at, first_response_at, last_inbound_at, last_outbound_at, resolved_at, "
+                  "closed_at, reopen_count) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      Params params(statement);
+      params.id(conversation.tenant);
+      bind_conversation_fields(params, conversation);
+      OMNI_ASSIGN_OR_RETURN(std::int64_t id, insert(statement, "inserting a conversation"));
+      return ConversationId(id);
+    });
+  }
+
+  Result<Conversation> get_conversation(TenantId tenant, ConversationId id) override {
+    return guarded(kReads, "reading a conversation", [&]() -> Result<Conversation> {
+      static const std::string sql =
+          select(kConversationColumns, "conversations WHERE tenant_id = ? AND id = ?");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).id(id);
+      return query_one(statement, "reading a conversation",
+                       fmt::format("conversation {}", id.value()), read_conversation);
+    });
+  }
+
+  Status update_conversation(const Conversation& conversation) override {
+    return guarded(kWrites, "updating a conversation", [&]() -> Status {
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("UPDATE conversations SET customer_id = ?, status = ?, priority = ?, "
+                  "assignee_id = ?, team = ?, subject = ?, origin_channel_id = ?, "
+                  "current_channel_id = ?, opened_at = ?, updated_at = ?, first_response_at = ?, "
+                  "last_inbound_at = ?, last_outbound_at = ?, resolved_at = ?, closed_at = ?, "
+                  "reopen_count = ? WHERE tenant_id = ? AND id = ?"));
+      Params params(statement);
+      bind_conversation_fields(params, conversation);
+      params.id(conversation.tenant).id(conversation.id);
+      return update(statement, "updating a conversation",
+                    fmt::format("conversation {}", conversation.id.value()));
+    });
+  }
+
+  Result<Conversation> find_active_conversation(TenantId tenant, CustomerId customer) override {
+    return guarded(kReads, "finding the active conversation", [&]() -> Result<Conversation> {
+      // The condition repeats the partial index's WHERE so the planner can use it.
+      static const std::string sql = select(kConversationColumns,
+                                            "conversations WHERE tenant_id = ? AND customer_id = ? "
+                                            "AND status IN ('open', 'pending')");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).id(customer);
+      return query_one(statement, "finding the active conversation",
+                       fmt::format("an active conversation of customer {}", customer.value()),
+                       read_conversation);
+    });
+  }
+
+  Result<Conversation> find_last_resolved_conversation(TenantId tenant,
+                                                       CustomerId customer) override {
+    return guarded(kReads, "finding the last resolved conversation", [&]() -> Result<Conversation> {
+      static const std::string sql =
+          select(kConversationColumns,
+                 "conversations WHERE tenant_id = ? AND customer_id = ? AND status = 'resolved' "
+                 "ORDER BY resolved_at DESC, id DESC LIMIT 1");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).id(customer);
+      return query_one(statement, "finding the last resolved conversation",
+                       fmt::format("a resolved conversation of customer {}", customer.value()),
+                       read_conversation);
+    });
+  }
+
+  Result<std::vector<Conversation>> list_conversations(TenantId tenant, CustomerId customer,
+                                                       std::size_t limit) override {
+    return guarded(kReads, "listing conversations", [&]() -> Result<std::vector<Conversation>> {
+      static const std::string sql = select(kConversationColumns,
+                                            "conversations WHERE tenant_id = ? AND customer_id = ? "
+                                            "ORDER BY opened_at DESC, id DESC LIMIT ?");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).id(customer).int64(sql_limit(limit));
+      return query_all(statement, "listing conversations", read_conversation);
+    });
+  }
+
+  // --- touchpoints
+
+  Result<TouchpointId> insert_touchpoint(const Touchpoint& touchpoint) override {
+    return guarded(kWrites, "inserting a touchpoint", [&]() -> Result<TouchpointId> {
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("INSERT INTO touchpoints (tenant_id, customer_id, conversation_id, channel_id, "
+                  "channel_kind, kind, agent_id, handoff_id, subject, body, attachments, "
+                  "metadata, provider_message_id, delivery, occurred_at, recorded_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      Params(statement)
+          .id(touchpoint.tenant)
+          .id(touchpoint.customer)
+          .optional_id(touchpoint.conversation)
+          .optional_id(touchpoint.channel)
+          .name(touchpoint.channel_kind)
+          .name(touchpoint.kind)
+          .optional_id(touchpoint.agent)
+          .optional_id(touchpoint.handoff)
+          .text(touchpoint.subject)
+          .text(touchpoint.body)
+          .text(sqlite::encode_attachments(touchpoint.attachments))
+          .text(sqlite::encode_string_map(touchpoint.metadata))
+          .text(touchpoint.provider_message_id)
+          .name(touchpoint.delivery)
+          .timestamp(touchpoint.occurred_at)
+          .timestamp(touchpoint.recorded_at);
+      OMNI_ASSIGN_OR_RETURN(std::int64_t id, insert(statement, "inserting a touchpoint"));
+      return TouchpointId(id);
+    });
+  }
+
+  Result<Touchpoint> get_touchpoint(TenantId tenant, TouchpointId id) override {
+    return guarded(kReads, "reading a touchpoint", [&]() -> Result<Touchpoint> {
+      static const std::string sql =
+          select(kTouchpointColumns, "touchpoints WHERE tenant_id = ? AND id = ?");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).id(id);
+      return query_one(statement, "reading a touchpoint", fmt::format("touchpoint {}", id.value()),
+                       read_touchpoint);
+    });
+  }
+
+  Result<Touchpoint> find_touchpoint(TenantId tenant, ChannelId channel,
+                                     std::string_view provider_message_id) override {
+    return guarded(kReads, "finding a touchpoint", [&]() -> Result<Touchpoint> {
+      if (provider_message_id.empty()) {
+        return Status::not_found("sqlite: finding a touchpoint: empty provider message id");
+      }
+      // The last two conditions repeat the partial unique index's WHERE so it is used.
+      static const std::string sql =
+          select(kTouchpointColumns,
+                 "touchpoints WHERE tenant_id = ? AND channel_id = ? AND provider_message_id = ? "
+                 "AND provider_message_id <> '' AND channel_id IS NOT NULL");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).id(channel).text(provider_message_id);
+      return query_one(
+          statement, "finding a touchpoint",
+          fmt::format("message '{}' on channel {}", provider_message_id, channel.value()),
+          read_touchpoint);
+    });
+  }
+
+  Status update_delivery(TenantId tenant, TouchpointId id, DeliveryStatus status,
+                         std::string_view provider_message_id) override {
+    return guarded(kWrites, "updating a delivery status", [&]() -> Status {
+      const bool with_message_id = !provider_message_id.empty();
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare(with_message_id ? "UPDATE touchpoints SET delivery = ?, provider_message_id = ? "
+                                    "WHERE tenant_id = ? AND id = ?"
+                                  : "UPDATE touchpoints SET delivery = ? "
+                                    "WHERE tenant_id = ? AND id = ?"));
+      Params params(statement);
+      params.name(status);
+      if (with_message_id)
+        params.text(provider_message_id);
+      params.id(tenant).id(id);
+      return update(statement, "updating a delivery status",
+                    fmt::format("touchpoint {}", id.value()));
+    });
+  }
+
+  Result<std::vector<Touchpoint>> list_touchpoints(const TouchpointQuery& query) override {
+    return guarded(kReads, "listing touchpoints", [&]() -> Result<std::vector<Touchpoint>> {
+      // One statement text per combination of filters (at most 16), each cached. INDEXED BY makes
+      // a missing index an error instead of a silent full scan.
+      const bool older = query.direction == TimelineDirection::kOlder;
+      std::string sql =
+          select(kTouchpointColumns, query.conversation ? "touchpoints INDEXED BY "
+                                                          "touchpoints_conversation_timeline"
+                                                        : "touchpoints INDEXED BY "
+                                                          "touchpoints_customer_timeline");
+      sql += " WHERE tenant_id = ? AND customer_id = ?";
+      if (query.conversation)
+        sql += " AND conversation_id = ?";
+      if (query.kind)
+        sql += " AND kind = ?";
+      if (query.after)
+        sql += older ? " AND (occurred_at, id) < (?, ?)" : " AND (occurred_at, id) > (?, ?)";
+      sql += older ? " ORDER BY occurred_at DESC, id DESC LIMIT ?"
+                   : " ORDER BY occurred_at ASC, id ASC LIMIT ?";
+
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params params(statement);
+      params.id(query.tenant).id(query.customer);
+      if (query.conversation)
+        params.id(*query.conversation);
+      if (query.kind)
+        params.name(*query.kind);
+      if (query.after)
+        params.timestamp(query.after->occurred_at).id(query.after->touchpoint);
+      params.int64(sql_limit(query.limit));
+      return query_all(statement, "listing touchpoints", read_touchpoint);
+    });
+  }
+
+  // --- handoffs
+
+  Result<HandoffId> insert_handoff(const Handoff& handoff) override {
+    return guarded(kWrites, "inserting a handoff", [&]() -> Result<HandoffId> {
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("INSERT INTO handoffs (tenant_id, conversation_id, kind, mode, from_channel_id, "
+                  "to_channel_id, from_agent_id, to_agent_id, from_team, to_team, reason, "
+                  "context, created_at, acknowledged_at, acknowledged_by) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      Params params(statement);
+      params.id(handoff.tenant);
+      bind_handoff_fields(params, handoff);
+      OMNI_ASSIGN_OR_RETURN(std::int64_t id, insert(statement, "inserting a handoff"));
+      return HandoffId(id);
+    });
+  }
+
+  Result<Handoff> get_handoff(TenantId tenant, HandoffId id) override {
+    return guarded(kReads, "reading a handoff", [&]() -> Result<Handoff> {
+      static const std::string sql =
+          select(kHandoffColumns, "handoffs WHERE tenant_id = ? AND id = ?");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).id(id);
+      return query_one(statement, "reading a handoff", fmt::format("handoff {}", id.value()),
+                       read_handoff);
+    });
+  }
+
+  Status update_handoff(const Handoff& handoff) override {
+    return guarded(kWrites, "updating a handoff", [&]() -> Status {
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("UPDATE handoffs SET conversation_id = ?, kind = ?, mode = ?, "
+                  "from_channel_id = ?, to_channel_id = ?, from_agent_id = ?, to_agent_id = ?, "
+                  "from_team = ?, to_team = ?, reason = ?, context = ?, created_at = ?, "
+                  "acknowledged_at = ?, acknowledged_by = ? WHERE tenant_id = ? AND id = ?"));
+      Params params(statement);
+      bind_handoff_fields(params, handoff);
+      params.id(handoff.tenant).id(handoff.id);
+      return update(statement, "updating a handoff", fmt::format("handoff {}", handoff.id.value()));
+    });
+  }
+
+  Result<std::vector<Handoff>> list_handoffs(TenantId tenant,
+                                             ConversationId conversation) override {
+    return guarded(kReads, "listing handoffs", [&]() -> Result<std::vector<Handoff>> {
+      static const std::string sql = select(
+          kHandoffColumns, "handoffs WHERE tenant_id = ? AND conversation_id = ? ORDER BY id");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).id(conversation);
+      return query_all(statement, "listing handoffs", read_handoff);
+    });
+  }
+
+  // --- events
+
+  Result<std::int64_t> append_event(const Event& event) override {
+    return guarded(kWrites, "appending an event", [&]() -> Result<std::int64_t> {
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("INSERT INTO events (tenant_id, customer_id, conversation_id, type, payload, "
+                  "created_at) VALUES (?, ?, ?, ?, ?, ?)"));
+      Params(statement)
+          .id(event.tenant)
+          .optional_id(event.customer)
+          .optional_id(event.conversation)
+          .text(event.type)
+          .text(event.payload)
+          .timestamp(event.created_at);
+      return insert(statement, "appending an event");
+    });
+  }
+
+  Result<std::vector<Event>> list_events(TenantId tenant, std::int64_t after,
+                                         std::size_t limit) override {
+    return guarded(kReads, "listing events", [&]() -> Result<std::vector<Event>> {
+      static const std::string sql = select(
+          kEventColumns, "events WHERE tenant_id = ? AND sequence > ? ORDER BY sequence LIMIT ?");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).int64(after).int64(sql_limit(limit));
+      return query_all(statement, "listing events", read_event);
+    });
+  }
+
+ private:
+  enum Access { kReads, kWrites };
+
+  Result<Statement> prepare(std::string_view sql) { return connection_->prepare(sql); }
+
+  static void bind_conversation_fields(Params& params, const Conversation& conversation) {
+    params.id(conversation.customer)
+        .name(conversation.status)
+        .name(conversation.priority)
+        .optional_id(conversation.assignee)
+        .text(conversation.team)
+        .text(conversation.subject)
+        .id_or_null(conversation.origin_channel)
+        .id_or_null(conversation.current_channel)
+        .timestamp(conversation.opened_at)
+        .timestamp(conversation.updated_at)
+        .optional_timestamp(conversation.first_response_at)
+        .optional_timestamp(conversation.last_inbound_at)
+        .optional_timestamp(conversation.last_outbound_at)
+        .optional_timestamp(conversation.resolved_at)
+        .optional_timestamp(conversation.closed_at)
+        .int64(conversation.reopen_count);
+  }
+
+  static void bind_handoff_fields(Params& params, const Handoff& handoff) {
+    params.id(handoff.conversation)
+        .name(handoff.kind)
+        .name(handoff.mode)
+        .optional_id(handoff.from_channel)
+        .optional_id(handoff.to_channel)
+        .optional_id(handoff.from_agent)
+        .optional_id(handoff.to_agent)
+        .text(handoff.from_team)
+        .text(handoff.to_team)
+        .text(handoff.reason)
+        .text(encode_context_packet(handoff.context))
+        .timestamp(handoff.created_at)
+        .optional_timestamp(handoff.acknowledged_at)
+        .optional_id(handoff.acknowledged_by);
+  }
+
+  // Whether the transaction can run an operation of this kind.
+  Status check_usable(Access access, std::string_view what) const {
+    if (broken_)
+      return *broken_;
+    if (!transaction_.is_open()) {
+      return Status::failed_precondition(
+          fmt::format("sqlite: {}: the transaction has already ended", what));
+    }
+    if (access == kWrites && mode_ == TransactionMode::kRead) {
+      return Status::failed_precondition(
+          fmt::format("sqlite: {}: not allowed in a read transaction", what));
+    }
+    return Status::ok_status();
+  }
+
+  // After a failed statement: some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM, some
+  // SQLITE_BUSY) make SQLite roll the whole transaction back by itself. Later statements would
+  // then run in autocommit mode, each committing on its own; refuse them instead.
+  void note_failure(const Status& status) {
+    if (broken_ || !transaction_.is_open() || !connection_->in_autocommit())
+      return;
+    transaction_.rollback();  // only records that the transaction is over
+    broken_ = Status(status.code(), "the transaction was rolled back after: " + status.message());
+  }
+
+  static Status exception_status(std::string_view what) {
+    try {
+      throw;
+    } catch (const std::bad_alloc&) {
+      return Status::internal(fmt::format("sqlite: {}: out of memory", what));
+    } catch (const std::exception& e) {
+      return Status::internal(fmt::format("sqlite: {}: exception: {}", what, e.what()));
+    } catch (...) {
+      return Status::internal(fmt::format("sqlite: {}: unknown exception", what));
+    }
+  }
+
+  // Runs one operation: checks the transaction's state, converts exceptions to Status, and
+  // notices when SQLite aborted the transaction underneath.
+  template <typename Body>
+  auto guarded(Access access, std::string_view what, Body&& body) -> decltype(body()) {
+    try {
+      Status usable = check_usable(access, what);
+      if (!usable.ok())
+        return usable;
+      auto result = body();
+      if (!status_of(result).ok())
+        note_failure(status_of(result));
+      return result;
+    } catch (...) {
+      return exception_status(what);
+    }
+  }
+
+  sqlite::PooledConnection connection_;
+  sqlite::Transaction transaction_;  // declared after connection_: ends before it is returned
+  TransactionMode mode_;
+  std::optional<Status> broken_;
+};
+
+// --- the store
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(std::shared_ptr<sqlite::ConnectionPool> pool) : pool_(std::move(pool)) {}
+
+  Result<std::unique_ptr<StoreTransaction>> begin(TransactionMode mode) override {
+    try {
+      OMNI_ASSIGN_OR_RETURN(sqlite::PooledConnection connection, pool_->acquire());
+      OMNI_ASSIGN_OR_RETURN(
+          sqlite::Transaction transaction,
+          sqlite::Transaction::begin(*connection, mode == TransactionMode::kWrite));
+      return std::unique_ptr<StoreTransaction>(
+          std::make_unique<SqliteTransaction>(std::move(connection), std::move(transaction), mode));
+    } catch (const std::bad_alloc&) {
+      return Status::internal("sqlite: starting a transaction: out of memory");
+    } catch (const std::exception& e) {
+      return Status::internal(std::string("sqlite: starting a transaction: ") + e.what());
+    } catch (...) {
+      return Status::internal("sqlite: starting a transaction: unknown exception");
+    }
+  }
+
+  std::string_view name() const override { return "sqlite"; }
+
+ private:
+  std::shared_ptr<sqlite::ConnectionPool> pool_;
+};
+
+Result<std::unique_ptr<Store>> open_store(const SqliteStoreOptions& options) {
+  if (options.path.empty()) {
+    return Status::invalid_argument("sqlite: the database path is empty");
+  }
+  if (options.path == ":memory:") {
+    return Status::invalid_argument(
+        "sqlite: an in-memory database is not supported; use make_memory_store()");
+  }
+  if (sqlite3_threadsafe() == 0) {
+    return Status::failed_precondition("sqlite: SQLite was built without thread safety");
+  }
+  if (sqlite3_libversion_number() < 3015000) {
+    return Status::failed_precondition(fmt::format(
+        "sqlite: SQLite {} is too old; 3.15 or newer is required", sqlite3_libversion()));
+  }
+
+  sqlite::ConnectionSettings settings;
+  settings.path = options.path;
+  settings.busy_timeout = options.busy_timeout;
+  settings.synchronous_full = options.durability == Durability::kFull;
+  settings.max_idle = options.max_pooled_connections;
+
+  OMNI_ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Connection> connection,
+                        sqlite::Connection::open(settings.path, settings.busy_timeout));
+  // A "file:" URI can still name an in-memory or temporary database; they have no file name.
+  const char* filename = sqlite3_db_filename(connection->handle(), "main");
+  if (filename == nullptr || *filename == '\0') {
+    return Status::invalid_argument(
+        fmt::format("sqlite: '{}' is not a database file (in-memory or temporary)", options.path));
+  }
+  OMNI_RETURN_IF_ERROR(sqlite::prepare_database(*connection));
+  OMNI_RETURN_IF_ERROR(sqlite::configure_connection(*connection, settings));
+
+  auto pool = std::make_shared<sqlite::ConnectionPool>(std::move(settings));
+  pool->release(std::move(connection));
+  return std::unique_ptr<Store>(std::make_unique<SqliteStore>(std::move(pool)));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteStoreOptions& options) {
+  try {
+    return open_store(options);
+  } catch (const std::bad_alloc&) {
+    return Status::internal("sqlite: opening the store: out of memory");
+  } catch (const std::exception& e) {
+    return Status::internal(std::string("sqlite: opening the store: ") + e.what());
+  } catch (...) {
+    return Status::internal("sqlite: opening the store: unknown exception");
+  }
+}
+
+int sqlite_schema_version() {
+  return sqlite::schema_version();
+}
+
+}  // namespace omni

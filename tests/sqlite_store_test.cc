@@ -1,0 +1,754 @@
+// SQLite-specific tests of SqliteStore: the file format (schema version, application id, WAL),
+// refusing foreign or newer files, persistence across reopening, transactions and locking, the
+// timeline's query plan, and decoding damaged rows. The generic Store behaviour is covered by the
+// conformance suite.
+#include <sqlite3.h>
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "omni/sqlite_store.h"
+#include "omni/sys/store.h"
+#include "test_util.h"
+
+namespace {
+
+using omni::StatusCode;
+using omni::TransactionMode;
+
+// A unique path under the test run's temp directory; the database and its -wal/-shm files are
+// removed at the end of the scope.
+class TempDatabasePath {
+ public:
+  TempDatabasePath() : path_(omni::testing::TempDir::unique("sqlite-test").string() + ".db") {
+    remove_all();
+  }
+  TempDatabasePath(const TempDatabasePath&) = delete;
+  TempDatabasePath& operator=(const TempDatabasePath&) = delete;
+  ~TempDatabasePath() { remove_all(); }
+
+  std::string string() const { return path_.string(); }
+
+ private:
+  void remove_all() {
+    std::error_code ignored;
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+      std::filesystem::remove(path_.string() + suffix, ignored);
+    }
+  }
+
+  std::filesystem::path path_;
+};
+
+// A plain sqlite3 connection on the same file, to look at what the store wrote.
+class RawDatabase {
+ public:
+  explicit RawDatabase(const std::string& path) {
+    REQUIRE(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                            nullptr) == SQLITE_OK);
+  }
+  RawDatabase(const RawDatabase&) = delete;
+  RawDatabase& operator=(const RawDatabase&) = delete;
+  ~RawDatabase() { sqlite3_close_v2(db_); }
+
+  void exec(const std::string& sql) {
+    char* error = nullptr;
+    const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error);
+    INFO(sql << ": " << (error != nullptr ? error : ""));
+    sqlite3_free(error);
+    REQUIRE(rc == SQLITE_OK);
+  }
+
+  // Every row of the result, each column rendered as text and joined with '|'.
+  std::vector<std::string> rows(const std::string& sql) {
+    sqlite3_stmt* statement = nullptr;
+    INFO(sql);
+    REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK);
+    std::vector<std::string> out;
+    int rc;
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+      std::string row;
+      for (int i = 0; i < sqlite3_column_count(statement); ++i) {
+        if (i > 0)
+          row += '|';
+        const unsigned char* text = sqlite3_column_text(statement, i);
+        if (text != nullptr)
+          row += reinterpret_cast<const char*>(text);
+      }
+      out.push_back(row);
+    }
+    sqlite3_finalize(statement);
+    REQUIRE(rc == SQLITE_DONE);
+    return out;
+  }
+
+  std::string text(const std::string& sql) {
+    auto result = rows(sql);
+    REQUIRE(result.size() == 1);
+    return result.front();
+  }
+
+  std::int64_t integer(const std::string& sql) { return std::stoll(text(sql)); }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void write_file(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+}
+
+std::unique_ptr<omni::Store> open_store(
+    const std::string& path, std::chrono::milliseconds busy_timeout = std::chrono::seconds(5),
+    std::size_t max_pooled = 8) {
+  omni::SqliteStoreOptions options;
+  options.path = path;
+  options.busy_timeout = busy_timeout;
+  options.max_pooled_connections = max_pooled;
+  auto store = omni::open_sqlite_store(options);
+  INFO(store.status().to_string());
+  REQUIRE(store.ok());
+  return std::move(store).value();
+}
+
+std::unique_ptr<omni::StoreTransaction> begin(omni::Store& store, TransactionMode mode) {
+  auto transaction = store.begin(mode);
+  INFO(transaction.status().to_string());
+  REQUIRE(transaction.ok());
+  return std::move(transaction).value();
+}
+
+void require_ok(const omni::Status& status) {
+  INFO(status.to_string());
+  REQUIRE(status.ok());
+}
+
+template <typename T>
+T require_value(omni::Result<T> result) {
+  INFO(result.status().to_string());
+  REQUIRE(result.ok());
+  return std::move(result).value();
+}
+
+omni::Timestamp at(std::int64_t seconds) {
+  return omni::from_unix_micros(1'700'000'000'000'000 + seconds * 1'000'000);
+}
+
+// A tenant with one customer and one channel, committed.
+struct Fixture {
+  omni::TenantId tenant;
+  omni::CustomerId customer;
+  omni::ChannelId channel;
+};
+
+Fixture make_fixture(omni::Store& store, const std::string& tenant_name = "acme") {
+  auto tx = begin(store, TransactionMode::kWrite);
+  Fixture f;
+  omni::Tenant tenant;
+  tenant.name = tenant_name;
+  tenant.created_at = at(0);
+  f.tenant = require_value(tx->insert_tenant(tenant));
+  omni::Customer customer;
+  customer.tenant = f.tenant;
+  customer.display_name = "Anna";
+  customer.attributes = {{"language", "de"}, {"crm_account", "A-17"}};
+  customer.created_at = customer.updated_at = at(1);
+  f.customer = require_value(tx->insert_customer(customer));
+  omni::Channel channel;
+  channel.tenant = f.tenant;
+  channel.kind = omni::ChannelKind::kWhatsApp;
+  channel.name = "whatsapp-main";
+  channel.profile = omni::ChannelProfile{};
+  channel.profile.length_rule = omni::LengthRule::kUnicodeCharacters;
+  channel.profile.max_length = 4096;
+  channel.created_at = at(2);
+  f.channel = require_value(tx->insert_channel(channel));
+  require_ok(tx->commit());
+  return f;
+}
+
+omni::Touchpoint make_touchpoint(const Fixture& f, std::int64_t second, std::string body) {
+  omni::Touchpoint t;
+  t.tenant = f.tenant;
+  t.customer = f.customer;
+  t.channel = f.channel;
+  t.channel_kind = omni::ChannelKind::kWhatsApp;
+  t.kind = omni::TouchpointKind::kMessageIn;
+  t.body = std::move(body);
+  t.occurred_at = at(second);
+  t.recorded_at = at(second);
+  return t;
+}
+
+std::vector<std::string> bodies(const std::vector<omni::Touchpoint>& touchpoints) {
+  std::vector<std::string> out;
+  for (const auto& t : touchpoints)
+    out.push_back(t.body);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("sqlite: refuses an empty path and in-memory databases", "[sqlite]") {
+  for (const char* path : {"", ":memory:", "file::memory:", "file:omni-x?mode=memory"}) {
+    omni::SqliteStoreOptions options;
+    options.path = path;
+    auto store = omni::open_sqlite_store(options);
+    INFO(path << " -> " << store.status().to_string());
+    CHECK(store.status().code() == StatusCode::kInvalidArgument);
+  }
+}
+
+TEST_CASE("sqlite: a new file gets the schema version, application id and WAL", "[sqlite]") {
+  TempDatabasePath path;
+  auto store = open_store(path.string());
+  CHECK(store->name() == "sqlite");
+  CHECK(omni::sqlite_schema_version() >= 1);
+
+  RawDatabase raw(path.string());
+  CHECK(raw.integer("PRAGMA user_version") == omni::sqlite_schema_version());
+  CHECK(raw.integer("PRAGMA application_id") == 0x4F4D4E49);
+  CHECK(raw.text("PRAGMA journal_mode") == "wal");
+  CHECK(raw.rows("PRAGMA foreign_key_check").empty());
+  CHECK(raw.text("PRAGMA integrity_check") == "ok");
+}
+
+TEST_CASE("sqlite: both durability settings open", "[sqlite]") {
+  for (auto durability : {omni::Durability::kFull, omni::Durability::kNormal}) {
+    TempDatabasePath path;
+    omni::SqliteStoreOptions options;
+    options.path = path.string();
+    options.durability = durability;
+    auto store = omni::open_sqlite_store(options);
+    INFO(store.status().to_string());
+    REQUIRE(store.ok());
+    make_fixture(**store);
+  }
+}
+
+TEST_CASE("sqlite: data persists after closing and reopening the file", "[sqlite]") {
+  TempDatabasePath path;
+  Fixture f;
+  omni::TouchpointId touchpoint_id;
+  omni::HandoffId handoff_id;
+  omni::ConversationId conversation_id;
+  std::int64_t sequence = 0;
+  {
+    auto store = open_store(path.string());
+    f = make_fixture(*store);
+    auto tx = begin(*store, TransactionMode::kWrite);
+    omni::Conversation conversation;
+    conversation.tenant = f.tenant;
+    conversation.customer = f.customer;
+    conversation.subject = "Order 17";
+    conversation.origin_channel = conversation.current_channel = f.channel;
+    conversation.opened_at = conversation.updated_at = at(10);
+    conversation.last_inbound_at = at(10);
+    conversation_id = require_value(tx->insert_conversation(conversation));
+
+    omni::Touchpoint t = make_touchpoint(f, 10, "Hallo \xF0\x9F\x91\x8B");
+    t.conversation = conversation_id;
+    t.provider_message_id = "wamid.1";
+    t.attachments.push_back({"photo.jpg", "image/jpeg", 123456, "ab12"});
+    t.metadata = {{"profile_name", "Anna"}, {"quote\"d", "line\nbreak"}};
+    touchpoint_id = require_value(tx->insert_touchpoint(t));
+
+    omni::Handoff handoff;
+    handoff.tenant = f.tenant;
+    handoff.conversation = conversation_id;
+    handoff.kind = omni::HandoffKind::kBotToHuman;
+    handoff.mode = omni::HandoffMode::kWarm;
+    handoff.from_channel = f.channel;
+    handoff.reason = "customer asked for a human";
+    handoff.context.customer = f.customer;
+    handoff.context.customer_name = "Anna";
+    handoff.context.conversation = conversation_id;
+    handoff.context.open_questions = {"Where is order 17?"};
+    handoff.created_at = at(11);
+    handoff_id = require_value(tx->insert_handoff(handoff));
+
+    omni::Event event;
+    event.tenant = f.tenant;
+    event.customer = f.customer;
+    event.type = "touchpoint.added";
+    event.payload = R"({"id":1})";
+    event.created_at = at(10);
+    sequence = require_value(tx->append_event(event));
+    require_ok(tx->commit());
+  }
+
+  auto store = open_store(path.string());
+  auto tx = begin(*store, TransactionMode::kRead);
+  CHECK(require_value(tx->find_tenant("acme")).id == f.tenant);
+  auto customer = require_value(tx->get_customer(f.tenant, f.customer));
+  CHECK(customer.display_name == "Anna");
+  CHECK(customer.attributes.at("crm_account") == "A-17");
+  CHECK_FALSE(customer.merged_into.has_value());
+  auto channel = require_value(tx->get_channel(f.tenant, f.channel));
+  CHECK(channel.kind == omni::ChannelKind::kWhatsApp);
+  CHECK(channel.profile.length_rule == omni::LengthRule::kUnicodeCharacters);
+  CHECK(channel.profile.max_length == 4096);
+  auto conversation = require_value(tx->get_conversation(f.tenant, conversation_id));
+  CHECK(conversation.subject == "Order 17");
+  CHECK(conversation.last_inbound_at == at(10));
+  CHECK_FALSE(conversation.resolved_at.has_value());
+  auto touchpoint = require_value(tx->get_touchpoint(f.tenant, touchpoint_id));
+  CHECK(touchpoint.body == "Hallo \xF0\x9F\x91\x8B");
+  REQUIRE(touchpoint.attachments.size() == 1);
+  CHECK(touchpoint.attachments[0].size_bytes == 123456);
+  CHECK(touchpoint.metadata.at("quote\"d") == "line\nbreak");
+  CHECK(require_value(tx->find_touchpoint(f.tenant, f.channel, "wamid.1")).id == touchpoint_id);
+  auto handoff = require_value(tx->get_handoff(f.tenant, handoff_id));
+  CHECK(handoff.mode == omni::HandoffMode::kWarm);
+  CHECK(handoff.context.open_questions == std::vector<std::string>{"Where is order 17?"});
+  auto events = require_value(tx->list_events(f.tenant, 0, 10));
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].sequence == sequence);
+  CHECK(events[0].payload == R"({"id":1})");
+}
+
+TEST_CASE("sqlite: two stores on one file see each other's commits", "[sqlite]") {
+  TempDatabasePath path;
+  auto first = open_store(path.string());
+  auto second = open_store(path.string());
+  Fixture f = make_fixture(*first);
+  auto tx = begin(*second, TransactionMode::kRead);
+  CHECK(require_value(tx->get_customer(f.tenant, f.customer)).display_name == "Anna");
+}
+
+TEST_CASE("sqlite: a file that is not SQLite is refused and left unchanged", "[sqlite]") {
+  TempDatabasePath path;
+  const std::string content = "name,email\nAnna,anna@example.com\n" + std::string(4096, 'x');
+  write_file(path.string(), content);
+  omni::SqliteStoreOptions options;
+  options.path = path.string();
+  auto store = omni::open_sqlite_store(options);
+  INFO(store.status().to_string());
+  CHECK(store.status().code() == StatusCode::kCorruption);
+  CHECK(read_file(path.string()) == content);
+  CHECK_FALSE(std::filesystem::exists(path.string() + "-wal"));
+}
+
+TEST_CASE("sqlite: another application's SQLite database is refused and left unchanged",
+          "[sqlite]") {
+  TempDatabasePath path;
+  SECTION("tables but no application id") {
+    RawDatabase raw(path.string());
+    raw.exec(
+        "CREATE TABLE contacts (id INTEGER PRIMARY KEY, name TEXT); "
+        "INSERT INTO contacts (name) VALUES ('Anna');");
+  }
+  SECTION("another application id") {
+    RawDatabase raw(path.string());
+    raw.exec("PRAGMA application_id = 1234; PRAGMA user_version = 1;");
+  }
+  SECTION("our application id but an unknown schema version") {
+    RawDatabase raw(path.string());
+    raw.exec("CREATE TABLE t (x); PRAGMA user_version = -3; PRAGMA application_id = 1330531913;");
+  }
+  const std::string before = read_file(path.string());
+  REQUIRE_FALSE(before.empty());
+  omni::SqliteStoreOptions options;
+  options.path = path.string();
+  auto store = omni::open_sqlite_store(options);
+  INFO(store.status().to_string());
+  CHECK(store.status().code() == StatusCode::kCorruption);
+  CHECK(read_file(path.string()) == before);
+  RawDatabase raw(path.string());
+  CHECK(raw.text("PRAGMA journal_mode") == "delete");
+}
+
+TEST_CASE("sqlite: a schema newer than the library is refused and left unchanged", "[sqlite]") {
+  TempDatabasePath path;
+  { open_store(path.string()); }
+  {
+    RawDatabase raw(path.string());
+    raw.exec("PRAGMA user_version = " + std::to_string(omni::sqlite_schema_version() + 1));
+  }
+  const std::string before = read_file(path.string());
+  omni::SqliteStoreOptions options;
+  options.path = path.string();
+  auto store = omni::open_sqlite_store(options);
+  INFO(store.status().to_string());
+  CHECK(store.status().code() == StatusCode::kFailedPrecondition);
+  CHECK(read_file(path.string()) == before);
+  RawDatabase raw(path.string());
+  CHECK(raw.integer("PRAGMA user_version") == omni::sqlite_schema_version() + 1);
+}
+
+TEST_CASE("sqlite: an empty file becomes an omni database", "[sqlite]") {
+  TempDatabasePath path;
+  write_file(path.string(), "");
+  auto store = open_store(path.string());
+  make_fixture(*store);
+  RawDatabase raw(path.string());
+  CHECK(raw.integer("PRAGMA user_version") == omni::sqlite_schema_version());
+}
+
+TEST_CASE("sqlite: a write transaction destroyed without commit leaves nothing", "[sqlite]") {
+  TempDatabasePath path;
+  auto store = open_store(path.string());
+  Fixture f = make_fixture(*store);
+  {
+    auto tx = begin(*store, TransactionMode::kWrite);
+    omni::Customer customer;
+    customer.tenant = f.tenant;
+    customer.display_name = "Ghost";
+    require_value(tx->insert_customer(customer));
+    require_value(tx->insert_touchpoint(make_touchpoint(f, 5, "lost")));
+  }
+  auto tx = begin(*store, TransactionMode::kRead);
+  auto customers = require_value(tx->list_customers(f.tenant, omni::CustomerId(), 100));
+  REQUIRE(customers.size() == 1);
+  CHECK(customers[0].display_name == "Anna");
+  omni::TouchpointQuery query;
+  query.tenant = f.tenant;
+  query.customer = f.customer;
+  CHECK(require_value(tx->list_touchpoints(query)).empty());
+  RawDatabase raw(path.string());
+  CHECK(raw.integer("SELECT count(*) FROM customers") == 1);
+  CHECK(raw.integer("SELECT count(*) FROM touchpoints") == 0);
+}
+
+TEST_CASE("sqlite: transaction modes and their end", "[sqlite]") {
+  TempDatabasePath path;
+  auto store = open_store(path.string());
+  Fixture f = make_fixture(*store);
+  omni::Customer customer;
+  customer.tenant = f.tenant;
+  customer.display_name = "Ben";
+
+  SECTION("a read transaction refuses writes and commit") {
+    auto tx = begin(*store, TransactionMode::kRead);
+    CHECK(tx->insert_customer(customer).status().code() == StatusCode::kFailedPrecondition);
+    CHECK(tx->touch_identity(f.tenant, omni::IdentityId(1), at(3)).code() ==
+          StatusCode::kFailedPrecondition);
+    CHECK(tx->commit().code() == StatusCode::kFailedPrecondition);
+    CHECK(require_value(tx->get_customer(f.tenant, f.customer)).display_name == "Anna");
+  }
+  SECTION("a write transaction commits once and is then over") {
+    auto tx = begin(*store, TransactionMode::kWrite);
+    require_value(tx->insert_customer(customer));
+    require_ok(tx->commit());
+    CHECK(tx->commit().code() == StatusCode::kFailedPrecondition);
+    CHECK(tx->get_customer(f.tenant, f.customer).status().code() ==
+          StatusCode::kFailedPrecondition);
+    CHECK(tx->insert_customer(customer).status().code() == StatusCode::kFailedPrecondition);
+  }
+  SECTION("a failed statement does not end the transaction") {
+    auto tx = begin(*store, TransactionMode::kWrite);
+    omni::Tenant duplicate;
+    duplicate.name = "acme";
+    CHECK(tx->insert_tenant(duplicate).status().code() == StatusCode::kAlreadyExists);
+    require_value(tx->insert_customer(customer));
+    require_ok(tx->commit());
+    auto read = begin(*store, TransactionMode::kRead);
+    CHECK(require_value(read->list_customers(f.tenant, omni::CustomerId(), 10)).size() == 2);
+  }
+}
+
+TEST_CASE("sqlite: references never cross tenants", "[sqlite]") {
+  TempDatabasePath path;
+  auto store = open_store(path.string());
+  Fixture acme = make_fixture(*store, "acme");
+  Fixture globex = make_fixture(*store, "globex");
+  auto tx = begin(*store, TransactionMode::kWrite);
+
+  // A touchpoint of acme's tenant pointing at globex's customer or channel.
+  omni::Touchpoint t = make_touchpoint(acme, 1, "x");
+  t.customer = globex.customer;
+  CHECK(tx->insert_touchpoint(t).status().code() == StatusCode::kNotFound);
+  t = make_touchpoint(acme, 1, "x");
+  t.channel = globex.channel;
+  CHECK(tx->insert_touchpoint(t).status().code() == StatusCode::kNotFound);
+
+  omni::Conversation conversation;
+  conversation.tenant = acme.tenant;
+  conversation.customer = globex.customer;
+  CHECK(tx->insert_conversation(conversation).status().code() == StatusCode::kNotFound);
+
+  omni::Customer merged;
+  merged.tenant = acme.tenant;
+  merged.merged_into = globex.customer;
+  CHECK(tx->insert_customer(merged).status().code() == StatusCode::kNotFound);
+
+  omni::Customer orphan;
+  orphan.tenant = omni::TenantId(999);
+  CHECK(tx->insert_customer(orphan).status().code() == StatusCode::kNotFound);
+}
+
+TEST_CASE("sqlite: the active-conversation rule is a unique index", "[sqlite]") {
+  TempDatabasePath path;
+  auto store = open_store(path.string());
+  Fixture f = make_fixture(*store);
+  auto tx = begin(*store, TransactionMode::kWrite);
+  omni::Conversation conversation;
+  conversation.tenant = f.tenant;
+  conversation.customer = f.customer;
+  conversation.opened_at = at(1);
+  auto first = require_value(tx->insert_conversation(conversation));
+  conversation.status = omni::ConversationStatus::kPending;
+  CHECK(tx->insert_conversation(conversation).status().code() == StatusCode::kAlreadyExists);
+  conversation.status = omni::ConversationStatus::kResolved;
+  conversation.resolved_at = at(2);
+  auto second = require_value(tx->insert_conversation(conversation));
+  conversation.id = second;
+  conversation.status = omni::ConversationStatus::kOpen;
+  CHECK(tx->update_conversation(conversation).code() == StatusCode::kAlreadyExists);
+  CHECK(require_value(tx->find_active_conversation(f.tenant, f.customer)).id == first);
+  CHECK(require_value(tx->find_last_resolved_conversation(f.tenant, f.customer)).id == second);
+}
+
+TEST_CASE("sqlite: timeline pages are keyset ranges on (occurred_at, id)", "[sqlite]") {
+  TempDatabasePath path;
+  auto store = open_store(path.string());
+  Fixture f = make_fixture(*store);
+  std::vector<omni::TouchpointId> ids;
+  {
+    auto tx = begin(*store, TransactionMode::kWrite);
+    // Three touchpoints share one timestamp: the id breaks the tie.
+    for (auto [second, body] : std::vector<std::pair<int, std::string>>{
+             {10, "a"}, {20, "b"}, {20, "c"}, {20, "d"}, {30, "e"}}) {
+      auto t = make_touchpoint(f, second, body);
+      if (body == "c")
+        t.kind = omni::TouchpointKind::kNote;
+      ids.push_back(require_value(tx->insert_touchpoint(t)));
+    }
+    require_ok(tx->commit());
+  }
+  auto tx = begin(*store, TransactionMode::kRead);
+  omni::TouchpointQuery query;
+  query.tenant = f.tenant;
+  query.customer = f.customer;
+  query.limit = 2;
+  CHECK(bodies(require_value(tx->list_touchpoints(query))) == std::vector<std::string>{"e", "d"});
+  query.after = omni::TimelineCursor{at(20), ids[3]};
+  CHECK(bodies(require_value(tx->list_touchpoints(query))) == std::vector<std::string>{"c", "b"});
+  query.after = omni::TimelineCursor{at(20), ids[1]};
+  CHECK(bodies(require_value(tx->list_touchpoints(query))) == std::vector<std::string>{"a"});
+  query.direction = omni::TimelineDirection::kNewer;
+  query.limit = 10;
+  CHECK(bodies(require_value(tx->list_touchpoints(query))) ==
+        std::vector<std::string>{"c", "d", "e"});
+  query.kind = omni::TouchpointKind::kMessageIn;
+  CHECK(bodies(require_value(tx->list_touchpoints(query))) == std::vector<std::string>{"d", "e"});
+}
+
+TEST_CASE("sqlite: timeline queries are index range scans", "[sqlite]") {
+  TempDatabasePath path;
+  { open_store(path.string()); }
+  RawDatabase raw(path.string());
+  // The statements SqliteStore runs for a timeline page (see list_touchpoints); without INDEXED
+  // BY, to show the planner picks the index by itself and never sorts.
+  const std::string columns = "SELECT * FROM touchpoints ";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {columns + "WHERE tenant_id = 1 AND customer_id = 2 AND (occurred_at, id) < (5, 6) "
+                 "ORDER BY occurred_at DESC, id DESC LIMIT 50",
+       "touchpoints_customer_timeline"},
+      {columns + "WHERE tenant_id = 1 AND customer_id = 2 ORDER BY occurred_at ASC, id ASC "
+                 "LIMIT 50",
+       "touchpoints_customer_timeline"},
+      {columns + "WHERE tenant_id = 1 AND customer_id = 2 AND kind = 'note' "
+                 "AND (occurred_at, id) > (5, 6) ORDER BY occurred_at ASC, id ASC LIMIT 50",
+       "touchpoints_customer_timeline"},
+      {columns + "INDEXED BY touchpoints_conversation_timeline WHERE tenant_id = 1 AND "
+                 "customer_id = 2 AND conversation_id = 3 AND (occurred_at, id) < (5, 6) "
+                 "ORDER BY occurred_at DESC, id DESC LIMIT 50",
+       "touchpoints_conversation_timeline"},
+  };
+  for (const auto& [sql, index] : cases) {
+    std::string plan;
+    for (const auto& row : raw.rows("EXPLAIN QUERY PLAN " + sql))
+      plan += row + "\n";
+    INFO(sql << "\n" << plan);
+    CHECK(plan.find("SEARCH touchpoints USING INDEX " + index) != std::string::npos);
+    if (sql.find("(occurred_at, id)") != std::string::npos) {
+      CHECK(plan.find("occurred_at") != std::string::npos);  // the cursor is an index range too
+    }
+    CHECK(plan.find("TEMP B-TREE") == std::string::npos);
+    CHECK(plan.find("SCAN") == std::string::npos);
+  }
+  std::string plan;
+  for (const auto& row : raw.rows("EXPLAIN QUERY PLAN SELECT * FROM conversations WHERE "
+                                  "tenant_id = 1 AND customer_id = 2 AND status IN ('open', "
+                                  "'pending')")) {
+    plan += row;
+  }
+  CHECK(plan.find("conversations_one_active") != std::string::npos);
+}
+
+TEST_CASE("sqlite: concurrent writers all succeed", "[sqlite]") {
+  TempDatabasePath path;
+  auto store = open_store(path.string(), std::chrono::seconds(30), 2);
+  Fixture f = make_fixture(*store);
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 25;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      for (int j = 0; j < kPerThread; ++j) {
+        auto tx = store->begin(TransactionMode::kWrite);
+        if (!tx.ok()) {
+          ++failures;
+          continue;
+        }
+        omni::Customer customer;
+        customer.tenant = f.tenant;
+        customer.display_name = "c" + std::to_string(i) + "-" + std::to_string(j);
+        omni::Event event;
+        event.tenant = f.tenant;
+        event.type = "customer.created";
+        event.payload = "{}";
+        if (!(*tx)->insert_customer(customer).ok() || !(*tx)->append_event(event).ok() ||
+            !(*tx)->commit().ok()) {
+          ++failures;
+        }
+        // A reader beside the writers.
+        auto read = store->begin(TransactionMode::kRead);
+        if (!read.ok() || !(*read)->list_customers(f.tenant, omni::CustomerId(), 5).ok()) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads)
+    thread.join();
+  CHECK(failures == 0);
+  auto tx = begin(*store, TransactionMode::kRead);
+  CHECK(require_value(tx->list_customers(f.tenant, omni::CustomerId(), 1000)).size() ==
+        1 + kThreads * kPerThread);
+  auto events = require_value(tx->list_events(f.tenant, 0, 1000));
+  REQUIRE(events.size() == kThreads * kPerThread);
+  for (std::size_t i = 1; i < events.size(); ++i)
+    CHECK(events[i - 1].sequence < events[i].sequence);
+}
+
+TEST_CASE("sqlite: a writer waits for the lock, then gives up with kConflict", "[sqlite]") {
+  TempDatabasePath path;
+  auto store = open_store(path.string(), std::chrono::milliseconds(100));
+  Fixture f = make_fixture(*store);
+  RawDatabase other_process(path.string());
+  other_process.exec(
+      "BEGIN IMMEDIATE; INSERT INTO tenants (name, default_region, created_at) "
+      "VALUES ('other', 'US', 0);");
+
+  const auto started = std::chrono::steady_clock::now();
+  auto blocked = store->begin(TransactionMode::kWrite);
+  CHECK(blocked.status().code() == StatusCode::kConflict);
+  CHECK(std::chrono::steady_clock::now() - started >= std::chrono::milliseconds(90));
+
+  // Readers are not blocked by the writer and do not see its uncommitted rows.
+  auto read = begin(*store, TransactionMode::kRead);
+  CHECK(read->find_tenant("other").status().code() == StatusCode::kNotFound);
+  CHECK(require_value(read->get_customer(f.tenant, f.customer)).display_name == "Anna");
+  read.reset();
+
+  other_process.exec("COMMIT;");
+  auto write = begin(*store, TransactionMode::kWrite);
+  CHECK(require_value(write->find_tenant("other")).name == "other");
+}
+
+TEST_CASE("sqlite: more concurrent transactions than pooled connections", "[sqlite]") {
+  TempDatabasePath path;
+  auto store = open_store(path.string(), std::chrono::seconds(5), 1);
+  Fixture f = make_fixture(*store);
+  std::vector<std::unique_ptr<omni::StoreTransaction>> open;
+  for (int i = 0; i < 4; ++i)
+    open.push_back(begin(*store, TransactionMode::kRead));
+  for (auto& tx : open)
+    CHECK(require_value(tx->get_tenant(f.tenant)).name == "acme");
+  open.clear();
+  auto tx = begin(*store, TransactionMode::kWrite);
+  require_ok(tx->commit());
+}
+
+TEST_CASE("sqlite: damaged rows are reported as corruption", "[sqlite]") {
+  TempDatabasePath path;
+  auto store = open_store(path.string());
+  Fixture f = make_fixture(*store);
+  omni::HandoffId handoff_id;
+  omni::TouchpointId touchpoint_id;
+  {
+    auto tx = begin(*store, TransactionMode::kWrite);
+    omni::Conversation conversation;
+    conversation.tenant = f.tenant;
+    conversation.customer = f.customer;
+    auto conversation_id = require_value(tx->insert_conversation(conversation));
+    omni::Handoff handoff;
+    handoff.tenant = f.tenant;
+    handoff.conversation = conversation_id;
+    handoff_id = require_value(tx->insert_handoff(handoff));
+    touchpoint_id = require_value(tx->insert_touchpoint(make_touchpoint(f, 1, "x")));
+    require_ok(tx->commit());
+  }
+  RawDatabase raw(path.string());
+  SECTION("customer attributes that are not a JSON object") {
+    raw.exec("UPDATE customers SET attributes = '[1, 2'");
+    auto tx = begin(*store, TransactionMode::kRead);
+    CHECK(tx->get_customer(f.tenant, f.customer).status().code() == StatusCode::kCorruption);
+  }
+  SECTION("an unknown enum name") {
+    raw.exec("UPDATE touchpoints SET kind = 'telepathy'");
+    auto tx = begin(*store, TransactionMode::kRead);
+    auto touchpoint = tx->get_touchpoint(f.tenant, touchpoint_id);
+    CHECK(touchpoint.status().code() == StatusCode::kCorruption);
+    CHECK(touchpoint.status().message().find("telepathy") != std::string::npos);
+  }
+  SECTION("attachments of the wrong shape") {
+    raw.exec("UPDATE touchpoints SET attachments = '[{\"filename\": 3}]'");
+    auto tx = begin(*store, TransactionMode::kRead);
+    CHECK(tx->get_touchpoint(f.tenant, touchpoint_id).status().code() == StatusCode::kCorruption);
+  }
+  SECTION("a context packet that does not decode") {
+    raw.exec("UPDATE handoffs SET context = '{\"version\": 99}'");
+    auto tx = begin(*store, TransactionMode::kRead);
+    CHECK(tx->get_handoff(f.tenant, handoff_id).status().code() == StatusCode::kCorruption);
+    CHECK(tx->list_handoffs(f.tenant, omni::ConversationId(1)).status().code() ==
+          StatusCode::kCorruption);
+  }
+}
+
+TEST_CASE("sqlite: stores opening one new file at once migrate it once", "[sqlite]") {
+  TempDatabasePath path;
+  constexpr int kOpeners = 6;
+  std::vector<std::unique_ptr<omni::Store>> stores(kOpeners);
+  std::vector<omni::Status> statuses(kOpeners);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kOpeners; ++i) {
+    threads.emplace_back([&, i] {
+      omni::SqliteStoreOptions options;
+      options.path = path.string();
+      auto store = omni::open_sqlite_store(options);
+      if (store.ok()) {
+        stores[i] = std::move(store).value();
+      } else {
+        statuses[i] = store.status();
+      }
+    });
+  }
+  for (auto& thread : threads)
+    thread.join();
+  for (const auto& status : statuses)
+    require_ok(status);
+  Fixture f = make_fixture(*stores[0]);
+  auto tx = begin(*stores[kOpeners - 1], TransactionMode::kRead);
+  CHECK(require_value(tx->get_tenant(f.tenant)).name == "acme");
+  RawDatabase raw(path.string());
+  CHECK(raw.integer("SELECT count(*) FROM sqlite_master WHERE name = 'touchpoints'") == 1);
+}
