@@ -6,8 +6,7 @@
 
 int main() {
   auto engine = omni::Engine::open(omni::make_memory_store());
-  if (!engine.ok())
-    return std::fprintf(stderr, "%s\n", engine.status().to_string().c_str()), 1;
+  if (!engine.ok()) return std::fprintf(stderr, "%s\n", engine.status().to_string().c_str()), 1;
   auto tenant = (*engine)->create_tenant("acme", "DE");
   auto sms = (*engine)->create_channel({tenant->id, omni::ChannelKind::kSms, "sms", {}});
   omni::InboundMessage m;
