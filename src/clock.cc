@@ -13,8 +13,7 @@ Timestamp SystemClock::now() const {
 
 std::string format_timestamp(Timestamp t) {
   auto seconds = std::chrono::time_point_cast<std::chrono::seconds>(t);
-  if (seconds > t)
-    seconds -= std::chrono::seconds(1);  // floor for times before 1970
+  if (seconds > t) seconds -= std::chrono::seconds(1);  // floor for times before 1970
   auto micros = (t - seconds).count();
   std::string out = date::format("%Y-%m-%dT%H:%M:%S", seconds);
   if (micros != 0) {

@@ -24,8 +24,7 @@ void serialize(Archive& ar, ContextEntry& e) {
     e.occurred_at = from_unix_micros(at);
     auto c = parse_channel_kind(channel);
     auto k = parse_touchpoint_kind(kind);
-    if (!c || !k)
-      throw cereal::Exception("unknown channel or touchpoint kind in context entry");
+    if (!c || !k) throw cereal::Exception("unknown channel or touchpoint kind in context entry");
     e.channel_kind = *c;
     e.kind = *k;
   }

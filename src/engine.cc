@@ -71,8 +71,7 @@ Status check_text(const std::string& field, std::string_view text, std::size_t m
 }
 
 Status check_required_text(const std::string& field, std::string_view text, std::size_t max_bytes) {
-  if (text.empty())
-    return Status::invalid_argument(field + " is empty").with_field(field);
+  if (text.empty()) return Status::invalid_argument(field + " is empty").with_field(field);
   return check_text(field, text, max_bytes);
 }
 
@@ -121,8 +120,7 @@ int delivery_rank(DeliveryStatus s) {
 std::string excerpt_of(std::string_view text, std::size_t max_bytes) {
   std::string_view cut = detail::utf8_prefix(text, max_bytes);
   std::string out(cut);
-  if (cut.size() < text.size())
-    out += "…";
+  if (cut.size() < text.size()) out += "…";
   return out;
 }
 
@@ -150,23 +148,19 @@ struct Engine::Impl {
         auto tx = store->begin(TransactionMode::kWrite);
         if (!tx.ok()) {
           last = tx.status();
-          if (last.is(StatusCode::kConflict))
-            continue;
+          if (last.is(StatusCode::kConflict)) continue;
           return R(last);
         }
         R result = body(**tx);
         if (!result.ok()) {
           last = status_of(result);
-          if (last.is(StatusCode::kConflict))
-            continue;
+          if (last.is(StatusCode::kConflict)) continue;
           return result;  // the transaction rolls back
         }
         Status committed = (*tx)->commit();
-        if (committed.ok())
-          return result;
+        if (committed.ok()) return result;
         last = committed;
-        if (!last.is(StatusCode::kConflict))
-          return R(last);
+        if (!last.is(StatusCode::kConflict)) return R(last);
       } catch (const std::bad_alloc&) {
         return R(Status::resource_exhausted("out of memory"));
       } catch (const std::exception& e) {
@@ -184,8 +178,7 @@ struct Engine::Impl {
     using R = decltype(body(std::declval<StoreTransaction&>()));
     try {
       auto tx = store->begin(TransactionMode::kRead);
-      if (!tx.ok())
-        return R(tx.status());
+      if (!tx.ok()) return R(tx.status());
       return body(**tx);
     } catch (const std::bad_alloc&) {
       return R(Status::resource_exhausted("out of memory"));
@@ -258,12 +251,9 @@ Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
 
 Result<std::unique_ptr<Engine>> Engine::open(std::unique_ptr<Store> store, EngineOptions options) {
-  if (!store)
-    return Status::invalid_argument("store is null");
-  if (options.max_body_bytes == 0)
-    return Status::invalid_argument("max_body_bytes is 0");
-  if (options.max_page_size == 0)
-    return Status::invalid_argument("max_page_size is 0");
+  if (!store) return Status::invalid_argument("store is null");
+  if (options.max_body_bytes == 0) return Status::invalid_argument("max_body_bytes is 0");
+  if (options.max_page_size == 0) return Status::invalid_argument("max_page_size is 0");
   if (options.max_conflict_retries < 0) {
     return Status::invalid_argument("max_conflict_retries is negative");
   }
@@ -298,11 +288,9 @@ Result<Tenant> Engine::create_tenant(const std::string& name, const std::string&
 
 Result<Tenant> Engine::ensure_tenant(const std::string& name) {
   auto found = find_tenant(name);
-  if (found.ok() || !found.status().is(StatusCode::kNotFound))
-    return found;
+  if (found.ok() || !found.status().is(StatusCode::kNotFound)) return found;
   auto created = create_tenant(name);
-  if (created.status().is(StatusCode::kAlreadyExists))
-    return find_tenant(name);  // lost a race
+  if (created.status().is(StatusCode::kAlreadyExists)) return find_tenant(name);  // lost a race
   return created;
 }
 
@@ -328,8 +316,7 @@ Result<Channel> Engine::create_channel(const ChannelSpec& spec) {
 Result<Channel> Engine::ensure_channel(const ChannelSpec& spec) {
   auto found = impl_->run_read(
       [&](StoreTransaction& tx) { return tx.find_channel(spec.tenant, spec.name); });
-  if (found.ok() || !found.status().is(StatusCode::kNotFound))
-    return found;
+  if (found.ok() || !found.status().is(StatusCode::kNotFound)) return found;
   auto created = create_channel(spec);
   if (created.status().is(StatusCode::kAlreadyExists)) {
     return impl_->run_read(
@@ -377,8 +364,7 @@ Status Engine::set_presence(TenantId tenant, AgentId agent, Presence presence) {
 }
 
 Status Engine::register_adapter(TenantId tenant, ChannelId channel, ChannelAdapter* adapter) {
-  if (!adapter)
-    return Status::invalid_argument("adapter is null");
+  if (!adapter) return Status::invalid_argument("adapter is null");
   OMNI_ASSIGN_OR_RETURN(Channel c, get_channel(tenant, channel));
   ChannelCapabilities caps;
   try {
@@ -440,42 +426,52 @@ Result<detail::NormalizedIdentity> Engine::Impl::validate(const InboundMessage& 
 }
 
 Result<ReceiveResult> Engine::receive(const InboundMessage& m) {
-  if (!m.tenant.valid())
-    return Status::invalid_argument("tenant is not set").with_field("tenant");
+  if (!m.tenant.valid()) return Status::invalid_argument("tenant is not set").with_field("tenant");
   if (!m.channel.valid()) {
     return Status::invalid_argument("channel is not set").with_field("channel");
   }
   OMNI_ASSIGN_OR_RETURN(detail::NormalizedIdentity from, impl_->validate(m));
 
-  return impl_->run_write([&](StoreTransaction& tx) -> Result<ReceiveResult> {
-    auto result = impl_->receive_in(tx, m, from, impl_->now());
-    // With a shared database a concurrent receive may insert the same identity, conversation or
-    // provider id between our read and our write; retrying sees its row.
-    if (result.status().is(StatusCode::kAlreadyExists)) {
-      return Status::conflict(result.status().message());
+  for (int attempt = 0;; ++attempt) {
+    auto result = impl_->run_write([&](StoreTransaction& tx) -> Result<ReceiveResult> {
+      auto received = impl_->receive_in(tx, m, from, impl_->now());
+      // With a shared database a concurrent receive may insert the same identity or conversation
+      // between our read and our write; retrying sees its row.
+      if (received.status().is(StatusCode::kAlreadyExists) &&
+          received.status().field() != "provider_message_id") {
+        return Status::conflict(received.status().message());
+      }
+      return received;
+    });
+    if (!result.status().is(StatusCode::kAlreadyExists)) return result;
+
+    // A redelivery: this attempt's writes were rolled back; report the first delivery.
+    auto first = impl_->run_read([&](StoreTransaction& tx) {
+      return tx.find_touchpoint(m.tenant, m.channel, m.provider_message_id);
+    });
+    if (first.ok()) {
+      ReceiveResult out;
+      out.duplicate = true;
+      out.touchpoint = first->id;
+      out.customer = first->customer;
+      if (first->conversation) out.conversation = *first->conversation;
+      return out;
     }
-    return result;
-  });
+    if (!first.status().is(StatusCode::kNotFound)) return first.status();
+    // The first delivery is not visible to this reader (it was rolled back meanwhile): retry.
+    if (attempt >= impl_->options.max_conflict_retries) {
+      return Status::conflict("provider message id '" + m.provider_message_id +
+                              "' is taken by a touchpoint this reader cannot see");
+    }
+  }
 }
 
 Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const InboundMessage& m,
                                                const detail::NormalizedIdentity& from,
                                                Timestamp now_ts) {
   ReceiveResult out;
-  OMNI_RETURN_IF_ERROR(tx.get_tenant(m.tenant).status());
+  // Channels are tenant-scoped: an unknown tenant is an unknown channel.
   OMNI_ASSIGN_OR_RETURN(Channel channel, tx.get_channel(m.tenant, m.channel));
-
-  auto existing = tx.find_touchpoint(m.tenant, m.channel, m.provider_message_id);
-  if (existing.ok()) {
-    out.duplicate = true;
-    out.touchpoint = existing->id;
-    out.customer = existing->customer;
-    if (existing->conversation)
-      out.conversation = *existing->conversation;
-    return out;
-  }
-  if (!existing.status().is(StatusCode::kNotFound))
-    return existing.status();
 
   const Timestamp occurred = m.occurred_at.value_or(now_ts);
 
@@ -483,8 +479,10 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
   Customer customer;
   auto identity = tx.find_identity(m.tenant, from.kind, from.scope, from.value);
   if (identity.ok()) {
-    OMNI_ASSIGN_OR_RETURN(customer, resolve_customer(tx, m.tenant, identity->customer));
-    if (occurred > identity->last_seen) {
+    // An identity always points at a live customer (merging moves identities to the customer
+    // merged into), so no redirect needs following here.
+    customer.id = identity->customer;
+    if (occurred - identity->last_seen >= options.last_seen_resolution) {
       OMNI_RETURN_IF_ERROR(tx.touch_identity(m.tenant, identity->id, occurred));
     }
   } else if (identity.status().is(StatusCode::kNotFound)) {
@@ -571,8 +569,7 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
   Touchpoint tp;
   tp.tenant = m.tenant;
   tp.customer = customer.id;
-  if (conversation)
-    tp.conversation = conversation->id;
+  if (conversation) tp.conversation = conversation->id;
   tp.channel = channel.id;
   tp.channel_kind = channel.kind;
   tp.kind = m.kind;
@@ -583,7 +580,15 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
   tp.provider_message_id = m.provider_message_id;
   tp.occurred_at = occurred;
   tp.recorded_at = now_ts;
-  OMNI_ASSIGN_OR_RETURN(tp.id, tx.insert_touchpoint(tp));
+  // The store's (channel, provider message id) rule is the idempotency check: a redelivery fails
+  // here, everything above rolls back and receive() reports the first delivery. The common case
+  // (a new message) needs no extra read.
+  auto inserted = tx.insert_touchpoint(tp);
+  if (inserted.status().is(StatusCode::kAlreadyExists)) {
+    return Status(inserted.status()).with_field("provider_message_id");
+  }
+  if (!inserted.ok()) return inserted.status();
+  tp.id = *inserted;
   out.touchpoint = tp.id;
 
   if (conversation) {
@@ -632,8 +637,7 @@ Result<Touchpoint> Engine::send(const OutboundMessage& m) {
     }
     OMNI_ASSIGN_OR_RETURN(p.channel,
                           tx.get_channel(m.tenant, m.channel.value_or(c.current_channel)));
-    if (m.agent)
-      OMNI_RETURN_IF_ERROR(tx.get_agent(m.tenant, *m.agent).status());
+    if (m.agent) OMNI_RETURN_IF_ERROR(tx.get_agent(m.tenant, *m.agent).status());
     {
       std::shared_lock lock(impl_->adapters_mutex);
       auto it = impl_->adapters.find({m.tenant.value(), p.channel.id.value()});
@@ -649,8 +653,7 @@ Result<Touchpoint> Engine::send(const OutboundMessage& m) {
     for (const auto& identity : identities) {
       bool fits =
           wanted.empty() || std::find(wanted.begin(), wanted.end(), identity.kind) != wanted.end();
-      if (fits && (!best || identity.last_seen > best->last_seen))
-        best = &identity;
+      if (fits && (!best || identity.last_seen > best->last_seen)) best = &identity;
     }
     if (!best) {
       return Status::failed_precondition("customer has no identity to reach on " +
@@ -682,8 +685,7 @@ Result<Touchpoint> Engine::send(const OutboundMessage& m) {
                                      now_ts));
     return p;
   });
-  if (!prepared.ok())
-    return prepared.status();
+  if (!prepared.ok()) return prepared.status();
   Prepared& p = *prepared;
 
   // 2. Hand it to the adapter, outside every lock and transaction.
@@ -707,8 +709,7 @@ Result<Touchpoint> Engine::send(const OutboundMessage& m) {
 
   // 3. Record the outcome.
   DeliveryStatus outcome = receipt.ok() ? receipt->status : DeliveryStatus::kFailed;
-  if (outcome == DeliveryStatus::kNone)
-    outcome = DeliveryStatus::kSent;
+  if (outcome == DeliveryStatus::kNone) outcome = DeliveryStatus::kSent;
   std::string provider_id = receipt.ok() ? receipt->provider_message_id : std::string();
   auto recorded = impl_->run_write([&](StoreTransaction& tx) -> Result<Touchpoint> {
     Timestamp now_ts = impl_->now();
@@ -716,8 +717,7 @@ Result<Touchpoint> Engine::send(const OutboundMessage& m) {
     if (receipt.ok()) {
       OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(m.tenant, m.conversation));
       c.last_outbound_at = p.touchpoint.occurred_at;
-      if (!c.first_response_at && m.agent)
-        c.first_response_at = p.touchpoint.occurred_at;
+      if (!c.first_response_at && m.agent) c.first_response_at = p.touchpoint.occurred_at;
       c.current_channel = p.channel.id;
       c.updated_at = now_ts;
       OMNI_RETURN_IF_ERROR(tx.update_conversation(c));
@@ -732,8 +732,7 @@ Result<Touchpoint> Engine::send(const OutboundMessage& m) {
                                      now_ts));
     return tx.get_touchpoint(m.tenant, p.touchpoint.id);
   });
-  if (!receipt.ok())
-    return receipt.status();
+  if (!receipt.ok()) return receipt.status();
   return recorded;
 }
 
@@ -752,8 +751,7 @@ Status Engine::update_delivery_status(TenantId tenant, ChannelId channel,
                                          " is not an outbound message");
     }
     // Callbacks arrive out of order: never move back ("delivered" after "read" stays "read").
-    if (delivery_rank(status) <= delivery_rank(tp.delivery))
-      return Status();
+    if (delivery_rank(status) <= delivery_rank(tp.delivery)) return Status();
     OMNI_RETURN_IF_ERROR(tx.update_delivery(tenant, tp.id, status, ""));
     return Impl::event(tx, tenant, tp.customer, tp.conversation, "delivery.status_changed",
                        Payload()
@@ -817,8 +815,7 @@ Result<Touchpoint> Engine::log_interaction(const InteractionSpec& in) {
     tp.occurred_at = now_ts;
     tp.recorded_at = now_ts;
     OMNI_ASSIGN_OR_RETURN(tp.id, tx.insert_touchpoint(tp));
-    if (!c.first_response_at)
-      c.first_response_at = now_ts;
+    if (!c.first_response_at) c.first_response_at = now_ts;
     c.last_outbound_at = now_ts;
     c.current_channel = channel.id;
     c.updated_at = now_ts;
@@ -841,8 +838,7 @@ Status Engine::assign(TenantId tenant, ConversationId conversation, AgentId agen
       return Status::failed_precondition("only an open or pending conversation can be assigned");
     }
     OMNI_ASSIGN_OR_RETURN(Agent a, tx.get_agent(tenant, agent));
-    if (c.assignee == a.id)
-      return Status();
+    if (c.assignee == a.id) return Status();
     c.assignee = a.id;
     c.updated_at = impl_->now();
     OMNI_RETURN_IF_ERROR(tx.update_conversation(c));
@@ -913,12 +909,10 @@ Result<ContextPacket> Engine::Impl::build_context(StoreTransaction& tx, const Co
 
 Status Engine::Impl::apply_handoff(StoreTransaction& tx, Conversation& c, const Handoff& h,
                                    Timestamp at) {
-  if (h.to_channel)
-    c.current_channel = *h.to_channel;
+  if (h.to_channel) c.current_channel = *h.to_channel;
   if (!h.to_team.empty()) {
     c.team = h.to_team;
-    if (h.kind == HandoffKind::kTeamTransfer && !h.to_agent)
-      c.assignee.reset();  // to the queue
+    if (h.kind == HandoffKind::kTeamTransfer && !h.to_agent) c.assignee.reset();  // to the queue
   }
   if (h.to_agent && c.assignee != h.to_agent) {
     c.assignee = h.to_agent;
@@ -934,17 +928,14 @@ Result<Handoff> Engine::record_handoff(const HandoffSpec& spec) {
   switch (spec.kind) {
     case HandoffKind::kChannelSwitch:
     case HandoffKind::kSecureChannel:
-      if (!spec.to_channel)
-        return Status::invalid_argument("to_channel is required");
+      if (!spec.to_channel) return Status::invalid_argument("to_channel is required");
       break;
     case HandoffKind::kAgentTransfer:
     case HandoffKind::kBotToHuman:
-      if (!spec.to_agent)
-        return Status::invalid_argument("to_agent is required");
+      if (!spec.to_agent) return Status::invalid_argument("to_agent is required");
       break;
     case HandoffKind::kTeamTransfer:
-      if (spec.to_team.empty())
-        return Status::invalid_argument("to_team is required");
+      if (spec.to_team.empty()) return Status::invalid_argument("to_team is required");
       break;
   }
   for (const auto& q : spec.open_questions) {
@@ -988,8 +979,7 @@ Result<Handoff> Engine::record_handoff(const HandoffSpec& spec) {
       }
       route += " -> " + std::string(to_string(to.kind));
     }
-    if (h.from_agent)
-      OMNI_RETURN_IF_ERROR(tx.get_agent(spec.tenant, *h.from_agent).status());
+    if (h.from_agent) OMNI_RETURN_IF_ERROR(tx.get_agent(spec.tenant, *h.from_agent).status());
     if (spec.to_agent) {
       OMNI_ASSIGN_OR_RETURN(Agent to, tx.get_agent(spec.tenant, *spec.to_agent));
       if (spec.kind == HandoffKind::kBotToHuman && to.kind != AgentKind::kHuman) {
@@ -1008,8 +998,7 @@ Result<Handoff> Engine::record_handoff(const HandoffSpec& spec) {
                                            "' is a human");
       }
     }
-    if (!spec.to_team.empty())
-      route += " to team " + spec.to_team;
+    if (!spec.to_team.empty()) route += " to team " + spec.to_team;
 
     OMNI_ASSIGN_OR_RETURN(h.context, impl_->build_context(tx, c, spec));
     OMNI_ASSIGN_OR_RETURN(h.id, tx.insert_handoff(h));
@@ -1064,8 +1053,7 @@ Result<Handoff> Engine::acknowledge_handoff(TenantId tenant, HandoffId handoff, 
       }
       Handoff effective = h;
       // A warm transfer to a team is taken over by the team member who acknowledges it.
-      if (!effective.to_agent && h.kind == HandoffKind::kTeamTransfer)
-        effective.to_agent = a.id;
+      if (!effective.to_agent && h.kind == HandoffKind::kTeamTransfer) effective.to_agent = a.id;
       OMNI_RETURN_IF_ERROR(impl_->apply_handoff(tx, c, effective, now_ts));
     }
     OMNI_RETURN_IF_ERROR(Impl::event(tx, tenant, c.customer, c.id, "handoff.acknowledged",
@@ -1104,10 +1092,8 @@ Status Engine::Impl::change_status(TenantId tenant, ConversationId id, Conversat
     Timestamp now_ts = now();
     c.status = to;
     c.updated_at = now_ts;
-    if (to == ConversationStatus::kResolved)
-      c.resolved_at = now_ts;
-    if (to == ConversationStatus::kClosed)
-      c.closed_at = now_ts;
+    if (to == ConversationStatus::kResolved) c.resolved_at = now_ts;
+    if (to == ConversationStatus::kClosed) c.closed_at = now_ts;
     if (to == ConversationStatus::kOpen) {
       c.resolved_at.reset();
       c.reopen_count += 1;
@@ -1151,8 +1137,7 @@ Result<CustomerView> Engine::customer_view(TenantId tenant, CustomerId customer)
     OMNI_ASSIGN_OR_RETURN(v.identities, tx.list_identities(tenant, v.customer.id));
     OMNI_ASSIGN_OR_RETURN(v.recent_conversations, tx.list_conversations(tenant, v.customer.id, 20));
     for (const auto& c : v.recent_conversations) {
-      if (is_active(c.status))
-        v.active_conversations.push_back(c);
+      if (is_active(c.status)) v.active_conversations.push_back(c);
     }
     TouchpointQuery q;
     q.tenant = tenant;
@@ -1211,10 +1196,8 @@ Result<TimelinePage> Engine::timeline(const TimelineQuery& query) {
     q.limit = query.limit + 1;  // one more tells whether the page has a neighbour
     OMNI_ASSIGN_OR_RETURN(auto rows, tx.list_touchpoints(q));
     bool more = rows.size() > query.limit;
-    if (more)
-      rows.pop_back();
-    if (query.direction == TimelineDirection::kOlder)
-      std::reverse(rows.begin(), rows.end());
+    if (more) rows.pop_back();
+    if (query.direction == TimelineDirection::kOlder) std::reverse(rows.begin(), rows.end());
 
     TimelinePage page;
     page.touchpoints = std::move(rows);
@@ -1224,15 +1207,11 @@ Result<TimelinePage> Engine::timeline(const TimelineQuery& query) {
     bool more_newer =
         query.direction == TimelineDirection::kNewer ? more : query.cursor.has_value();
     if (page.touchpoints.empty()) {
-      if (more_older && query.cursor)
-        page.older = query.cursor;
-      if (more_newer && query.cursor)
-        page.newer = query.cursor;
+      if (more_older && query.cursor) page.older = query.cursor;
+      if (more_newer && query.cursor) page.newer = query.cursor;
     } else {
-      if (more_older)
-        page.older = cursor_of(page.touchpoints.front());
-      if (more_newer)
-        page.newer = cursor_of(page.touchpoints.back());
+      if (more_older) page.older = cursor_of(page.touchpoints.front());
+      if (more_newer) page.newer = cursor_of(page.touchpoints.back());
     }
     return page;
   });
@@ -1254,8 +1233,7 @@ Result<ConversationView> Engine::conversation_view(TenantId tenant, Conversation
     q.limit = impl_->options.max_page_size + 1;
     OMNI_ASSIGN_OR_RETURN(v.touchpoints, tx.list_touchpoints(q));
     v.more_history = v.touchpoints.size() > impl_->options.max_page_size;
-    if (v.more_history)
-      v.touchpoints.pop_back();
+    if (v.more_history) v.touchpoints.pop_back();
     std::reverse(v.touchpoints.begin(), v.touchpoints.end());
     return v;
   });

@@ -28,8 +28,7 @@ bool has_control_or_space(std::string_view s) {
 std::string ascii_lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) {
-    if (c >= 'A' && c <= 'Z')
-      c = static_cast<char>(c - 'A' + 'a');
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return out;
 }
@@ -53,8 +52,7 @@ Result<std::string> normalize_email(std::string_view raw) {
     return invalid(IdentityKind::kEmail, "address contains spaces or control characters");
   }
   auto at = raw.rfind('@');
-  if (at == std::string_view::npos)
-    return invalid(IdentityKind::kEmail, "no '@' in address");
+  if (at == std::string_view::npos) return invalid(IdentityKind::kEmail, "no '@' in address");
   std::string_view local = raw.substr(0, at);
   std::string_view domain = raw.substr(at + 1);
   if (local.empty() || local.size() > 64) {
@@ -124,11 +122,9 @@ bool is_valid_utf8(std::string_view text) {
     } else {
       return false;
     }
-    if (i + len > n)
-      return false;
+    if (i + len > n) return false;
     for (std::size_t k = 1; k < len; ++k) {
-      if ((s[i + k] & 0xC0) != 0x80)
-        return false;
+      if ((s[i + k] & 0xC0) != 0x80) return false;
       cp = (cp << 6) | (s[i + k] & 0x3F);
     }
     if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
@@ -141,8 +137,7 @@ bool is_valid_utf8(std::string_view text) {
 }
 
 std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) {
-  if (text.size() <= max_bytes)
-    return text;
+  if (text.size() <= max_bytes) return text;
   std::size_t end = max_bytes;
   while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
     --end;
@@ -152,16 +147,13 @@ std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) {
 Result<NormalizedIdentity> normalize_identity(const IdentityInput& input) {
   std::string_view value = trim(input.value);
   std::string_view scope = trim(input.scope);
-  if (value.empty())
-    return invalid(input.kind, "value is empty");
+  if (value.empty()) return invalid(input.kind, "value is empty");
   if (value.size() > kMaxIdentityBytes)
     return invalid(input.kind, "value is longer than 320 bytes");
   if (scope.size() > kMaxScopeBytes)
     return invalid(input.kind, "scope is longer than 256 bytes", "from.scope");
-  if (!is_valid_utf8(value))
-    return invalid(input.kind, "not valid UTF-8");
-  if (!is_valid_utf8(scope))
-    return invalid(input.kind, "scope is not valid UTF-8", "from.scope");
+  if (!is_valid_utf8(value)) return invalid(input.kind, "not valid UTF-8");
+  if (!is_valid_utf8(scope)) return invalid(input.kind, "scope is not valid UTF-8", "from.scope");
   if (has_control_or_space(scope)) {
     return invalid(input.kind, "scope contains spaces", "from.scope");
   }
@@ -173,8 +165,7 @@ Result<NormalizedIdentity> normalize_identity(const IdentityInput& input) {
         return invalid(input.kind, "email identities take no scope", "from.scope");
       }
       auto email = normalize_email(value);
-      if (!email.ok())
-        return email.status();
+      if (!email.ok()) return email.status();
       out.value = std::move(*email);
       break;
     }
@@ -183,8 +174,7 @@ Result<NormalizedIdentity> normalize_identity(const IdentityInput& input) {
         return invalid(input.kind, "phone identities take no scope", "from.scope");
       }
       auto phone = normalize_phone(value);
-      if (!phone.ok())
-        return phone.status();
+      if (!phone.ok()) return phone.status();
       out.value = std::move(*phone);
       break;
     }
@@ -195,8 +185,7 @@ Result<NormalizedIdentity> normalize_identity(const IdentityInput& input) {
       }
       [[fallthrough]];
     default:
-      if (has_control_or_space(value))
-        return invalid(input.kind, "value contains spaces");
+      if (has_control_or_space(value)) return invalid(input.kind, "value contains spaces");
       out.value = std::string(value);
       break;
   }

@@ -17,11 +17,10 @@
 namespace omni {
 namespace {
 
-#define OMNI_WRITABLE()                  \
-  do {                                   \
-    Status writable_ = check_writable(); \
-    if (!writable_.ok())                 \
-      return writable_;                  \
+#define OMNI_WRITABLE()                    \
+  do {                                     \
+    Status writable_ = check_writable();   \
+    if (!writable_.ok()) return writable_; \
   } while (false)
 #define OMNI_REQUIRE_TENANT(tenant_id)                                           \
   do {                                                                           \
@@ -77,8 +76,7 @@ class MemoryTransaction final : public StoreTransaction {
     if (mode_ != TransactionMode::kWrite) {
       return Status::failed_precondition("commit on a read transaction");
     }
-    if (committed_)
-      return Status::failed_precondition("transaction already committed");
+    if (committed_) return Status::failed_precondition("transaction already committed");
     committed_ = true;
     undo_.clear();
     write_lock_.unlock();  // the writes are visible from now on; let others in
@@ -99,8 +97,7 @@ class MemoryTransaction final : public StoreTransaction {
   }
   Result<Tenant> get_tenant(TenantId id) override {
     auto it = t_.tenants.find(id.value());
-    if (it == t_.tenants.end())
-      return Status::not_found("tenant " + std::to_string(id.value()));
+    if (it == t_.tenants.end()) return Status::not_found("tenant " + std::to_string(id.value()));
     return it->second;
   }
   Result<Tenant> find_tenant(std::string_view name) override {
@@ -142,8 +139,7 @@ class MemoryTransaction final : public StoreTransaction {
   Result<AgentId> insert_agent(const Agent& v) override {
     OMNI_WRITABLE();
     auto key = std::make_pair(v.tenant.value(), v.name);
-    if (t_.agent_names.count(key))
-      return Status::already_exists("agent '" + v.name + "' exists");
+    if (t_.agent_names.count(key)) return Status::already_exists("agent '" + v.name + "' exists");
     Agent row = v;
     row.id = AgentId(t_.next_id++);
     put(t_.agents, row.id.value(), row);
@@ -156,12 +152,10 @@ class MemoryTransaction final : public StoreTransaction {
   Status update_agent(const Agent& v) override {
     OMNI_WRITABLE();
     auto old = get_scoped(t_.agents, v.tenant, v.id.value(), "agent");
-    if (!old.ok())
-      return old.status();
+    if (!old.ok()) return old.status();
     if (old->name != v.name) {
       auto key = std::make_pair(v.tenant.value(), v.name);
-      if (t_.agent_names.count(key))
-        return Status::already_exists("agent '" + v.name + "' exists");
+      if (t_.agent_names.count(key)) return Status::already_exists("agent '" + v.name + "' exists");
       erase(t_.agent_names, std::make_pair(v.tenant.value(), old->name));
       put(t_.agent_names, key, v.id.value());
     }
@@ -187,8 +181,7 @@ class MemoryTransaction final : public StoreTransaction {
   Status update_customer(const Customer& v) override {
     OMNI_WRITABLE();
     auto old = get_scoped(t_.customers, v.tenant, v.id.value(), "customer");
-    if (!old.ok())
-      return old.status();
+    if (!old.ok()) return old.status();
     put(t_.customers, v.id.value(), v);
     return Status();
   }
@@ -197,8 +190,7 @@ class MemoryTransaction final : public StoreTransaction {
     std::vector<Customer> out;
     for (auto it = t_.customers.upper_bound(after.value());
          it != t_.customers.end() && out.size() < limit; ++it) {
-      if (it->second.tenant == tenant)
-        out.push_back(it->second);
+      if (it->second.tenant == tenant) out.push_back(it->second);
     }
     return out;
   }
@@ -207,11 +199,9 @@ class MemoryTransaction final : public StoreTransaction {
   Result<IdentityId> insert_identity(const Identity& v) override {
     OMNI_WRITABLE();
     auto key = std::make_tuple(v.tenant.value(), static_cast<int>(v.kind), v.scope, v.value);
-    if (t_.identity_keys.count(key))
-      return Status::already_exists("identity exists");
+    if (t_.identity_keys.count(key)) return Status::already_exists("identity exists");
     auto customer = get_scoped(t_.customers, v.tenant, v.customer.value(), "customer");
-    if (!customer.ok())
-      return customer.status();
+    if (!customer.ok()) return customer.status();
     Identity row = v;
     row.id = IdentityId(t_.next_id++);
     put(t_.identities, row.id.value(), row);
@@ -222,23 +212,20 @@ class MemoryTransaction final : public StoreTransaction {
                                  std::string_view value) override {
     auto it = t_.identity_keys.find(
         {tenant.value(), static_cast<int>(kind), std::string(scope), std::string(value)});
-    if (it == t_.identity_keys.end())
-      return Status::not_found("identity");
+    if (it == t_.identity_keys.end()) return Status::not_found("identity");
     return t_.identities.at(it->second);
   }
   Result<std::vector<Identity>> list_identities(TenantId tenant, CustomerId customer) override {
     std::vector<Identity> out;
     for (const auto& [id, row] : t_.identities) {
-      if (row.tenant == tenant && row.customer == customer)
-        out.push_back(row);
+      if (row.tenant == tenant && row.customer == customer) out.push_back(row);
     }
     return out;
   }
   Status touch_identity(TenantId tenant, IdentityId id, Timestamp last_seen) override {
     OMNI_WRITABLE();
     auto row = get_scoped(t_.identities, tenant, id.value(), "identity");
-    if (!row.ok())
-      return row.status();
+    if (!row.ok()) return row.status();
     row->last_seen = last_seen;
     put(t_.identities, id.value(), *row);
     return Status();
@@ -248,16 +235,14 @@ class MemoryTransaction final : public StoreTransaction {
   Result<ConversationId> insert_conversation(const Conversation& v) override {
     OMNI_WRITABLE();
     auto customer = get_scoped(t_.customers, v.tenant, v.customer.value(), "customer");
-    if (!customer.ok())
-      return customer.status();
+    if (!customer.ok()) return customer.status();
     if (is_active(v.status) && t_.active_conversation.count(v.customer.value())) {
       return Status::already_exists("customer already has an active conversation");
     }
     Conversation row = v;
     row.id = ConversationId(t_.next_id++);
     put(t_.conversations, row.id.value(), row);
-    if (is_active(row.status))
-      put(t_.active_conversation, row.customer.value(), row.id.value());
+    if (is_active(row.status)) put(t_.active_conversation, row.customer.value(), row.id.value());
     return row.id;
   }
   Result<Conversation> get_conversation(TenantId tenant, ConversationId id) override {
@@ -266,12 +251,10 @@ class MemoryTransaction final : public StoreTransaction {
   Status update_conversation(const Conversation& v) override {
     OMNI_WRITABLE();
     auto old = get_scoped(t_.conversations, v.tenant, v.id.value(), "conversation");
-    if (!old.ok())
-      return old.status();
+    if (!old.ok()) return old.status();
     if (old->customer != v.customer) {
       // Moving a conversation (merge): free the old customer's slot first.
-      if (is_active(old->status))
-        erase(t_.active_conversation, old->customer.value());
+      if (is_active(old->status)) erase(t_.active_conversation, old->customer.value());
     }
     auto slot = t_.active_conversation.find(v.customer.value());
     bool slot_taken_by_other = slot != t_.active_conversation.end() && slot->second != v.id.value();
@@ -289,37 +272,30 @@ class MemoryTransaction final : public StoreTransaction {
   }
   Result<Conversation> find_active_conversation(TenantId tenant, CustomerId customer) override {
     auto it = t_.active_conversation.find(customer.value());
-    if (it == t_.active_conversation.end())
-      return Status::not_found("active conversation");
+    if (it == t_.active_conversation.end()) return Status::not_found("active conversation");
     return get_scoped(t_.conversations, tenant, it->second, "conversation");
   }
   Result<Conversation> find_last_resolved_conversation(TenantId tenant,
                                                        CustomerId customer) override {
     const Conversation* best = nullptr;
     for (const auto& [id, row] : t_.conversations) {
-      if (row.tenant != tenant || row.customer != customer || !row.resolved_at)
-        continue;
-      if (row.status != ConversationStatus::kResolved)
-        continue;
-      if (!best || *row.resolved_at > *best->resolved_at)
-        best = &row;
+      if (row.tenant != tenant || row.customer != customer || !row.resolved_at) continue;
+      if (row.status != ConversationStatus::kResolved) continue;
+      if (!best || *row.resolved_at > *best->resolved_at) best = &row;
     }
-    if (!best)
-      return Status::not_found("resolved conversation");
+    if (!best) return Status::not_found("resolved conversation");
     return *best;
   }
   Result<std::vector<Conversation>> list_conversations(TenantId tenant, CustomerId customer,
                                                        std::size_t limit) override {
     std::vector<Conversation> out;
     for (const auto& [id, row] : t_.conversations) {
-      if (row.tenant == tenant && row.customer == customer)
-        out.push_back(row);
+      if (row.tenant == tenant && row.customer == customer) out.push_back(row);
     }
     std::sort(out.begin(), out.end(), [](const Conversation& a, const Conversation& b) {
       return std::tie(a.opened_at, a.id) > std::tie(b.opened_at, b.id);
     });
-    if (out.size() > limit)
-      out.resize(limit);
+    if (out.size() > limit) out.resize(limit);
     return out;
   }
 
@@ -327,8 +303,7 @@ class MemoryTransaction final : public StoreTransaction {
   Result<TouchpointId> insert_touchpoint(const Touchpoint& v) override {
     OMNI_WRITABLE();
     auto customer = get_scoped(t_.customers, v.tenant, v.customer.value(), "customer");
-    if (!customer.ok())
-      return customer.status();
+    if (!customer.ok()) return customer.status();
     bool keyed = v.channel.has_value() && !v.provider_message_id.empty();
     auto key =
         std::make_tuple(v.tenant.value(), keyed ? v.channel->value() : 0, v.provider_message_id);
@@ -339,8 +314,7 @@ class MemoryTransaction final : public StoreTransaction {
     Touchpoint row = v;
     row.id = TouchpointId(t_.next_id++);
     put(t_.touchpoints, row.id.value(), row);
-    if (keyed)
-      put(t_.provider_keys, key, row.id.value());
+    if (keyed) put(t_.provider_keys, key, row.id.value());
     insert_into(t_.timeline, std::make_tuple(row.customer.value(), to_unix_micros(row.occurred_at),
                                              row.id.value()));
     return row.id;
@@ -352,16 +326,14 @@ class MemoryTransaction final : public StoreTransaction {
                                      std::string_view provider_message_id) override {
     auto it =
         t_.provider_keys.find({tenant.value(), channel.value(), std::string(provider_message_id)});
-    if (it == t_.provider_keys.end())
-      return Status::not_found("touchpoint");
+    if (it == t_.provider_keys.end()) return Status::not_found("touchpoint");
     return t_.touchpoints.at(it->second);
   }
   Status update_delivery(TenantId tenant, TouchpointId id, DeliveryStatus status,
                          std::string_view provider_message_id) override {
     OMNI_WRITABLE();
     auto row = get_scoped(t_.touchpoints, tenant, id.value(), "touchpoint");
-    if (!row.ok())
-      return row.status();
+    if (!row.ok()) return row.status();
     if (!provider_message_id.empty() && row->provider_message_id != provider_message_id) {
       bool keyed = row->channel.has_value();
       auto new_key = std::make_tuple(tenant.value(), keyed ? row->channel->value() : 0,
@@ -373,8 +345,7 @@ class MemoryTransaction final : public StoreTransaction {
         erase(t_.provider_keys,
               std::make_tuple(tenant.value(), row->channel->value(), row->provider_message_id));
       }
-      if (keyed)
-        put(t_.provider_keys, new_key, id.value());
+      if (keyed) put(t_.provider_keys, new_key, id.value());
       row->provider_message_id = std::string(provider_message_id);
     }
     row->delivery = status;
@@ -384,12 +355,9 @@ class MemoryTransaction final : public StoreTransaction {
   Result<std::vector<Touchpoint>> list_touchpoints(const TouchpointQuery& q) override {
     std::vector<Touchpoint> out;
     auto matches = [&](const Touchpoint& tp) {
-      if (tp.tenant != q.tenant)
-        return false;
-      if (q.conversation && tp.conversation != q.conversation)
-        return false;
-      if (q.kind && tp.kind != *q.kind)
-        return false;
+      if (tp.tenant != q.tenant) return false;
+      if (q.conversation && tp.conversation != q.conversation) return false;
+      if (q.kind && tp.kind != *q.kind) return false;
       return true;
     };
     const Key c = q.customer.value();
@@ -401,8 +369,7 @@ class MemoryTransaction final : public StoreTransaction {
       while (end != begin && out.size() < q.limit) {
         --end;
         const auto& tp = t_.touchpoints.at(std::get<2>(*end));
-        if (matches(tp))
-          out.push_back(tp);
+        if (matches(tp)) out.push_back(tp);
       }
     } else {
       auto it = q.after ? t_.timeline.upper_bound({c, to_unix_micros(q.after->occurred_at),
@@ -410,8 +377,7 @@ class MemoryTransaction final : public StoreTransaction {
                         : t_.timeline.lower_bound({c, INT64_MIN, 0});
       for (; it != t_.timeline.end() && std::get<0>(*it) == c && out.size() < q.limit; ++it) {
         const auto& tp = t_.touchpoints.at(std::get<2>(*it));
-        if (matches(tp))
-          out.push_back(tp);
+        if (matches(tp)) out.push_back(tp);
       }
     }
     return out;
@@ -422,8 +388,7 @@ class MemoryTransaction final : public StoreTransaction {
     OMNI_WRITABLE();
     auto conversation =
         get_scoped(t_.conversations, v.tenant, v.conversation.value(), "conversation");
-    if (!conversation.ok())
-      return conversation.status();
+    if (!conversation.ok()) return conversation.status();
     Handoff row = v;
     row.id = HandoffId(t_.next_id++);
     put(t_.handoffs, row.id.value(), row);
@@ -435,8 +400,7 @@ class MemoryTransaction final : public StoreTransaction {
   Status update_handoff(const Handoff& v) override {
     OMNI_WRITABLE();
     auto old = get_scoped(t_.handoffs, v.tenant, v.id.value(), "handoff");
-    if (!old.ok())
-      return old.status();
+    if (!old.ok()) return old.status();
     put(t_.handoffs, v.id.value(), v);
     return Status();
   }
@@ -444,8 +408,7 @@ class MemoryTransaction final : public StoreTransaction {
                                              ConversationId conversation) override {
     std::vector<Handoff> out;
     for (const auto& [id, row] : t_.handoffs) {
-      if (row.tenant == tenant && row.conversation == conversation)
-        out.push_back(row);
+      if (row.tenant == tenant && row.conversation == conversation) out.push_back(row);
     }
     return out;
   }
@@ -466,8 +429,7 @@ class MemoryTransaction final : public StoreTransaction {
     auto it = std::upper_bound(t_.events.begin(), t_.events.end(), after,
                                [](std::int64_t s, const Event& e) { return s < e.sequence; });
     for (; it != t_.events.end() && out.size() < limit; ++it) {
-      if (it->tenant == tenant)
-        out.push_back(*it);
+      if (it->tenant == tenant) out.push_back(*it);
     }
     return out;
   }
@@ -488,16 +450,14 @@ class MemoryTransaction final : public StoreTransaction {
   template <typename Map, typename K>
   void erase(Map& map, const K& key) {
     auto it = map.find(key);
-    if (it == map.end())
-      return;
+    if (it == map.end()) return;
     auto old = it->second;
     map.erase(it);
     undo_.push_back([&map, key, old] { map.emplace(key, old); });
   }
   template <typename Set, typename K>
   void insert_into(Set& set, const K& key) {
-    if (set.insert(key).second)
-      undo_.push_back([&set, key] { set.erase(key); });
+    if (set.insert(key).second) undo_.push_back([&set, key] { set.erase(key); });
   }
   template <typename Map>
   static Result<typename Map::mapped_type> get_scoped(const Map& map, TenantId tenant, Key id,
@@ -512,8 +472,7 @@ class MemoryTransaction final : public StoreTransaction {
   static std::vector<typename Map::mapped_type> list_scoped(const Map& map, TenantId tenant) {
     std::vector<typename Map::mapped_type> out;
     for (const auto& [id, row] : map) {
-      if (row.tenant == tenant)
-        out.push_back(row);
+      if (row.tenant == tenant) out.push_back(row);
     }
     return out;
   }
@@ -521,8 +480,7 @@ class MemoryTransaction final : public StoreTransaction {
     if (mode_ != TransactionMode::kWrite) {
       return Status::failed_precondition("write on a read transaction");
     }
-    if (committed_)
-      return Status::failed_precondition("transaction already committed");
+    if (committed_) return Status::failed_precondition("transaction already committed");
     return Status();
   }
 

@@ -20,8 +20,7 @@ using NameTable = std::array<std::pair<E, std::string_view>, N>;
 template <typename E, std::size_t N>
 std::string_view name_of(const NameTable<E, N>& table, E value) {
   for (const auto& [v, name] : table) {
-    if (v == value)
-      return name;
+    if (v == value) return name;
   }
   return "unknown";
 }
@@ -29,8 +28,7 @@ std::string_view name_of(const NameTable<E, N>& table, E value) {
 template <typename E, std::size_t N>
 std::optional<E> parse_name(const NameTable<E, N>& table, std::string_view name) {
   for (const auto& [v, n] : table) {
-    if (n == name)
-      return v;
+    if (n == name) return v;
   }
   return std::nullopt;
 }

@@ -32,8 +32,7 @@ ChannelCapabilities RecordingAdapter::capabilities() const {
 
 Result<SendReceipt> RecordingAdapter::send(const OutboundEnvelope& envelope) {
   std::lock_guard<std::mutex> lock(state_->mutex);
-  if (!state_->failure.ok())
-    return state_->failure;
+  if (!state_->failure.ok()) return state_->failure;
   RecordedSend record;
   record.tenant = envelope.tenant;
   record.channel = envelope.channel->id;

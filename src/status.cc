@@ -31,8 +31,7 @@ std::string_view to_string(StatusCode code) {
 }
 
 std::string Status::to_string() const {
-  if (ok())
-    return "ok";
+  if (ok()) return "ok";
   std::string out(omni::to_string(code_));
   if (!field_.empty()) {
     out += ": ";

@@ -40,8 +40,7 @@ const char* const kValidLine =
 std::string line_with(const std::string& extra) {
   std::string line = R"({"channel":"sms","from":{"kind":"phone","value":"+4915112345678"},)"
                      R"("provider_message_id":"SM1","body":"hi")";
-  if (!extra.empty())
-    line += "," + extra;
+  if (!extra.empty()) line += "," + extra;
   return line + "}";
 }
 
@@ -600,8 +599,7 @@ TEST_CASE("omni timeline pages through a customer's history", "[cli]") {
       page_bodies.push_back(tp["body"].GetString());
     }
     bodies.insert(bodies.begin(), page_bodies.begin(), page_bodies.end());
-    if (doc["older"].IsNull())
-      break;
+    if (doc["older"].IsNull()) break;
     args = {"--db",
             db,
             "--tenant",

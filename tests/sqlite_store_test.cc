@@ -78,11 +78,9 @@ class RawDatabase {
     while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
       std::string row;
       for (int i = 0; i < sqlite3_column_count(statement); ++i) {
-        if (i > 0)
-          row += '|';
+        if (i > 0) row += '|';
         const unsigned char* text = sqlite3_column_text(statement, i);
-        if (text != nullptr)
-          row += reinterpret_cast<const char*>(text);
+        if (text != nullptr) row += reinterpret_cast<const char*>(text);
       }
       out.push_back(row);
     }
@@ -525,8 +523,7 @@ TEST_CASE("sqlite: timeline pages are keyset ranges on (occurred_at, id)", "[sql
     for (auto [second, body] : std::vector<std::pair<int, std::string>>{
              {10, "a"}, {20, "b"}, {20, "c"}, {20, "d"}, {30, "e"}}) {
       auto t = make_touchpoint(f, second, body);
-      if (body == "c")
-        t.kind = omni::TouchpointKind::kNote;
+      if (body == "c") t.kind = omni::TouchpointKind::kNote;
       ids.push_back(require_value(tx->insert_touchpoint(t)));
     }
     require_ok(tx->commit());

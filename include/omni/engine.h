@@ -48,6 +48,9 @@ struct EngineOptions {
   std::size_t context_recent_touchpoints = 10;
   // Longest excerpt of one touchpoint in a context packet, in bytes. Default: 280.
   std::size_t context_excerpt_bytes = 280;
+  // Identity::last_seen is rewritten by an inbound message only when it is older than this, so
+  // a busy chat does not rewrite the identity row with every message. Default: 1 hour.
+  std::chrono::seconds last_seen_resolution{60 * 60};
   // Times an operation is retried after a kConflict from the store. Default: 5.
   int max_conflict_retries = 5;
 };

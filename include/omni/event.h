@@ -18,7 +18,7 @@ namespace omni {
 //   conversation.status_changed, conversation.assigned, touchpoint.added,
 //   delivery.status_changed, handoff.recorded, handoff.acknowledged
 struct Event {
-  std::int64_t sequence = 0;  // assigned by the store; increasing in commit order per store
+  std::int64_t sequence = 0;  // assigned by the store; increasing in commit order per tenant
   TenantId tenant;
   std::optional<CustomerId> customer;
   std::optional<ConversationId> conversation;

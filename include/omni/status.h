@@ -85,8 +85,7 @@ class [[nodiscard]] Result {
   Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
     assert(!status_.ok() && "a Result built from a Status must carry an error");
-    if (status_.ok())
-      status_ = Status::internal("Result built from an ok Status");
+    if (status_.ok()) status_ = Status::internal("Result built from an ok Status");
   }
 
   bool ok() const { return value_.has_value(); }

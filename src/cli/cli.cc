@@ -118,8 +118,7 @@ std::optional<UsageError> parse_command_line(int argc, char** argv, CommandLine*
     // "-": operands come back in order as option 1, so options may follow the command even
     // when POSIXLY_CORRECT is set; ":": a missing option argument is reported as ':'.
     int c = getopt_long(argc, argv, "-:h", kOptions, &index);
-    if (c == -1)
-      break;
+    if (c == -1) break;
     switch (c) {
       case 1:
         cl->arguments.emplace_back(optarg);
@@ -181,16 +180,14 @@ class Cli {
       fmt::print(out_, "omni {}\n", OMNI_VERSION_STRING);
       return kExitOk;
     }
-    if (cl_.arguments.empty())
-      return usage("no command given");
+    if (cl_.arguments.empty()) return usage("no command given");
     const std::string& command = cl_.arguments[0];
     std::vector<std::string> operands(cl_.arguments.begin() + 1, cl_.arguments.end());
     bool timeline_options = cl_.limit || cl_.before || cl_.after || cl_.conversation;
     if (command != "timeline" && timeline_options) {
       return usage("--limit, --before, --after and --conversation belong to the timeline command");
     }
-    if (command != "ingest" && cl_.durability)
-      return usage("--durability belongs to ingest");
+    if (command != "ingest" && cl_.durability) return usage("--durability belongs to ingest");
     if (command == "ingest") {
       if (operands.empty())
         return usage("ingest needs at least one FILE (\"-\" for standard input)");
@@ -200,18 +197,14 @@ class Cli {
       return with_engine(true, [&](Engine& engine) { return ingest(engine, operands); });
     }
     if (command == "customers") {
-      if (!operands.empty())
-        return usage("customers takes no arguments");
+      if (!operands.empty()) return usage("customers takes no arguments");
       return with_tenant([&](Renderer& renderer) { return renderer.customers(); });
     }
-    if (command == "timeline")
-      return timeline(operands);
+    if (command == "timeline") return timeline(operands);
     if (command == "conversation") {
-      if (operands.size() != 1)
-        return usage("conversation needs one CONVERSATION_ID");
+      if (operands.size() != 1) return usage("conversation needs one CONVERSATION_ID");
       auto id = parse_positive(operands[0]);
-      if (!id)
-        return usage("CONVERSATION_ID must be a positive integer");
+      if (!id) return usage("CONVERSATION_ID must be a positive integer");
       return with_tenant(
           [&](Renderer& renderer) { return renderer.conversation(ConversationId(*id)); });
     }
@@ -232,8 +225,7 @@ class Cli {
   // Opens the database and the engine, then runs `body`. A read command never creates a file.
   template <typename Body>
   int with_engine(bool create, Body body) {
-    if (cl_.db.empty())
-      return usage("--db FILE is required");
+    if (cl_.db.empty()) return usage("--db FILE is required");
     std::error_code ec;
     if (!create && !std::filesystem::exists(cl_.db, ec)) {
       fmt::print(err_, "omni: cannot open database {}: no such file\n", cl_.db);
@@ -241,8 +233,7 @@ class Cli {
     }
     SqliteStoreOptions options;
     options.path = cl_.db;
-    if (cl_.durability == "normal")
-      options.durability = Durability::kNormal;
+    if (cl_.durability == "normal") options.durability = Durability::kNormal;
     auto store = open_sqlite_store(options);
     if (!store.ok()) {
       fmt::print(err_, "omni: cannot open database {}: {}\n", cl_.db, store.status().to_string());
@@ -271,20 +262,16 @@ class Cli {
       Renderer renderer(engine, *tenant, cl_.json ? OutputFormat::kJson : OutputFormat::kText,
                         out_);
       Status status = body(renderer);
-      if (!status.ok())
-        return fail(status.to_string());
+      if (!status.ok()) return fail(status.to_string());
       return static_cast<int>(kExitOk);
     });
   }
 
   int timeline(const std::vector<std::string>& operands) {
-    if (operands.size() != 1)
-      return usage("timeline needs one CUSTOMER_ID");
+    if (operands.size() != 1) return usage("timeline needs one CUSTOMER_ID");
     auto customer = parse_positive(operands[0]);
-    if (!customer)
-      return usage("CUSTOMER_ID must be a positive integer");
-    if (cl_.before && cl_.after)
-      return usage("give --before or --after, not both");
+    if (!customer) return usage("CUSTOMER_ID must be a positive integer");
+    if (cl_.before && cl_.after) return usage("give --before or --after, not both");
     TimelineQuery query;
     query.customer = CustomerId(*customer);
     if (cl_.before || cl_.after) {
@@ -300,13 +287,11 @@ class Cli {
     std::optional<std::int64_t> limit;
     if (cl_.limit) {
       limit = parse_positive(*cl_.limit);
-      if (!limit)
-        return usage("--limit must be a positive integer");
+      if (!limit) return usage("--limit must be a positive integer");
     }
     if (cl_.conversation) {
       auto id = parse_positive(*cl_.conversation);
-      if (!id)
-        return usage("--conversation must be a positive integer");
+      if (!id) return usage("--conversation must be a positive integer");
       query.conversation = ConversationId(*id);
     }
     return with_engine(false, [&](Engine& engine) {
@@ -329,8 +314,7 @@ class Cli {
       Renderer renderer(engine, *tenant, cl_.json ? OutputFormat::kJson : OutputFormat::kText,
                         out_);
       Status status = renderer.timeline(query);
-      if (!status.ok())
-        return fail(status.to_string());
+      if (!status.ok()) return fail(status.to_string());
       return static_cast<int>(kExitOk);
     });
   }
@@ -384,8 +368,7 @@ class Cli {
           file.error = "is a directory";
         } else {
           in.open(path, std::ios::binary);
-          if (!in)
-            file.error = std::strerror(errno);
+          if (!in) file.error = std::strerror(errno);
         }
         if (file.error) {
           fmt::print(err_, "omni: cannot read {}: {}\n", path, *file.error);

@@ -12,8 +12,7 @@ namespace {
 
 bool is_blank(std::string_view line) {
   for (char c : line) {
-    if (c != ' ' && c != '\t' && c != '\r' && c != '\f' && c != '\v')
-      return false;
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\f' && c != '\v') return false;
   }
   return true;
 }
@@ -27,8 +26,7 @@ bool LineReader::next(std::string* line, bool* too_long) {
   line->clear();
   *too_long = false;
   std::streambuf* buffer = in_.rdbuf();
-  if (buffer == nullptr)
-    return false;
+  if (buffer == nullptr) return false;
   using Traits = std::streambuf::traits_type;
   bool any = false;
   for (;;) {
@@ -42,13 +40,10 @@ bool LineReader::next(std::string* line, bool* too_long) {
     }
     any = true;
     char ch = Traits::to_char_type(c);
-    if (ch == '\n')
-      break;
-    if (line->size() < kKeep)
-      line->push_back(ch);
+    if (ch == '\n') break;
+    if (line->size() < kKeep) line->push_back(ch);
   }
-  if (!line->empty() && line->back() == '\r')
-    line->pop_back();
+  if (!line->empty() && line->back() == '\r') line->pop_back();
   *too_long = line->size() > kMaxLineBytes;
   ++line_number_;
   return true;
@@ -83,8 +78,7 @@ Ingester::Ingester(Engine& engine, IngestOptions options)
 
 std::optional<RecordError> Ingester::validate(const InboundRecord& record) const {
   Status status = engine_.validate(record.message);
-  if (!status.ok())
-    return engine_error(status);
+  if (!status.ok()) return engine_error(status);
   return std::nullopt;
 }
 
@@ -117,30 +111,25 @@ std::variant<Ingester::Target, RecordError> Ingester::resolve_target(
     auto it = channels_.find(key);
     if (it == channels_.end()) {
       auto listed = engine_.list_channels(*tenant);
-      if (!listed.ok())
-        return engine_error(listed.status());
+      if (!listed.ok()) return engine_error(listed.status());
       for (const Channel& c : *listed)
         channels_[{tenant->value(), c.name}] = c;
       it = channels_.find(key);
     }
-    if (it != channels_.end())
-      channel = it->second;
+    if (it != channels_.end()) channel = it->second;
   }
   if (channel) {
-    if (channel->kind != record.channel_kind)
-      return conflict(*channel);
+    if (channel->kind != record.channel_kind) return conflict(*channel);
     return Target{*tenant, channel->id};
   }
 
   // A new tenant or channel is created only for a line that the engine would accept.
-  if (auto error = validate(record))
-    return *error;
+  if (auto error = validate(record)) return *error;
   if (!tenant) {
     auto created = engine_.ensure_tenant(tenant_name);
     if (!created.ok()) {
       RecordError error = engine_error(created.status());
-      if (error.kind == RecordErrorKind::kRejected)
-        error.field = "tenant";
+      if (error.kind == RecordErrorKind::kRejected) error.field = "tenant";
       return error;
     }
     tenant = created->id;
@@ -149,36 +138,31 @@ std::variant<Ingester::Target, RecordError> Ingester::resolve_target(
   auto created = engine_.ensure_channel({*tenant, record.channel_kind, record.channel_name, {}});
   if (!created.ok()) {
     RecordError error = engine_error(created.status());
-    if (error.kind == RecordErrorKind::kRejected)
-      error.field = "channel_name";
+    if (error.kind == RecordErrorKind::kRejected) error.field = "channel_name";
     return error;
   }
   channels_[{tenant->value(), created->name}] = *created;
   // Another process may have created it with another kind in the meantime.
-  if (created->kind != record.channel_kind)
-    return conflict(*created);
+  if (created->kind != record.channel_kind) return conflict(*created);
   return Target{*tenant, created->id};
 }
 
 IngestOutcome Ingester::ingest_record(const InboundRecord& record) {
   const std::string& tenant_name = record.tenant ? *record.tenant : options_.default_tenant;
   auto target = resolve_target(record, tenant_name);
-  if (auto* error = std::get_if<RecordError>(&target))
-    return std::move(*error);
+  if (auto* error = std::get_if<RecordError>(&target)) return std::move(*error);
   const Target& ids = std::get<Target>(target);
   InboundMessage message = record.message;
   message.tenant = ids.tenant;
   message.channel = ids.channel;
   auto received = engine_.receive(message);
-  if (!received.ok())
-    return engine_error(received.status());
+  if (!received.ok()) return engine_error(received.status());
   return *received;
 }
 
 IngestOutcome Ingester::ingest_line(std::string_view line) {
   RecordResult parsed = parse_record(line);
-  if (!parsed.ok())
-    return parsed.error();
+  if (!parsed.ok()) return parsed.error();
   return ingest_record(parsed.record());
 }
 
@@ -189,8 +173,7 @@ IngestCounts Ingester::ingest_stream(std::istream& in, const std::string& source
   std::string line;
   bool too_long = false;
   while (reader.next(&line, &too_long)) {
-    if (!too_long && is_blank(line))
-      continue;
+    if (!too_long && is_blank(line)) continue;
     ++counts.records;
     IngestOutcome outcome =
         too_long
@@ -199,8 +182,7 @@ IngestCounts Ingester::ingest_stream(std::istream& in, const std::string& source
             : ingest_line(line);
     if (!outcome.ok()) {
       ++counts.rejected;
-      if (on_rejected)
-        on_rejected(Rejection{source, reader.line_number(), outcome.error()});
+      if (on_rejected) on_rejected(Rejection{source, reader.line_number(), outcome.error()});
       continue;
     }
     const ReceiveResult& result = outcome.result();
@@ -209,12 +191,9 @@ IngestCounts Ingester::ingest_stream(std::istream& in, const std::string& source
       continue;
     }
     ++counts.stored;
-    if (result.new_customer)
-      ++counts.new_customers;
-    if (result.new_conversation)
-      ++counts.new_conversations;
-    if (result.reopened)
-      ++counts.reopened_conversations;
+    if (result.new_customer) ++counts.new_customers;
+    if (result.new_conversation) ++counts.new_conversations;
+    if (result.reopened) ++counts.reopened_conversations;
   }
   return counts;
 }

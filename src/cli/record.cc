@@ -71,10 +71,8 @@ std::string names_of(int last, Accept accept) {
   std::string out;
   for (int i = 0; i <= last; ++i) {
     auto value = static_cast<E>(i);
-    if (!accept(value))
-      continue;
-    if (!out.empty())
-      out += ", ";
+    if (!accept(value)) continue;
+    if (!out.empty()) out += ", ";
     out += to_string(value);
   }
   return out;
@@ -83,8 +81,7 @@ std::string names_of(int last, Accept accept) {
 std::string channel_kind_names() {
   std::string out;
   for (ChannelKind kind : all_channel_kinds()) {
-    if (!out.empty())
-      out += ", ";
+    if (!out.empty()) out += ", ";
     out += to_string(kind);
   }
   return out;
@@ -118,8 +115,7 @@ class ObjectReader {
       if (!known) {
         std::string list;
         for (std::string_view a : allowed) {
-          if (!list.empty())
-            list += ", ";
+          if (!list.empty()) list += ", ";
           list += a;
         }
         return make_error(RecordErrorKind::kUnknownField, path_of(name),
@@ -139,8 +135,7 @@ class ObjectReader {
   // The member's value, or nullptr when it is absent or null (null means absent).
   const Value* find(std::string_view key) const {
     for (auto it = object_.MemberBegin(); it != object_.MemberEnd(); ++it) {
-      if (view_of(it->name) == key)
-        return it->value.IsNull() ? nullptr : &it->value;
+      if (view_of(it->name) == key) return it->value.IsNull() ? nullptr : &it->value;
     }
     return nullptr;
   }
@@ -176,10 +171,8 @@ class ObjectReader {
   std::optional<RecordError> read_string(std::string_view key, bool required, bool non_empty,
                                          std::string* out) const {
     std::optional<std::string> value;
-    if (auto error = read_string(key, required, non_empty, &value))
-      return error;
-    if (value)
-      *out = std::move(*value);
+    if (auto error = read_string(key, required, non_empty, &value)) return error;
+    if (value) *out = std::move(*value);
     return std::nullopt;
   }
 
@@ -253,12 +246,10 @@ class PathTracker : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, PathT
     std::string out;
     for (const Frame& frame : frames_) {
       if (frame.object) {
-        if (frame.key.empty())
-          break;
+        if (frame.key.empty()) break;
         out = join_path(out, frame.key);
       } else {
-        if (frame.elements == 0)
-          break;
+        if (frame.elements == 0) break;
         out += fmt::format("[{}]", frame.elements - 1);
       }
     }
@@ -272,8 +263,7 @@ class PathTracker : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, PathT
     std::size_t elements;  // elements started so far (arrays)
   };
   void start_value() {
-    if (!frames_.empty() && !frames_.back().object)
-      ++frames_.back().elements;
+    if (!frames_.empty() && !frames_.back().object) ++frames_.back().elements;
   }
   std::vector<Frame> frames_;
 };
@@ -296,11 +286,9 @@ RecordError syntax_error(std::string_view line, rapidjson::ParseErrorCode code,
 
 std::optional<RecordError> read_identity(const Value& object, IdentityInput* out) {
   ObjectReader from(object, "from");
-  if (auto error = from.check_members({"kind", "scope", "value"}))
-    return error;
+  if (auto error = from.check_members({"kind", "scope", "value"})) return error;
   std::string kind_name;
-  if (auto error = from.read_string("kind", true, true, &kind_name))
-    return error;
+  if (auto error = from.read_string("kind", true, true, &kind_name)) return error;
   auto kind = parse_identity_kind(kind_name);
   if (!kind) {
     return make_error(RecordErrorKind::kInvalidValue, "from.kind",
@@ -308,18 +296,15 @@ std::optional<RecordError> read_identity(const Value& object, IdentityInput* out
                                   printable(kind_name), identity_kind_names()));
   }
   out->kind = *kind;
-  if (auto error = from.read_string("scope", false, false, &out->scope))
-    return error;
-  if (auto error = from.read_string("value", true, true, &out->value))
-    return error;
+  if (auto error = from.read_string("scope", false, false, &out->scope)) return error;
+  if (auto error = from.read_string("value", true, true, &out->value)) return error;
   return std::nullopt;
 }
 
 bool is_hex(std::string_view text) {
   for (char c : text) {
     bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-    if (!hex)
-      return false;
+    if (!hex) return false;
   }
   return true;
 }
@@ -334,8 +319,7 @@ std::optional<RecordError> read_attachment(const Value& value, std::size_t index
   if (auto error = reader.check_members({"filename", "content_type", "size_bytes", "sha256"})) {
     return error;
   }
-  if (auto error = reader.read_string("filename", true, true, &out->filename))
-    return error;
+  if (auto error = reader.read_string("filename", true, true, &out->filename)) return error;
   if (auto error = reader.read_string("content_type", false, false, &out->content_type)) {
     return error;
   }
@@ -351,16 +335,14 @@ std::optional<RecordError> read_attachment(const Value& value, std::size_t index
     out->size_bytes = size->GetUint64();
   }
   std::string sha256;
-  if (auto error = reader.read_string("sha256", false, false, &sha256))
-    return error;
+  if (auto error = reader.read_string("sha256", false, false, &sha256)) return error;
   if (!sha256.empty()) {
     if (sha256.size() != 64 || !is_hex(sha256)) {
       return make_error(RecordErrorKind::kInvalidValue, reader.path_of("sha256"),
                         "expected 64 hexadecimal digits");
     }
     for (char& c : sha256) {
-      if (c >= 'A' && c <= 'F')
-        c = static_cast<char>(c - 'A' + 'a');
+      if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
     }
   }
   out->sha256 = std::move(sha256);
@@ -408,12 +390,10 @@ RecordResult read_record(const Value& root) {
   InboundRecord record;
   InboundMessage& message = record.message;
 
-  if (auto error = reader.read_string("tenant", false, true, &record.tenant))
-    return *error;
+  if (auto error = reader.read_string("tenant", false, true, &record.tenant)) return *error;
 
   std::string channel;
-  if (auto error = reader.read_string("channel", true, true, &channel))
-    return *error;
+  if (auto error = reader.read_string("channel", true, true, &channel)) return *error;
   auto channel_kind = parse_channel_kind(channel);
   if (!channel_kind) {
     return make_error(RecordErrorKind::kInvalidValue, "channel",
@@ -427,10 +407,8 @@ RecordResult read_record(const Value& root) {
   }
 
   const Value* from = nullptr;
-  if (auto error = reader.read_object("from", true, &from))
-    return *error;
-  if (auto error = read_identity(*from, &message.from))
-    return *error;
+  if (auto error = reader.read_object("from", true, &from)) return *error;
+  if (auto error = read_identity(*from, &message.from)) return *error;
 
   if (auto error = reader.read_string("display_name", false, false, &message.display_name)) {
     return *error;
@@ -441,8 +419,7 @@ RecordResult read_record(const Value& root) {
   }
 
   std::string kind_name;
-  if (auto error = reader.read_string("kind", false, true, &kind_name))
-    return *error;
+  if (auto error = reader.read_string("kind", false, true, &kind_name)) return *error;
   if (!kind_name.empty()) {
     auto kind = parse_touchpoint_kind(kind_name);
     if (!kind || !is_inbound_kind(*kind)) {
@@ -453,34 +430,27 @@ RecordResult read_record(const Value& root) {
     message.kind = *kind;
   }
 
-  if (auto error = reader.read_string("subject", false, false, &message.subject))
-    return *error;
-  if (auto error = reader.read_string("body", false, false, &message.body))
-    return *error;
+  if (auto error = reader.read_string("subject", false, false, &message.subject)) return *error;
+  if (auto error = reader.read_string("body", false, false, &message.body)) return *error;
 
   const Value* attachments = nullptr;
-  if (auto error = reader.read_array("attachments", &attachments))
-    return *error;
+  if (auto error = reader.read_array("attachments", &attachments)) return *error;
   if (attachments != nullptr) {
     for (rapidjson::SizeType i = 0; i < attachments->Size(); ++i) {
       Attachment attachment;
-      if (auto error = read_attachment((*attachments)[i], i, &attachment))
-        return *error;
+      if (auto error = read_attachment((*attachments)[i], i, &attachment)) return *error;
       message.attachments.push_back(std::move(attachment));
     }
   }
 
   const Value* metadata = nullptr;
-  if (auto error = reader.read_object("metadata", false, &metadata))
-    return *error;
+  if (auto error = reader.read_object("metadata", false, &metadata)) return *error;
   if (metadata != nullptr) {
-    if (auto error = read_metadata(*metadata, &message.metadata))
-      return *error;
+    if (auto error = read_metadata(*metadata, &message.metadata)) return *error;
   }
 
   std::optional<std::string> occurred_at;
-  if (auto error = reader.read_string("occurred_at", false, true, &occurred_at))
-    return *error;
+  if (auto error = reader.read_string("occurred_at", false, true, &occurred_at)) return *error;
   if (occurred_at) {
     auto parsed = parse_timestamp(*occurred_at);
     if (!parsed.ok()) {
@@ -561,8 +531,7 @@ std::string printable(std::string_view text, std::size_t max_bytes) {
       out += c;
     }
   }
-  if (cut)
-    out += "...";
+  if (cut) out += "...";
   return out;
 }
 

@@ -38,16 +38,14 @@ std::string pad(std::string_view text, std::size_t width) {
     out = std::string(text);
   }
   std::size_t n = code_points(out);
-  if (n < width)
-    out.append(width - n, ' ');
+  if (n < width) out.append(width - n, ' ');
   return out;
 }
 
 // "2026-11-20 10:00:00" (UTC, whole seconds) for tables.
 std::string human_time(Timestamp t) {
   std::string s = format_timestamp(t);
-  if (s.size() >= 19 && s[10] == 'T')
-    return s.substr(0, 10) + " " + s.substr(11, 8);
+  if (s.size() >= 19 && s[10] == 'T') return s.substr(0, 10) + " " + s.substr(11, 8);
   return s;
 }
 
@@ -68,8 +66,7 @@ std::string identity_text(const Identity& identity) {
 }
 
 std::string channel_text(const Channel& channel) {
-  if (channel.name == to_string(channel.kind))
-    return std::string(to_string(channel.kind));
+  if (channel.name == to_string(channel.kind)) return std::string(to_string(channel.kind));
   return fmt::format("{} \"{}\"", to_string(channel.kind), printable(channel.name));
 }
 
@@ -85,8 +82,7 @@ std::string format_cursor(const TimelineCursor& cursor) {
 
 std::optional<TimelineCursor> parse_cursor(std::string_view text) {
   auto colon = text.find(':');
-  if (colon == std::string_view::npos)
-    return std::nullopt;
+  if (colon == std::string_view::npos) return std::nullopt;
   std::int64_t micros = 0;
   std::int64_t id = 0;
   std::string_view first = text.substr(0, colon);
@@ -114,22 +110,18 @@ std::string one_line_excerpt(std::string_view text, std::size_t max_code_points)
       space = !flat.empty();
       continue;
     }
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-      continue;  // no terminal controls
-    if (space)
-      flat.push_back(' ');
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) continue;  // no terminal controls
+    if (space) flat.push_back(' ');
     space = false;
     flat.push_back(c);
   }
-  if (code_points(flat) <= max_code_points)
-    return flat;
+  if (code_points(flat) <= max_code_points) return flat;
   // Keep max_code_points - 1 code points and the ellipsis.
   std::size_t kept = 0;
   std::size_t end = 0;
   while (end < flat.size()) {
     if (!is_continuation(flat[end])) {
-      if (kept + 1 == max_code_points)
-        break;
+      if (kept + 1 == max_code_points) break;
       ++kept;
     }
     ++end;
@@ -138,8 +130,7 @@ std::string one_line_excerpt(std::string_view text, std::size_t max_code_points)
 }
 
 Status Renderer::not_found_as(const Status& status, std::string_view what, std::int64_t id) const {
-  if (!status.is(StatusCode::kNotFound))
-    return status;
+  if (!status.is(StatusCode::kNotFound)) return status;
   return Status::not_found(
       fmt::format("no {} {} in tenant \"{}\"", what, id, printable(tenant_.name)));
 }
@@ -149,8 +140,7 @@ Renderer::Renderer(Engine& engine, Tenant tenant, OutputFormat format, std::FILE
 
 std::string Renderer::agent_name(AgentId agent) {
   auto it = agent_names_.find(agent.value());
-  if (it != agent_names_.end())
-    return it->second;
+  if (it != agent_names_.end()) return it->second;
   auto found = engine_.get_agent(tenant_.id, agent);
   std::string name = found.ok() ? found->name : fmt::format("agent {}", agent.value());
   agent_names_.emplace(agent.value(), name);
@@ -159,12 +149,10 @@ std::string Renderer::agent_name(AgentId agent) {
 
 std::optional<Channel> Renderer::channel(ChannelId id) {
   auto it = channels_.find(id.value());
-  if (it != channels_.end())
-    return it->second;
+  if (it != channels_.end()) return it->second;
   auto found = engine_.get_channel(tenant_.id, id);
   std::optional<Channel> channel;
-  if (found.ok())
-    channel = std::move(*found);
+  if (found.ok()) channel = std::move(*found);
   channels_.emplace(id.value(), channel);
   return channel;
 }
@@ -180,10 +168,8 @@ void Renderer::print_touchpoint_row(const Touchpoint& tp) {
 }
 
 std::string Renderer::author_of(const Touchpoint& touchpoint) {
-  if (touchpoint.agent)
-    return agent_name(*touchpoint.agent);
-  if (is_inbound_kind(touchpoint.kind))
-    return "customer";
+  if (touchpoint.agent) return agent_name(*touchpoint.agent);
+  if (is_inbound_kind(touchpoint.kind)) return "customer";
   return "system";
 }
 
@@ -305,12 +291,10 @@ Status Renderer::customers() {
   CustomerId after;
   for (;;) {
     auto page = engine_.list_customers(tenant_.id, after, kCustomerPageSize);
-    if (!page.ok())
-      return page.status();
+    if (!page.ok()) return page.status();
     for (const Customer& customer : *page) {
       auto view = engine_.customer_view(tenant_.id, customer.id);
-      if (!view.ok())
-        return view.status();
+      if (!view.ok()) return view.status();
       ++count;
       if (json) {
         JsonWriter& w = *json;
@@ -349,16 +333,14 @@ Status Renderer::customers() {
         identities = fmt::format("(merged into {})", customer.merged_into->value());
       }
       for (const Identity& identity : view->identities) {
-        if (!identities.empty())
-          identities += ", ";
+        if (!identities.empty()) identities += ", ";
         identities += identity_text(identity);
       }
       fmt::print(out_, "{:>6}  {}  {:>4}  {}\n", customer.id.value(),
                  pad(display(customer.display_name), kNameWidth), view->active_conversations.size(),
                  identities);
     }
-    if (page->size() < kCustomerPageSize)
-      break;
+    if (page->size() < kCustomerPageSize) break;
     after = page->back().id;
   }
   if (json) {
@@ -375,11 +357,9 @@ Status Renderer::customers() {
 
 Status Renderer::timeline(const TimelineQuery& query) {
   auto view = engine_.customer_view(tenant_.id, query.customer);
-  if (!view.ok())
-    return not_found_as(view.status(), "customer", query.customer.value());
+  if (!view.ok()) return not_found_as(view.status(), "customer", query.customer.value());
   auto page = engine_.timeline(query);
-  if (!page.ok())
-    return page.status();
+  if (!page.ok()) return page.status();
 
   if (format_ == OutputFormat::kJson) {
     JsonWriter w(out_);
@@ -405,54 +385,43 @@ Status Renderer::timeline(const TimelineQuery& query) {
 
   fmt::print(out_, "Timeline of customer {} ({})", view->customer.id.value(),
              display(view->customer.display_name));
-  if (query.conversation)
-    fmt::print(out_, ", conversation {}", query.conversation->value());
+  if (query.conversation) fmt::print(out_, ", conversation {}", query.conversation->value());
   fmt::print(out_, " — {}, oldest first, times in UTC\n",
              plural(page->touchpoints.size(), "touchpoint", "touchpoints"));
   for (const Touchpoint& tp : page->touchpoints)
     print_touchpoint_row(tp);
-  if (page->older)
-    fmt::print(out_, "older: --before {}\n", format_cursor(*page->older));
-  if (page->newer)
-    fmt::print(out_, "newer: --after {}\n", format_cursor(*page->newer));
+  if (page->older) fmt::print(out_, "older: --before {}\n", format_cursor(*page->older));
+  if (page->newer) fmt::print(out_, "newer: --after {}\n", format_cursor(*page->newer));
   return Status();
 }
 
 Status Renderer::conversation(ConversationId id) {
   auto view = engine_.conversation_view(tenant_.id, id);
-  if (!view.ok())
-    return not_found_as(view.status(), "conversation", id.value());
+  if (!view.ok()) return not_found_as(view.status(), "conversation", id.value());
   const Conversation& c = view->conversation;
 
   // The channels of the conversation: where it began, where it is now, and those of the shown
   // touchpoints, each once, in order of appearance.
   std::vector<ChannelId> channel_ids{c.origin_channel};
   auto add_channel = [&](ChannelId channel_id) {
-    if (!channel_id.valid())
-      return;
+    if (!channel_id.valid()) return;
     for (ChannelId known : channel_ids) {
-      if (known == channel_id)
-        return;
+      if (known == channel_id) return;
     }
     channel_ids.push_back(channel_id);
   };
   for (const Handoff& h : view->handoffs) {
-    if (h.from_channel)
-      add_channel(*h.from_channel);
-    if (h.to_channel)
-      add_channel(*h.to_channel);
+    if (h.from_channel) add_channel(*h.from_channel);
+    if (h.to_channel) add_channel(*h.to_channel);
   }
   for (const Touchpoint& tp : view->touchpoints) {
-    if (tp.channel)
-      add_channel(*tp.channel);
+    if (tp.channel) add_channel(*tp.channel);
   }
   add_channel(c.current_channel);
   std::vector<Channel> channels;
   for (ChannelId channel_id : channel_ids) {
-    if (!channel_id.valid())
-      continue;
-    if (auto found = channel(channel_id))
-      channels.push_back(std::move(*found));
+    if (!channel_id.valid()) continue;
+    if (auto found = channel(channel_id)) channels.push_back(std::move(*found));
   }
   std::optional<TimelineCursor> older;
   if (view->more_history && !view->touchpoints.empty())
@@ -517,12 +486,10 @@ Status Renderer::conversation(ConversationId id) {
   line("Assignee", view->assignee ? fmt::format("{} (agent {})", display(view->assignee->name),
                                                 view->assignee->id.value())
                                   : std::string("unassigned"));
-  if (!c.team.empty())
-    line("Team", display(c.team));
+  if (!c.team.empty()) line("Team", display(c.team));
   std::string channel_list;
   for (const Channel& ch : channels) {
-    if (!channel_list.empty())
-      channel_list += ", ";
+    if (!channel_list.empty()) channel_list += ", ";
     channel_list += channel_text(ch);
     if (ch.id == c.origin_channel && ch.id == c.current_channel) {
       channel_list += " (origin, current)";
@@ -535,14 +502,10 @@ Status Renderer::conversation(ConversationId id) {
   line("Channels", channel_list);
   line("Opened", human_time(c.opened_at));
   line("First response", human_time(c.first_response_at, "none yet"));
-  if (c.last_inbound_at)
-    line("Last inbound", human_time(*c.last_inbound_at));
-  if (c.last_outbound_at)
-    line("Last outbound", human_time(*c.last_outbound_at));
-  if (c.resolved_at)
-    line("Resolved", human_time(*c.resolved_at));
-  if (c.closed_at)
-    line("Closed", human_time(*c.closed_at));
+  if (c.last_inbound_at) line("Last inbound", human_time(*c.last_inbound_at));
+  if (c.last_outbound_at) line("Last outbound", human_time(*c.last_outbound_at));
+  if (c.resolved_at) line("Resolved", human_time(*c.resolved_at));
+  if (c.closed_at) line("Closed", human_time(*c.closed_at));
   if (c.reopen_count > 0)
     line("Reopened", plural(static_cast<std::size_t>(c.reopen_count), "time", "times"));
 
@@ -560,8 +523,7 @@ Status Renderer::conversation(ConversationId id) {
       }
     };
     auto channel_name = [&](const std::optional<ChannelId>& channel_id) -> std::string {
-      if (!channel_id)
-        return "";
+      if (!channel_id) return "";
       auto found = channel(*channel_id);
       return found ? channel_text(*found) : fmt::format("channel {}", channel_id->value());
     };
@@ -589,8 +551,7 @@ Status Renderer::conversation(ConversationId id) {
     fmt::print(out_, "  {}  {} ({})  {}\n", human_time(h.created_at), to_string(h.kind),
                to_string(h.mode), move_text);
     fmt::print(out_, "      reason: {}\n", display(h.reason));
-    if (!state.empty())
-      fmt::print(out_, "      {}\n", state);
+    if (!state.empty()) fmt::print(out_, "      {}\n", state);
     for (const std::string& q : h.context.open_questions) {
       fmt::print(out_, "      open: {}\n", display(q));
     }

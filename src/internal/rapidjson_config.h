@@ -14,10 +14,9 @@ struct JsonShapeError : std::logic_error {
 }  // namespace omni::detail
 
 #ifndef RAPIDJSON_ASSERT
-#define RAPIDJSON_ASSERT(x)                                               \
-  do {                                                                    \
-    if (!(x))                                                             \
-      throw ::omni::detail::JsonShapeError("unexpected JSON shape: " #x); \
+#define RAPIDJSON_ASSERT(x)                                                       \
+  do {                                                                            \
+    if (!(x)) throw ::omni::detail::JsonShapeError("unexpected JSON shape: " #x); \
   } while (false)
 #endif
 #ifndef RAPIDJSON_HAS_CXX11_NOEXCEPT

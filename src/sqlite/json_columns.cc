@@ -59,15 +59,12 @@ std::string encode_string_list(const std::vector<std::string>& values) {
 
 Result<std::vector<std::string>> decode_string_list(std::string_view json, std::string_view what) {
   auto document = parse(json, what);
-  if (!document.ok())
-    return document.status();
-  if (!document->IsArray())
-    return malformed(what, "expected an array");
+  if (!document.ok()) return document.status();
+  if (!document->IsArray()) return malformed(what, "expected an array");
   std::vector<std::string> values;
   values.reserve(document->Size());
   for (const auto& item : document->GetArray()) {
-    if (!item.IsString())
-      return malformed(what, "expected an array of strings");
+    if (!item.IsString()) return malformed(what, "expected an array of strings");
     values.push_back(read_string(item));
   }
   return values;
@@ -88,14 +85,11 @@ std::string encode_string_map(const std::map<std::string, std::string>& values) 
 Result<std::map<std::string, std::string>> decode_string_map(std::string_view json,
                                                              std::string_view what) {
   auto document = parse(json, what);
-  if (!document.ok())
-    return document.status();
-  if (!document->IsObject())
-    return malformed(what, "expected an object");
+  if (!document.ok()) return document.status();
+  if (!document->IsObject()) return malformed(what, "expected an object");
   std::map<std::string, std::string> values;
   for (const auto& member : document->GetObject()) {
-    if (!member.value.IsString())
-      return malformed(what, "expected an object of strings");
+    if (!member.value.IsString()) return malformed(what, "expected an object of strings");
     values.insert_or_assign(read_string(member.name), read_string(member.value));
   }
   return values;
@@ -123,15 +117,12 @@ std::string encode_attachments(const std::vector<Attachment>& attachments) {
 
 Result<std::vector<Attachment>> decode_attachments(std::string_view json, std::string_view what) {
   auto document = parse(json, what);
-  if (!document.ok())
-    return document.status();
-  if (!document->IsArray())
-    return malformed(what, "expected an array");
+  if (!document.ok()) return document.status();
+  if (!document->IsArray()) return malformed(what, "expected an array");
   std::vector<Attachment> attachments;
   attachments.reserve(document->Size());
   for (const auto& item : document->GetArray()) {
-    if (!item.IsObject())
-      return malformed(what, "expected an array of objects");
+    if (!item.IsObject()) return malformed(what, "expected an array of objects");
     const auto filename = item.FindMember("filename");
     const auto content_type = item.FindMember("content_type");
     const auto size_bytes = item.FindMember("size_bytes");

@@ -184,18 +184,20 @@ CREATE INDEX touchpoints_customer_timeline
 CREATE INDEX touchpoints_conversation_timeline
   ON touchpoints (tenant_id, conversation_id, occurred_at, id);
 
--- The outbox. AUTOINCREMENT: sequences are never reused, and BEGIN IMMEDIATE serializes writers,
--- so sequences increase in commit order.
+-- The outbox: one B-tree ordered by (tenant, sequence), so appending an event writes one page and
+-- a consumer's read is a range scan. Sequences are per tenant: max + 1 at insert, and
+-- BEGIN IMMEDIATE serializes writers, so they increase in commit order. Whatever prunes the
+-- outbox must keep each tenant's newest event, or its sequence would be handed out again.
 CREATE TABLE events (
-  sequence         INTEGER PRIMARY KEY AUTOINCREMENT,
   tenant_id        INTEGER NOT NULL REFERENCES tenants (id),
+  sequence         INTEGER NOT NULL,
   customer_id      INTEGER,
   conversation_id  INTEGER,
   type             TEXT NOT NULL,
   payload          TEXT NOT NULL,
-  created_at       INTEGER NOT NULL
-);
-CREATE INDEX events_by_tenant ON events (tenant_id, sequence);
+  created_at       INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, sequence)
+) WITHOUT ROWID;
 )sql"},
 };
 
@@ -264,8 +266,7 @@ Status prepare_database(Connection& connection) {
   OMNI_ASSIGN_OR_RETURN(Transaction transaction, Transaction::begin(connection, true));
   OMNI_ASSIGN_OR_RETURN(FileState state, read_file_state(connection));
   OMNI_RETURN_IF_ERROR(check_file_state(state));
-  if (state.user_version == schema_version())
-    return Status::ok_status();  // rolls back: no-op
+  if (state.user_version == schema_version()) return Status::ok_status();  // rolls back: no-op
 
   for (auto version = state.user_version; version < schema_version(); ++version) {
     const Migration& migration = kMigrations[static_cast<std::size_t>(version)];

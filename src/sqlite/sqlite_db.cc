@@ -95,18 +95,15 @@ Result<bool> Statement::step(std::string_view what) {
                          fmt::format("{} (binding parameter {})", what, bind_error_index_));
   }
   const int rc = sqlite3_step(statement_);
-  if (rc == SQLITE_ROW)
-    return true;
-  if (rc == SQLITE_DONE)
-    return false;
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
   return sqlite_status(rc, db_, what);
 }
 
 Status Statement::run(std::string_view what) {
   for (;;) {
     OMNI_ASSIGN_OR_RETURN(bool row, step(what));
-    if (!row)
-      return Status::ok_status();
+    if (!row) return Status::ok_status();
   }
 }
 
@@ -119,16 +116,14 @@ std::int64_t Statement::column_int64(int column) const {
 }
 
 std::optional<std::int64_t> Statement::column_optional_int64(int column) const {
-  if (column_is_null(column))
-    return std::nullopt;
+  if (column_is_null(column)) return std::nullopt;
   return column_int64(column);
 }
 
 std::string Statement::column_text(int column) const {
   const unsigned char* text = sqlite3_column_text(statement_, column);
   const int size = sqlite3_column_bytes(statement_, column);
-  if (text == nullptr || size <= 0)
-    return std::string();
+  if (text == nullptr || size <= 0) return std::string();
   return std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(size));
 }
 
@@ -147,8 +142,7 @@ struct DatabaseCloser {
 
 int busy_timeout_millis(std::chrono::milliseconds timeout) {
   const auto count = timeout.count();
-  if (count <= 0)
-    return 0;
+  if (count <= 0) return 0;
   return static_cast<int>(std::min<std::int64_t>(count, std::numeric_limits<int>::max()));
 }
 
@@ -188,8 +182,7 @@ Result<Statement> Connection::prepare(std::string_view sql) {
       sqlite3_finalize(raw);
       return sqlite_status(rc, db_, fmt::format("preparing `{}`", sql));
     }
-    if (raw == nullptr)
-      return Status::internal(fmt::format("sqlite: empty statement `{}`", sql));
+    if (raw == nullptr) return Status::internal(fmt::format("sqlite: empty statement `{}`", sql));
     try {
       it = statements_.emplace(std::string(sql), raw).first;
     } catch (...) {
@@ -205,24 +198,21 @@ Result<Statement> Connection::prepare(std::string_view sql) {
 
 Status Connection::execute_script(const std::string& sql, std::string_view what) {
   const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr);
-  if (rc != SQLITE_OK)
-    return sqlite_status(rc, db_, what);
+  if (rc != SQLITE_OK) return sqlite_status(rc, db_, what);
   return Status::ok_status();
 }
 
 Result<std::int64_t> Connection::query_int64(std::string_view sql, std::string_view what) {
   OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
   OMNI_ASSIGN_OR_RETURN(bool row, statement.step(what));
-  if (!row)
-    return Status::internal(fmt::format("sqlite: {}: no result row", what));
+  if (!row) return Status::internal(fmt::format("sqlite: {}: no result row", what));
   return statement.column_int64(0);
 }
 
 Result<std::string> Connection::query_text(std::string_view sql, std::string_view what) {
   OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
   OMNI_ASSIGN_OR_RETURN(bool row, statement.step(what));
-  if (!row)
-    return Status::internal(fmt::format("sqlite: {}: no result row", what));
+  if (!row) return Status::internal(fmt::format("sqlite: {}: no result row", what));
   return statement.column_text(0);
 }
 
@@ -242,8 +232,7 @@ Transaction::Transaction(Transaction&& other) noexcept
     : connection_(other.connection_), open_(std::exchange(other.open_, false)) {}
 
 Status Transaction::commit() {
-  if (!open_)
-    return Status::failed_precondition("sqlite: the transaction is not open");
+  if (!open_) return Status::failed_precondition("sqlite: the transaction is not open");
   Status status;
   {
     auto statement = connection_->prepare("COMMIT");
@@ -258,8 +247,7 @@ Status Transaction::commit() {
 }
 
 void Transaction::rollback() noexcept {
-  if (!open_)
-    return;
+  if (!open_) return;
   open_ = false;
   // sqlite3_exec allocates nothing on our side; SQLite may already have rolled back on its own
   // (after SQLITE_FULL, SQLITE_IOERR, ...), in which case there is nothing left to undo.
@@ -284,8 +272,7 @@ Status configure_connection(Connection& connection, const ConnectionSettings& se
 }
 
 PooledConnection::~PooledConnection() {
-  if (pool_ && connection_)
-    pool_->release(std::move(connection_));
+  if (pool_ && connection_) pool_->release(std::move(connection_));
 }
 
 ConnectionPool::ConnectionPool(ConnectionSettings settings) : settings_(std::move(settings)) {}
@@ -306,11 +293,9 @@ Result<PooledConnection> ConnectionPool::acquire() {
 }
 
 void ConnectionPool::release(std::unique_ptr<Connection> connection) noexcept {
-  if (!connection)
-    return;
+  if (!connection) return;
   // A connection whose ROLLBACK failed is still inside a transaction: never hand it out again.
-  if (!connection->in_autocommit())
-    return;
+  if (!connection->in_autocommit()) return;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (idle_.size() < settings_.max_idle) {

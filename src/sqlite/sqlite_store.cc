@@ -92,8 +92,7 @@ class Row {
   Timestamp timestamp() { return from_unix_micros(int64()); }
   std::optional<Timestamp> optional_timestamp() {
     auto value = statement_.column_optional_int64(next_++);
-    if (!value)
-      return std::nullopt;
+    if (!value) return std::nullopt;
     return from_unix_micros(*value);
   }
   template <typename IdType>
@@ -103,8 +102,7 @@ class Row {
   template <typename IdType>
   std::optional<IdType> optional_id() {
     auto value = statement_.column_optional_int64(next_++);
-    if (!value)
-      return std::nullopt;
+    if (!value) return std::nullopt;
     return IdType(*value);
   }
   template <typename IdType>
@@ -116,8 +114,7 @@ class Row {
   Result<E> name(std::optional<E> (*parse)(std::string_view)) {
     std::string value = text();
     std::optional<E> parsed = parse(value);
-    if (!parsed)
-      return unknown(value);
+    if (!parsed) return unknown(value);
     return *parsed;
   }
   Result<std::uint32_t> uint32() {
@@ -154,8 +151,7 @@ class Row {
 template <typename E, std::size_t N>
 std::optional<E> parse_among(const std::array<E, N>& values, std::string_view name) {
   for (E value : values) {
-    if (to_string(value) == name)
-      return value;
+    if (to_string(value) == name) return value;
   }
   return std::nullopt;
 }
@@ -400,8 +396,7 @@ template <typename Reader>
 auto query_one(Statement& statement, std::string_view what, std::string_view missing, Reader read)
     -> decltype(read(statement)) {
   OMNI_ASSIGN_OR_RETURN(bool row, statement.step(what));
-  if (!row)
-    return Status::not_found(fmt::format("sqlite: {}: {} not found", what, missing));
+  if (!row) return Status::not_found(fmt::format("sqlite: {}: {} not found", what, missing));
   return read(statement);
 }
 
@@ -412,8 +407,7 @@ auto query_all(Statement& statement, std::string_view what, Reader read)
   std::vector<Value> values;
   for (;;) {
     OMNI_ASSIGN_OR_RETURN(bool row, statement.step(what));
-    if (!row)
-      return values;
+    if (!row) return values;
     OMNI_ASSIGN_OR_RETURN(Value value, read(statement));
     values.push_back(std::move(value));
   }
@@ -442,8 +436,7 @@ class SqliteTransaction final : public StoreTransaction {
     if (mode_ == TransactionMode::kRead) {
       return Status::failed_precondition("sqlite: commit() on a read transaction");
     }
-    if (broken_)
-      return *broken_;
+    if (broken_) return *broken_;
     if (!transaction_.is_open()) {
       return Status::failed_precondition("sqlite: the transaction has already ended");
     }
@@ -761,6 +754,41 @@ class SqliteTransaction final : public StoreTransaction {
 
   Status update_conversation(const Conversation& conversation) override {
     return guarded(kWrites, "updating a conversation", [&]() -> Status {
+      // Most updates (a message arrives, a reply goes out) change no indexed column. The first
+      // statement updates only the other columns, and only when the indexed ones (customer,
+      // status, opened_at, resolved_at) already hold the new values; it then leaves the three
+      // conversation indexes untouched, since SQLite maintains an index only when the UPDATE
+      // sets one of its columns. When it changes no row, the full update runs.
+      {
+        OMNI_ASSIGN_OR_RETURN(
+            Statement narrow,
+            prepare("UPDATE conversations SET priority = ?, assignee_id = ?, team = ?, "
+                    "subject = ?, origin_channel_id = ?, current_channel_id = ?, updated_at = ?, "
+                    "first_response_at = ?, last_inbound_at = ?, last_outbound_at = ?, "
+                    "closed_at = ?, reopen_count = ? WHERE tenant_id = ? AND id = ? AND "
+                    "customer_id = ? AND status = ? AND opened_at = ? AND resolved_at IS ?"));
+        Params(narrow)
+            .name(conversation.priority)
+            .optional_id(conversation.assignee)
+            .text(conversation.team)
+            .text(conversation.subject)
+            .id_or_null(conversation.origin_channel)
+            .id_or_null(conversation.current_channel)
+            .timestamp(conversation.updated_at)
+            .optional_timestamp(conversation.first_response_at)
+            .optional_timestamp(conversation.last_inbound_at)
+            .optional_timestamp(conversation.last_outbound_at)
+            .optional_timestamp(conversation.closed_at)
+            .int64(conversation.reopen_count)
+            .id(conversation.tenant)
+            .id(conversation.id)
+            .id(conversation.customer)
+            .name(conversation.status)
+            .timestamp(conversation.opened_at)
+            .optional_timestamp(conversation.resolved_at);
+        OMNI_RETURN_IF_ERROR(narrow.run("updating a conversation"));
+        if (sqlite3_changes(narrow.db()) == 1) return Status::ok_status();
+      }
       OMNI_ASSIGN_OR_RETURN(
           Statement statement,
           prepare("UPDATE conversations SET customer_id = ?, status = ?, priority = ?, "
@@ -892,8 +920,7 @@ class SqliteTransaction final : public StoreTransaction {
                                     "WHERE tenant_id = ? AND id = ?"));
       Params params(statement);
       params.name(status);
-      if (with_message_id)
-        params.text(provider_message_id);
+      if (with_message_id) params.text(provider_message_id);
       params.id(tenant).id(id);
       return update(statement, "updating a delivery status",
                     fmt::format("touchpoint {}", id.value()));
@@ -911,10 +938,8 @@ class SqliteTransaction final : public StoreTransaction {
                                                         : "touchpoints INDEXED BY "
                                                           "touchpoints_customer_timeline");
       sql += " WHERE tenant_id = ? AND customer_id = ?";
-      if (query.conversation)
-        sql += " AND conversation_id = ?";
-      if (query.kind)
-        sql += " AND kind = ?";
+      if (query.conversation) sql += " AND conversation_id = ?";
+      if (query.kind) sql += " AND kind = ?";
       if (query.after)
         sql += older ? " AND (occurred_at, id) < (?, ?)" : " AND (occurred_at, id) > (?, ?)";
       sql += older ? " ORDER BY occurred_at DESC, id DESC LIMIT ?"
@@ -923,12 +948,9 @@ class SqliteTransaction final : public StoreTransaction {
       OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
       Params params(statement);
       params.id(query.tenant).id(query.customer);
-      if (query.conversation)
-        params.id(*query.conversation);
-      if (query.kind)
-        params.name(*query.kind);
-      if (query.after)
-        params.timestamp(query.after->occurred_at).id(query.after->touchpoint);
+      if (query.conversation) params.id(*query.conversation);
+      if (query.kind) params.name(*query.kind);
+      if (query.after) params.timestamp(query.after->occurred_at).id(query.after->touchpoint);
       params.int64(sql_limit(query.limit));
       return query_all(statement, "listing touchpoints", read_touchpoint);
     });
@@ -993,10 +1015,14 @@ class SqliteTransaction final : public StoreTransaction {
 
   Result<std::int64_t> append_event(const Event& event) override {
     return guarded(kWrites, "appending an event", [&]() -> Result<std::int64_t> {
+      // The tenant's next sequence is one past its newest event: a seek at the end of the
+      // primary key. Writers are serialized by BEGIN IMMEDIATE, so sequences increase in commit
+      // order within the tenant.
       OMNI_ASSIGN_OR_RETURN(
           Statement statement,
-          prepare("INSERT INTO events (tenant_id, customer_id, conversation_id, type, payload, "
-                  "created_at) VALUES (?, ?, ?, ?, ?, ?)"));
+          prepare("INSERT INTO events (tenant_id, sequence, customer_id, conversation_id, type, "
+                  "payload, created_at) VALUES (?1, (SELECT IFNULL(MAX(sequence), 0) + 1 FROM "
+                  "events WHERE tenant_id = ?1), ?2, ?3, ?4, ?5, ?6) RETURNING sequence"));
       Params(statement)
           .id(event.tenant)
           .optional_id(event.customer)
@@ -1004,7 +1030,11 @@ class SqliteTransaction final : public StoreTransaction {
           .text(event.type)
           .text(event.payload)
           .timestamp(event.created_at);
-      return insert(statement, "appending an event");
+      OMNI_ASSIGN_OR_RETURN(bool row, statement.step("appending an event"));
+      if (!row) return Status::internal("sqlite: appending an event returned no sequence");
+      const std::int64_t sequence = statement.column_int64(0);
+      OMNI_RETURN_IF_ERROR(statement.run("appending an event"));
+      return sequence;
     });
   }
 
@@ -1062,8 +1092,7 @@ class SqliteTransaction final : public StoreTransaction {
 
   // Whether the transaction can run an operation of this kind.
   Status check_usable(Access access, std::string_view what) const {
-    if (broken_)
-      return *broken_;
+    if (broken_) return *broken_;
     if (!transaction_.is_open()) {
       return Status::failed_precondition(
           fmt::format("sqlite: {}: the transaction has already ended", what));
@@ -1079,8 +1108,7 @@ class SqliteTransaction final : public StoreTransaction {
   // SQLITE_BUSY) make SQLite roll the whole transaction back by itself. Later statements would
   // then run in autocommit mode, each committing on its own; refuse them instead.
   void note_failure(const Status& status) {
-    if (broken_ || !transaction_.is_open() || !connection_->in_autocommit())
-      return;
+    if (broken_ || !transaction_.is_open() || !connection_->in_autocommit()) return;
     transaction_.rollback();  // only records that the transaction is over
     broken_ = Status(status.code(), "the transaction was rolled back after: " + status.message());
   }
@@ -1103,11 +1131,9 @@ class SqliteTransaction final : public StoreTransaction {
   auto guarded(Access access, std::string_view what, Body&& body) -> decltype(body()) {
     try {
       Status usable = check_usable(access, what);
-      if (!usable.ok())
-        return usable;
+      if (!usable.ok()) return usable;
       auto result = body();
-      if (!status_of(result).ok())
-        note_failure(status_of(result));
+      if (!status_of(result).ok()) note_failure(status_of(result));
       return result;
     } catch (...) {
       return exception_status(what);

@@ -9,11 +9,10 @@
 #include "fixture.h"
 #include "omni/sys/store.h"
 
-#define OMNI_RETURN_STATUS_IF(expr)    \
-  do {                                 \
-    ::omni::Status injected_ = (expr); \
-    if (!injected_.ok())               \
-      return injected_;                \
+#define OMNI_RETURN_STATUS_IF(expr)        \
+  do {                                     \
+    ::omni::Status injected_ = (expr);     \
+    if (!injected_.ok()) return injected_; \
   } while (false)
 
 namespace omni::testing {
@@ -179,8 +178,7 @@ TEST_CASE("engine: a failing store write leaves no partial state", "[conformance
         : ForwardingStore(owned.get()), owned_(std::move(owned)), budget_(budget) {}
     Result<std::unique_ptr<StoreTransaction>> begin(TransactionMode mode) override {
       auto tx = ForwardingStore::begin(mode);
-      if (!tx.ok())
-        return tx.status();
+      if (!tx.ok()) return tx.status();
       return std::unique_ptr<StoreTransaction>(new FailingTransaction(std::move(*tx), budget_));
     }
     std::unique_ptr<Store> owned_;
@@ -195,8 +193,7 @@ TEST_CASE("engine: a failing store write leaves no partial state", "[conformance
     StoreBackend wrapped{
         backend.name, [&]() -> Result<std::unique_ptr<Store>> {
           auto inner = backend.make();
-          if (!inner.ok())
-            return inner.status();
+          if (!inner.ok()) return inner.status();
           return std::unique_ptr<Store>(new FailingStore(std::move(*inner), &budget));
         }};
     World w(wrapped);
@@ -489,8 +486,7 @@ TEST_CASE("engine: timelines page through every touchpoint in both directions",
     for (auto it = page.touchpoints.rbegin(); it != page.touchpoints.rend(); ++it) {
       seen.push_back(it->body);
     }
-    if (!page.older)
-      break;
+    if (!page.older) break;
     q.cursor = page.older;
   }
   REQUIRE(seen.size() == 130);
@@ -506,8 +502,7 @@ TEST_CASE("engine: timelines page through every touchpoint in both directions",
     ++pages;
     for (const auto& tp : page.touchpoints)
       seen.push_back(tp.body);
-    if (!page.newer)
-      break;
+    if (!page.newer) break;
     CHECK(page.older.has_value() == (pages > 1));
     q.cursor = page.newer;
   }
@@ -573,10 +568,8 @@ TEST_CASE("engine: concurrent receivers store each message once, one case per cu
         // Every thread delivers the same messages (retries racing each other) for 5 customers.
         std::string number = "+49151000000" + std::to_string(i % 5);
         InboundMessage m = w.sms_from(number, "m" + std::to_string(i), "msg");
-        if (t % 2 == 1)
-          m.channel = w.whatsapp.id, m.provider_message_id += "-wa";
-        if (!w.engine->receive(m).ok())
-          failures++;
+        if (t % 2 == 1) m.channel = w.whatsapp.id, m.provider_message_id += "-wa";
+        if (!w.engine->receive(m).ok()) failures++;
       }
     });
   }

@@ -159,7 +159,8 @@ class OMNI_EXPORT StoreTransaction {
   virtual Result<std::vector<Handoff>> list_handoffs(TenantId tenant,
                                                      ConversationId conversation) = 0;
 
-  // --- the outbox. Sequences increase in commit order as seen by a reader of list_events.
+  // --- the outbox. Sequences are positive and increase within a tenant in commit order: a
+  // reader of list_events never sees a sequence appear below one it has already read.
   virtual Result<std::int64_t> append_event(const Event& event) = 0;
   // Events of the tenant with sequence > after, ascending, at most limit.
   virtual Result<std::vector<Event>> list_events(TenantId tenant, std::int64_t after,
