@@ -194,11 +194,9 @@ class Demo {
   void day_one_knowledge_base() {
     scene("Day 1, 09:14 - Anna searches the help center (web, kb_view)");
     at("2026-03-02T09:14:00Z");
-    // Anna is logged in to the customer portal, which knows her verified mobile number, so the
-    // portal reports her page views with her phone identity. (An anonymous visitor would come
-    // with a web_visitor token; linking such a token to a known customer is the job of the
-    // identity-linking API, which omni does not have yet.)
-    omni::InboundMessage view = from_anna(web_, "web-kbview-8812");
+    // Anna is logged in to the customer portal, so the portal reports her page views with her
+    // CRM contact id (an identity scoped to the portal).
+    omni::InboundMessage view = from_anna(web_, "web-kbview-8812", portal_id());
     view.kind = omni::TouchpointKind::kKnowledgeBaseView;
     view.subject = "Router LED is red after a firmware update";
     view.body =
@@ -213,15 +211,21 @@ class Demo {
                                            : std::string("none (reading an article is "
                                                          "self-service, not a case)")));
     if (r.conversation.valid()) conversation_ = r.conversation;
+    // The CRM contact behind the portal login has her verified mobile number: the host links it,
+    // so a call or an SMS from that number is Anna too.
+    omni::Identity phone =
+        must("link phone",
+             engine_->link_identity(tenant_, customer_, anna_phone(), true, "crm_contact"));
+    say(fmt::format("linked {}:{} (verified, from the CRM contact)", omni::to_string(phone.kind),
+                    phone.value));
   }
 
   // Day 1, 09:20 — the chat bot.
   void day_one_bot() {
     scene("Day 1, 09:20 - Anna asks the chat bot (live_chat, bot_turn)");
     at("2026-03-02T09:20:00Z");
-    // The chat widget runs inside the logged-in portal too, so it also knows her verified
-    // number: the same phone identity lands on the same customer.
-    omni::InboundMessage ask = from_anna(chat_, "chat-7001");
+    // The chat widget runs inside the logged-in portal too: the same portal identity.
+    omni::InboundMessage ask = from_anna(chat_, "chat-7001", portal_id());
     ask.kind = omni::TouchpointKind::kBotTurn;
     ask.subject = "Red light on my router";
     ask.body = "Hi, my router has a red light since yesterday's update and the internet is down.";
@@ -235,7 +239,7 @@ class Demo {
     reply("bot reply", chat_, bot_,
           "Sorry to hear that! Please unplug the router for 30 seconds and plug it in again.");
     clock_.advance(3min);
-    omni::InboundMessage again = from_anna(chat_, "chat-7002");
+    omni::InboundMessage again = from_anna(chat_, "chat-7002", portal_id());
     again.kind = omni::TouchpointKind::kBotTurn;
     again.body = "Did that twice, still red. Can I talk to a person, please?";
     receive("receive bot turn", again);
@@ -263,7 +267,7 @@ class Demo {
           "Hi Anna, I'm Carla. I've read what you tried. May I call you on your mobile right "
           "away? It's quicker to fix by voice.");
     clock_.advance(30s);
-    omni::InboundMessage yes = from_anna(chat_, "chat-7003");
+    omni::InboundMessage yes = from_anna(chat_, "chat-7003", portal_id());
     yes.body = "Yes please, call me.";
     receive("receive chat message", yes);
   }
@@ -290,6 +294,8 @@ class Demo {
     call.channel = phone_;
     call.agent = carla_.id;
     call.kind = omni::TouchpointKind::kCall;
+    call.started_at = clock_.now() - 12min;  // logged when it ended
+    call.duration = 12min;
     call.body =
         "Outbound call, 12 min. Factory reset tried together: LED still red, WAN port "
         "gets no sync. Asked Anna for the serial number on the router's label.";
@@ -309,21 +315,22 @@ class Demo {
   void day_four_messenger() {
     scene("Day 4, 18:05 - Anna writes on Facebook Messenger; Ben picks it up");
     at("2026-03-05T18:05:00Z");
-    // Messenger identifies Anna by a page-scoped id (PSID). omni has no API yet to attach a
-    // second identity kind to a known customer (that arrives with the identity-linking work),
-    // so a bare PSID would make a new customer today. Anna linked Messenger in the customer
-    // portal, so the host CRM maps the PSID to her contact and passes the verified phone number
-    // it knows, which omni already matches.
-    omni::InboundMessage dm = from_anna(messenger_, "m_fbmid.4471-22-9903");
+    // Messenger identifies Anna by a page-scoped id (PSID). On day 2 she used Messenger's
+    // account linking in the portal, so the host learned her PSID and linked it to her.
+    const omni::IdentityInput psid{omni::IdentityKind::kMessengerPsid, "104423",
+                                   "6120045873311042"};
+    omni::Identity linked = must("link PSID", engine_->link_identity(tenant_, customer_, psid, true,
+                                                                     "messenger_account_linking"));
+    say(fmt::format("(day 2) linked {}:{} (Messenger account linking)",
+                    omni::to_string(linked.kind), linked.value));
+    omni::InboundMessage dm = from_anna(messenger_, "m_fbmid.4471-22-9903", psid);
     dm.body =
         "Hi! Here's the serial number from the label: SN 4471-22-9903. The light is still "
         "red.";
-    dm.metadata = {{"psid", "6120045873311042"}};
     omni::ReceiveResult r = receive("receive Messenger message", dm);
     say(fmt::format("same customer #{}: {}; conversation #{} {}", r.customer.value(),
                     r.customer == customer_ ? "yes" : "NO", r.conversation.value(),
                     r.conversation == conversation_ ? "(the same case)" : "(a new case)"));
-    say("note: with cross-kind identity linking, the PSID itself will resolve to Anna");
     conversation_ = r.conversation;
 
     // Carla is off today; Ben takes over.
@@ -348,9 +355,7 @@ class Demo {
     note(ben_,
          "Serial 4471-22-9903 is in the affected batch 4471. Dana (tech) to confirm on "
          "video before we replace the unit.");
-    // Ben would answer on Messenger. A Messenger reply goes to a PSID, and omni knows Anna only
-    // by her phone number until identities can be linked, so today the engine refuses the reply
-    // before recording anything; the invitation then goes out with the video link instead.
+    // Ben answers on Messenger: the reply goes to her PSID.
     omni::OutboundMessage dm_reply;
     dm_reply.tenant = tenant_;
     dm_reply.conversation = conversation_;
@@ -363,10 +368,6 @@ class Demo {
     if (replied.ok()) {
       say(fmt::format("{:<10} -> Ben: {} [{}]", "messenger", shorten(dm_reply.body, 70),
                       omni::to_string(replied->delivery)));
-    } else if (replied.status().is(omni::StatusCode::kFailedPrecondition)) {
-      say(fmt::format("messenger  -> Ben: (not sent: {})", replied.status().to_string()));
-      say("            a Messenger reply needs Anna's PSID linked to her; that arrives with");
-      say("            identity linking. Ben moves on to the video call instead.");
     } else {
       fail("Ben's Messenger reply", replied.status());
     }
@@ -398,7 +399,7 @@ class Demo {
           "Hi Anna, this is Dana from the tech team. Join the video call here: "
           "https://video.acme.example/j/5521");
     clock_.advance(2min);
-    omni::InboundMessage joined = from_anna(video_, "video-join-5521");
+    omni::InboundMessage joined = from_anna(video_, "video-join-5521", portal_id());
     joined.kind = omni::TouchpointKind::kVideoSession;
     joined.body = "Joined the video call";
     receive("receive video join", joined);
@@ -410,6 +411,8 @@ class Demo {
     video.channel = video_;
     video.agent = dana_.id;
     video.kind = omni::TouchpointKind::kVideoSession;
+    video.started_at = clock_.now() - 9min;
+    video.duration = 9min;
     video.body =
         "Video session, 9 min. WAN LED red, DSL sync LED off: hardware fault of batch "
         "4471. Replacement router ordered, arrives Monday.";
@@ -498,12 +501,19 @@ class Demo {
     return a;
   }
 
-  omni::InboundMessage from_anna(omni::ChannelId channel, const std::string& message_id) {
+  static omni::IdentityInput portal_id() {
+    return {omni::IdentityKind::kCrmId, "acme-portal", "ACME-10017"};
+  }
+  static omni::IdentityInput anna_phone() {
+    return {omni::IdentityKind::kPhone, "", "+49 151 2345 6789"};  // stored as +4915123456789
+  }
+
+  omni::InboundMessage from_anna(omni::ChannelId channel, const std::string& message_id,
+                                 omni::IdentityInput identity) {
     omni::InboundMessage m;
     m.tenant = tenant_;
     m.channel = channel;
-    m.from.kind = omni::IdentityKind::kPhone;
-    m.from.value = "+49 151 2345 6789";  // normalized by omni to +4915123456789
+    m.from = std::move(identity);
     m.display_name = "Anna Schmidt";
     m.provider_message_id = message_id;
     return m;

@@ -612,6 +612,49 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
   return out;
 }
 
+// ---------------------------------------------------------------------------------- identities
+
+Result<Identity> Engine::link_identity(TenantId tenant, CustomerId customer,
+                                       const IdentityInput& input, bool verified,
+                                       const std::string& source) {
+  OMNI_ASSIGN_OR_RETURN(detail::NormalizedIdentity normalized, detail::normalize_identity(input));
+  OMNI_RETURN_IF_ERROR(check_required_text("source", source, kMaxNameBytes));
+  return impl_->run_write([&](StoreTransaction& tx) -> Result<Identity> {
+    OMNI_ASSIGN_OR_RETURN(Customer owner, Impl::resolve_customer(tx, tenant, customer));
+    auto existing = tx.find_identity(tenant, normalized.kind, normalized.scope, normalized.value);
+    if (existing.ok()) {
+      if (existing->customer == owner.id) return *existing;
+      return Status::already_exists(std::string(to_string(normalized.kind)) + " identity '" +
+                                    normalized.value + "' belongs to customer " +
+                                    std::to_string(existing->customer.value()))
+          .with_field("identity");
+    }
+    if (!existing.status().is(StatusCode::kNotFound)) return existing.status();
+    const Timestamp now_ts = impl_->now();
+    Identity row;
+    row.tenant = tenant;
+    row.customer = owner.id;
+    row.kind = normalized.kind;
+    row.scope = normalized.scope;
+    row.value = normalized.value;
+    row.verified = verified;
+    row.source = source;
+    row.first_seen = now_ts;
+    row.last_seen = now_ts;
+    OMNI_ASSIGN_OR_RETURN(row.id, tx.insert_identity(row));
+    OMNI_RETURN_IF_ERROR(Impl::event(tx, tenant, owner.id, std::nullopt, "identity.added",
+                                     Payload()
+                                         .add("identity", row.id)
+                                         .add("kind", to_string(row.kind))
+                                         .add("scope", row.scope)
+                                         .add("value", row.value)
+                                         .add("source", row.source)
+                                         .str(),
+                                     now_ts));
+    return row;
+  });
+}
+
 // ---------------------------------------------------------------------------------- outbound
 
 Result<Touchpoint> Engine::send(const OutboundMessage& m) {
@@ -626,6 +669,7 @@ Result<Touchpoint> Engine::send(const OutboundMessage& m) {
     Identity recipient;
     Touchpoint touchpoint;
     ChannelAdapter* adapter = nullptr;
+    bool human_author = false;
   };
   // 1. Record the reply as queued, so it is never lost whatever happens while sending.
   auto prepared = impl_->run_write([&](StoreTransaction& tx) -> Result<Prepared> {
@@ -637,7 +681,10 @@ Result<Touchpoint> Engine::send(const OutboundMessage& m) {
     }
     OMNI_ASSIGN_OR_RETURN(p.channel,
                           tx.get_channel(m.tenant, m.channel.value_or(c.current_channel)));
-    if (m.agent) OMNI_RETURN_IF_ERROR(tx.get_agent(m.tenant, *m.agent).status());
+    if (m.agent) {
+      OMNI_ASSIGN_OR_RETURN(Agent author, tx.get_agent(m.tenant, *m.agent));
+      p.human_author = author.kind == AgentKind::kHuman;
+    }
     {
       std::shared_lock lock(impl_->adapters_mutex);
       auto it = impl_->adapters.find({m.tenant.value(), p.channel.id.value()});
@@ -717,7 +764,8 @@ Result<Touchpoint> Engine::send(const OutboundMessage& m) {
     if (receipt.ok()) {
       OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(m.tenant, m.conversation));
       c.last_outbound_at = p.touchpoint.occurred_at;
-      if (!c.first_response_at && m.agent) c.first_response_at = p.touchpoint.occurred_at;
+      // A person's reply is the first response; a bot's answer is self-service.
+      if (!c.first_response_at && p.human_author) c.first_response_at = p.touchpoint.occurred_at;
       c.current_channel = p.channel.id;
       c.updated_at = now_ts;
       OMNI_RETURN_IF_ERROR(tx.update_conversation(c));
@@ -791,7 +839,11 @@ Result<Touchpoint> Engine::add_note(const NoteSpec& note) {
 
 Result<Touchpoint> Engine::log_interaction(const InteractionSpec& in) {
   if (in.kind != TouchpointKind::kCall && in.kind != TouchpointKind::kVideoSession) {
-    return Status::invalid_argument("an interaction is a call or a video session");
+    return Status::invalid_argument("an interaction is a call or a video session")
+        .with_field("kind");
+  }
+  if (in.duration.count() < 0) {
+    return Status::invalid_argument("duration is negative").with_field("duration");
   }
   OMNI_RETURN_IF_ERROR(check_text("body", in.body, impl_->options.max_body_bytes));
   return impl_->run_write([&](StoreTransaction& tx) -> Result<Touchpoint> {
@@ -801,8 +853,9 @@ Result<Touchpoint> Engine::log_interaction(const InteractionSpec& in) {
                                          std::string(to_string(c.status)));
     }
     OMNI_ASSIGN_OR_RETURN(Channel channel, tx.get_channel(in.tenant, in.channel));
-    OMNI_RETURN_IF_ERROR(tx.get_agent(in.tenant, in.agent).status());
-    Timestamp now_ts = impl_->now();
+    OMNI_ASSIGN_OR_RETURN(Agent agent, tx.get_agent(in.tenant, in.agent));
+    const Timestamp now_ts = impl_->now();
+    const Timestamp started = in.started_at.value_or(now_ts);
     Touchpoint tp;
     tp.tenant = in.tenant;
     tp.customer = c.customer;
@@ -812,11 +865,13 @@ Result<Touchpoint> Engine::log_interaction(const InteractionSpec& in) {
     tp.kind = in.kind;
     tp.agent = in.agent;
     tp.body = in.body;
-    tp.occurred_at = now_ts;
+    if (in.duration.count() > 0) tp.metadata["duration_s"] = std::to_string(in.duration.count());
+    tp.occurred_at = started;
     tp.recorded_at = now_ts;
     OMNI_ASSIGN_OR_RETURN(tp.id, tx.insert_touchpoint(tp));
-    if (!c.first_response_at) c.first_response_at = now_ts;
-    c.last_outbound_at = now_ts;
+    // A person answering counts as the first response; a bot's turn is self-service.
+    if (!c.first_response_at && agent.kind == AgentKind::kHuman) c.first_response_at = started;
+    c.last_outbound_at = started;
     c.current_channel = channel.id;
     c.updated_at = now_ts;
     OMNI_RETURN_IF_ERROR(tx.update_conversation(c));

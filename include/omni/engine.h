@@ -87,6 +87,8 @@ struct InteractionSpec {
   AgentId agent;
   TouchpointKind kind = TouchpointKind::kCall;  // kCall or kVideoSession
   std::string body;                             // summary or transcript
+  std::optional<Timestamp> started_at;          // default: the engine clock's now()
+  std::chrono::seconds duration{0};             // kept as metadata "duration_s" when > 0
 };
 
 struct HandoffSpec {
@@ -141,6 +143,16 @@ class OMNI_EXPORT Engine {
   // id, kind, sizes, UTF-8, metadata, attachments and the identity. Does not check that the
   // tenant and channel exist. An error names the offending field in Status::field().
   Status validate(const InboundMessage& message) const;
+
+  // --- identities
+  // Links an identity to an existing customer: the host knows they are the same person (a
+  // verified login, Messenger account linking, the CRM's own contact record). Later messages
+  // from that identity resolve to the customer. Linking an identity the customer already has
+  // returns it unchanged; one that belongs to another customer is kAlreadyExists (merging two
+  // customers is a separate, explicit step).
+  Result<Identity> link_identity(TenantId tenant, CustomerId customer,
+                                 const IdentityInput& identity, bool verified,
+                                 const std::string& source);
 
   // --- agent work
   // Records the reply as queued, hands it to the channel's adapter (outside any lock or

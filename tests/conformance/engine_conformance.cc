@@ -554,6 +554,92 @@ TEST_CASE("engine: a knowledge-base view is on the timeline but opens no case",
   CHECK(World::must(w.engine->customer_view(w.tenant.id, r.customer)).active_conversations.empty());
 }
 
+TEST_CASE("engine: a linked identity resolves to its customer", "[conformance][engine]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  World w(backend);
+  ReceiveResult by_mail = w.receive(
+      w.message(w.email, IdentityKind::kEmail, "anna@example.com", "<m1@example.com>", "Hi"));
+  // The host's Messenger account linking tells us page-1's PSID 4711 is Anna.
+  const IdentityInput psid{IdentityKind::kMessengerPsid, "page-1", "4711"};
+  Identity linked = World::must(
+      w.engine->link_identity(w.tenant.id, by_mail.customer, psid, true, "account_linking"));
+  CHECK(linked.customer == by_mail.customer);
+  CHECK(linked.verified);
+  CHECK(linked.source == "account_linking");
+  // Linking again is a no-op.
+  CHECK(World::must(
+            w.engine->link_identity(w.tenant.id, by_mail.customer, psid, true, "account_linking"))
+            .id == linked.id);
+
+  InboundMessage dm = w.message(w.messenger, IdentityKind::kMessengerPsid, "4711", "mid.1",
+                                "Any news on my order?");
+  dm.from.scope = "page-1";
+  ReceiveResult by_dm = w.receive(dm);
+  CHECK(by_dm.customer == by_mail.customer);
+  CHECK(by_dm.conversation == by_mail.conversation);
+
+  // A reply on Messenger now finds her PSID.
+  OutboundMessage reply;
+  reply.tenant = w.tenant.id;
+  reply.conversation = by_dm.conversation;
+  reply.agent = w.alice.id;
+  reply.body = "It ships today.";
+  World::must(w.engine->send(reply));
+  CHECK(w.adapter.sent().back().recipient == "4711");
+
+  // Someone else's identity is not silently taken over; bad or foreign input changes nothing.
+  ReceiveResult bob = w.receive(w.sms_from("+4915199999999", "s1"));
+  auto taken = w.engine->link_identity(w.tenant.id, bob.customer, psid, true, "agent");
+  CHECK(taken.status().is(StatusCode::kAlreadyExists));
+  CHECK(w.engine
+            ->link_identity(w.tenant.id, bob.customer, {IdentityKind::kPhone, "", "12"}, true,
+                            "agent")
+            .status()
+            .is(StatusCode::kInvalidArgument));
+  auto other = World::must(w.engine->create_tenant("globex"));
+  CHECK(w.engine
+            ->link_identity(other.id, bob.customer, {IdentityKind::kEmail, "", "b@example.com"},
+                            true, "agent")
+            .status()
+            .is(StatusCode::kNotFound));
+  CHECK(World::must(w.engine->customer_view(w.tenant.id, bob.customer)).identities.size() == 1);
+}
+
+TEST_CASE("engine: only a person's answer is the first response", "[conformance][engine]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  World w(backend);
+  ReceiveResult r =
+      w.receive(w.message(w.chat, IdentityKind::kWebVisitor, "visitor-9", "c1", "hi"));
+  OutboundMessage bot_reply;
+  bot_reply.tenant = w.tenant.id;
+  bot_reply.conversation = r.conversation;
+  bot_reply.agent = w.bot.id;
+  bot_reply.body = "I'm a bot. How can I help?";
+  w.clock.advance(std::chrono::seconds(2));
+  World::must(w.engine->send(bot_reply));
+  auto conv = World::must(w.engine->conversation_view(w.tenant.id, r.conversation)).conversation;
+  CHECK_FALSE(conv.first_response_at.has_value());
+  CHECK(conv.last_outbound_at.has_value());
+
+  // A call logged afterwards, with the time it started, is the first response.
+  w.clock.advance(minutes(30));
+  InteractionSpec call;
+  call.tenant = w.tenant.id;
+  call.conversation = r.conversation;
+  call.channel = w.phone.id;
+  call.agent = w.alice.id;
+  call.body = "explained the invoice";
+  call.started_at = w.clock.now() - minutes(12);
+  call.duration = minutes(12);
+  Touchpoint logged = World::must(w.engine->log_interaction(call));
+  CHECK(logged.occurred_at == *call.started_at);
+  CHECK(logged.metadata.at("duration_s") == "720");
+  conv = World::must(w.engine->conversation_view(w.tenant.id, r.conversation)).conversation;
+  REQUIRE(conv.first_response_at.has_value());
+  CHECK(*conv.first_response_at == *call.started_at);
+  CHECK(conv.current_channel == w.phone.id);
+}
+
 TEST_CASE("engine: concurrent receivers store each message once, one case per customer",
           "[conformance][engine][concurrency]") {
   OMNI_FOR_EACH_BACKEND(backend);
