@@ -44,12 +44,13 @@ tsan: deps
 	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -j $(JOBS)
 
 # Installs omni into a prefix and builds the example consumer (C++17) against the installed
-# package, as an integrator would, then runs it.
+# package, as an integrator would, then runs it and the shipped conformance suite from there.
 consumer: build
 	cmake --install $(BUILD) --prefix $(BUILD)/install
 	cmake -S examples/consumer -B $(BUILD)/consumer -G Ninja -DCMAKE_PREFIX_PATH=$(abspath $(BUILD)/install)
 	cmake --build $(BUILD)/consumer
 	LD_LIBRARY_PATH=$(abspath $(BUILD)/install)/lib $(BUILD)/consumer/omni_consumer
+	LD_LIBRARY_PATH=$(abspath $(BUILD)/install)/lib $(BUILD)/consumer/omni_consumer_conformance
 
 bench: deps
 	$(CONFIGURE) -B build-release -DCMAKE_BUILD_TYPE=Release -DOMNI_BUILD_TESTS=OFF

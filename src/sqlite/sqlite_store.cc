@@ -754,26 +754,25 @@ class SqliteTransaction final : public StoreTransaction {
 
   Status update_conversation(const Conversation& conversation) override {
     return guarded(kWrites, "updating a conversation", [&]() -> Status {
-      // Most updates (a message arrives, a reply goes out) change no indexed column. The first
-      // statement updates only the other columns, and only when the indexed ones (customer,
-      // status, opened_at, resolved_at) already hold the new values; it then leaves the three
-      // conversation indexes untouched, since SQLite maintains an index only when the UPDATE
-      // sets one of its columns. When it changes no row, the full update runs.
+      // Most updates (a message arrives, a reply goes out) change neither an indexed column
+      // (customer, status, opened_at, resolved_at) nor a reference (assignee, origin and current
+      // channel). The first statement updates only the other columns, and only when those
+      // already hold the new values: it then touches none of the three conversation indexes
+      // (SQLite maintains an index only when the UPDATE sets one of its columns) and checks no
+      // foreign key. When it changes no row, the full update runs.
       {
         OMNI_ASSIGN_OR_RETURN(
             Statement narrow,
-            prepare("UPDATE conversations SET priority = ?, assignee_id = ?, team = ?, "
-                    "subject = ?, origin_channel_id = ?, current_channel_id = ?, updated_at = ?, "
-                    "first_response_at = ?, last_inbound_at = ?, last_outbound_at = ?, "
-                    "closed_at = ?, reopen_count = ? WHERE tenant_id = ? AND id = ? AND "
-                    "customer_id = ? AND status = ? AND opened_at = ? AND resolved_at IS ?"));
+            prepare("UPDATE conversations SET priority = ?, team = ?, subject = ?, "
+                    "updated_at = ?, first_response_at = ?, last_inbound_at = ?, "
+                    "last_outbound_at = ?, closed_at = ?, reopen_count = ? "
+                    "WHERE tenant_id = ? AND id = ? AND customer_id = ? AND status = ? AND "
+                    "opened_at = ? AND resolved_at IS ? AND assignee_id IS ? AND "
+                    "origin_channel_id IS ? AND current_channel_id IS ?"));
         Params(narrow)
             .name(conversation.priority)
-            .optional_id(conversation.assignee)
             .text(conversation.team)
             .text(conversation.subject)
-            .id_or_null(conversation.origin_channel)
-            .id_or_null(conversation.current_channel)
             .timestamp(conversation.updated_at)
             .optional_timestamp(conversation.first_response_at)
             .optional_timestamp(conversation.last_inbound_at)
@@ -785,7 +784,10 @@ class SqliteTransaction final : public StoreTransaction {
             .id(conversation.customer)
             .name(conversation.status)
             .timestamp(conversation.opened_at)
-            .optional_timestamp(conversation.resolved_at);
+            .optional_timestamp(conversation.resolved_at)
+            .optional_id(conversation.assignee)
+            .id_or_null(conversation.origin_channel)
+            .id_or_null(conversation.current_channel);
         OMNI_RETURN_IF_ERROR(narrow.run("updating a conversation"));
         if (sqlite3_changes(narrow.db()) == 1) return Status::ok_status();
       }
