@@ -18,10 +18,13 @@
 
 namespace {
 
+using omni_bench::identity_of;
+using omni_bench::kChannelCount;
+using omni_bench::kChannelKinds;
+using omni_bench::kChannelNames;
 using omni_bench::take;
 
 constexpr int kCustomers = 10000;
-constexpr int kChannelCount = 4;
 
 struct Memory {
   long peak_kib = -1;     // VmHWM
@@ -48,30 +51,6 @@ double file_mib(const std::string& path) {
   return total / (1024.0 * 1024.0);
 }
 
-omni::IdentityInput identity_of(int customer) {
-  omni::IdentityInput id;
-  switch (customer % kChannelCount) {
-    case 0:
-    case 1: {
-      char phone[32];
-      std::snprintf(phone, sizeof phone, "+49151%08d", customer);
-      id.kind = omni::IdentityKind::kPhone;
-      id.value = phone;
-      break;
-    }
-    case 2:
-      id.kind = omni::IdentityKind::kEmail;
-      id.value = "customer" + std::to_string(customer) + "@example.org";
-      break;
-    default:
-      id.kind = omni::IdentityKind::kMessengerPsid;
-      id.scope = "1001";
-      id.value = std::to_string(7000000000LL + customer);
-      break;
-  }
-  return id;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -92,12 +71,9 @@ int main(int argc, char** argv) {
   options.clock = &clock;
   auto engine = take(omni::Engine::open(std::move(store), options), "Engine::open");
   omni::TenantId tenant = take(engine->ensure_tenant("bench"), "ensure_tenant").id;
-  const omni::ChannelKind kinds[] = {omni::ChannelKind::kSms, omni::ChannelKind::kWhatsApp,
-                                     omni::ChannelKind::kEmail, omni::ChannelKind::kMessenger};
-  const char* names[] = {"+4930123456", "wa-4930123456", "support@example.com", "fb-page-1001"};
   std::vector<omni::ChannelId> channels;
   for (int i = 0; i < kChannelCount; ++i) {
-    omni::ChannelSpec spec{tenant, kinds[i], names[i], std::nullopt};
+    omni::ChannelSpec spec{tenant, kChannelKinds[i], kChannelNames[i], std::nullopt};
     channels.push_back(take(engine->create_channel(spec), "create_channel").id);
   }
 

@@ -29,43 +29,15 @@
 namespace {
 
 using omni_bench::check;
+using omni_bench::identity_of;
+using omni_bench::kChannelCount;
+using omni_bench::kChannelKinds;
+using omni_bench::kChannelNames;
 using omni_bench::take;
 
 std::int64_t g_messages_full = 3000;
 std::int64_t g_messages_normal = 30000;
 int g_customers = 1000;
-
-constexpr omni::ChannelKind kChannelKinds[] = {
-    omni::ChannelKind::kSms, omni::ChannelKind::kWhatsApp, omni::ChannelKind::kEmail,
-    omni::ChannelKind::kMessenger};
-constexpr const char* kChannelNames[] = {"+4930123456", "wa-4930123456", "support@example.com",
-                                         "fb-page-1001"};
-constexpr int kChannelCount = 4;
-
-// Customer c writes on channel c % 4 with the identity that channel carries.
-omni::IdentityInput identity_of(int customer) {
-  omni::IdentityInput id;
-  switch (customer % kChannelCount) {
-    case 0:
-    case 1: {
-      char phone[32];
-      std::snprintf(phone, sizeof phone, "+49151%08d", customer);
-      id.kind = omni::IdentityKind::kPhone;
-      id.value = phone;
-      break;
-    }
-    case 2:
-      id.kind = omni::IdentityKind::kEmail;
-      id.value = "customer" + std::to_string(customer) + "@example.org";
-      break;
-    default:
-      id.kind = omni::IdentityKind::kMessengerPsid;
-      id.scope = "1001";
-      id.value = std::to_string(7000000000LL + customer);
-      break;
-  }
-  return id;
-}
 
 std::string body_of(std::int64_t message) {
   return "Hello, this is about order #" + std::to_string(100000 + message % 5000) +

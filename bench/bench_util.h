@@ -254,4 +254,37 @@ class CollectingReporter : public benchmark::ConsoleReporter {
   std::map<std::string, Measurement> results_;
 };
 
+// The four channels the receive and memory benchmarks spread their customers over.
+constexpr omni::ChannelKind kChannelKinds[] = {
+    omni::ChannelKind::kSms, omni::ChannelKind::kWhatsApp, omni::ChannelKind::kEmail,
+    omni::ChannelKind::kMessenger};
+constexpr const char* kChannelNames[] = {"+4930123456", "wa-4930123456", "support@example.com",
+                                         "fb-page-1001"};
+constexpr int kChannelCount = 4;
+
+// Customer c writes on channel c % 4 with the identity that channel carries.
+inline omni::IdentityInput identity_of(int customer) {
+  omni::IdentityInput id;
+  switch (customer % kChannelCount) {
+    case 0:
+    case 1: {
+      char phone[32];
+      std::snprintf(phone, sizeof phone, "+49151%08d", customer);
+      id.kind = omni::IdentityKind::kPhone;
+      id.value = phone;
+      break;
+    }
+    case 2:
+      id.kind = omni::IdentityKind::kEmail;
+      id.value = "customer" + std::to_string(customer) + "@example.org";
+      break;
+    default:
+      id.kind = omni::IdentityKind::kMessengerPsid;
+      id.scope = "1001";
+      id.value = std::to_string(7000000000LL + customer);
+      break;
+  }
+  return id;
+}
+
 }  // namespace omni_bench
