@@ -487,7 +487,9 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
     }
   } else if (identity.status().is(StatusCode::kNotFound)) {
     customer.tenant = m.tenant;
-    customer.display_name = m.display_name.empty() ? from.value : m.display_name;
+    customer.display_name = !m.display_name.empty()      ? m.display_name
+                            : !from.display_name.empty() ? from.display_name
+                                                         : from.value;
     customer.created_at = now_ts;
     customer.updated_at = now_ts;
     OMNI_ASSIGN_OR_RETURN(customer.id, tx.insert_customer(customer));

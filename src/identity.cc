@@ -158,9 +158,16 @@ Result<NormalizedIdentity> normalize_identity(const IdentityInput& input) {
     return invalid(input.kind, "scope contains spaces", "from.scope");
   }
 
-  NormalizedIdentity out{input.kind, std::string(scope), {}};
+  NormalizedIdentity out{input.kind, std::string(scope), {}, {}};
   switch (input.kind) {
     case IdentityKind::kEmail: {
+      if (auto open = value.rfind('<'); open != std::string_view::npos) {
+        std::string_view name = trim(value.substr(0, open));
+        if (name.size() >= 2 && name.front() == '"' && name.back() == '"') {
+          name = trim(name.substr(1, name.size() - 2));
+        }
+        out.display_name = std::string(name);
+      }
       if (!scope.empty()) {
         return invalid(input.kind, "email identities take no scope", "from.scope");
       }

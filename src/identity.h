@@ -14,6 +14,8 @@ struct NormalizedIdentity {
   IdentityKind kind;
   std::string scope;
   std::string value;
+  // The name an email address was written with ("Anna Schmidt" in "Anna Schmidt <a@b.de>").
+  std::string display_name;
 };
 
 Result<NormalizedIdentity> normalize_identity(const IdentityInput& input);

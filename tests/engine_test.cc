@@ -44,6 +44,10 @@ TEST_CASE("identities are normalized before they are matched", "[engine][identit
   CHECK(a.customer == b.customer);
   auto view = *engine->customer_view(tenant.id, a.customer);
   CHECK(view.identities.at(0).value == "anna.schmidt@example.com");
+  CHECK(view.customer.display_name == "Anna Schmidt");  // from the address, as no name was given
+  auto quoted =
+      receive(email, {IdentityKind::kEmail, "", "\"Müller, Jörg\" <j@example.de>"}, "quoted");
+  CHECK(engine->customer_view(tenant.id, quoted.customer)->customer.display_name == "Müller, Jörg");
 
   auto p1 = receive(sms, {IdentityKind::kPhone, "", "+49 (151) 1234-5678"}, "3");
   auto p2 = receive(sms, {IdentityKind::kPhone, "", "0049 151 12345678"}, "4");
