@@ -1,5 +1,9 @@
 #include "sqlite/schema.h"
 
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
 #include <fmt/format.h>
 
 #include <array>
@@ -248,15 +252,32 @@ int schema_version() {
   return static_cast<int>(kMigrations.size());
 }
 
-Status prepare_database(Connection& connection) {
-  // Check before anything writes: a foreign or newer file must stay exactly as it was.
+Status prepare_database(Connection& connection, std::chrono::milliseconds busy_timeout) {
+  // Check before anything writes: a foreign or newer file must stay exactly as it was. The three
+  // reads share one read transaction, so another process's migration is seen whole or not at all.
   {
+    OMNI_ASSIGN_OR_RETURN(Transaction snapshot, Transaction::begin(connection, false));
     OMNI_ASSIGN_OR_RETURN(FileState state, read_file_state(connection));
     OMNI_RETURN_IF_ERROR(check_file_state(state));
   }
-  // journal_mode is persistent in the file and cannot change inside a transaction.
-  OMNI_ASSIGN_OR_RETURN(std::string journal_mode,
-                        connection.query_text("PRAGMA journal_mode = WAL", "enabling WAL"));
+  // journal_mode is persistent in the file and cannot change inside a transaction. The switch
+  // needs every other connection's lock released and fails at once with SQLITE_BUSY otherwise
+  // (SQLite does not call the busy handler here), so it is retried with a short back-off.
+  const auto deadline = std::chrono::steady_clock::now() + busy_timeout;
+  std::string journal_mode;
+  for (auto pause = std::chrono::milliseconds(1);;
+       pause = std::min(pause * 2, std::chrono::milliseconds(50))) {
+    auto switched = connection.query_text("PRAGMA journal_mode = WAL", "enabling WAL");
+    if (switched.ok()) {
+      journal_mode = *switched;
+      break;
+    }
+    if (!switched.status().is(StatusCode::kConflict) ||
+        std::chrono::steady_clock::now() + pause > deadline) {
+      return switched.status();
+    }
+    std::this_thread::sleep_for(pause);
+  }
   if (journal_mode != "wal") {
     return Status::io_error(fmt::format(
         "sqlite: could not switch the database to WAL (journal_mode is {})", journal_mode));

@@ -2,6 +2,7 @@
 // file as an omni database, and the open-time check that brings a file up to date. Internal.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 
 #include "omni/status.h"
@@ -21,6 +22,9 @@ int schema_version();
 //   * an omni database with a newer user_version -> kFailedPrecondition, file untouched;
 //   * otherwise switches the file to WAL and applies the missing migrations, the application id
 //     and the new user_version in one BEGIN IMMEDIATE transaction.
-Status prepare_database(Connection& connection);
+// Switching to WAL needs a moment when no other connection holds a lock, and SQLite reports
+// SQLITE_BUSY for it without calling the busy handler, so it is retried for up to busy_timeout
+// (several processes may open a new file at once).
+Status prepare_database(Connection& connection, std::chrono::milliseconds busy_timeout);
 
 }  // namespace omni::sqlite

@@ -1207,7 +1207,7 @@ Result<std::unique_ptr<Store>> open_store(const SqliteStoreOptions& options) {
     return Status::invalid_argument(
         fmt::format("sqlite: '{}' is not a database file (in-memory or temporary)", options.path));
   }
-  OMNI_RETURN_IF_ERROR(sqlite::prepare_database(*connection));
+  OMNI_RETURN_IF_ERROR(sqlite::prepare_database(*connection, options.busy_timeout));
   OMNI_RETURN_IF_ERROR(sqlite::configure_connection(*connection, settings));
 
   auto pool = std::make_shared<sqlite::ConnectionPool>(std::move(settings));
