@@ -238,7 +238,34 @@ struct Engine::Impl {
     return channel.kind;
   }
 
-  Result<detail::NormalizedIdentity> validate(const InboundMessage& m) const;
+  Result<detail::NormalizedIdentity> validate(const InboundMessage& m,
+                                              const detail::NormalizationPolicy& policy) const;
+
+  detail::PhoneNumberCache phone_cache;
+
+  // Tenants' default regions, read once: a tenant's region never changes after creation.
+  std::shared_mutex regions_mutex;
+  std::map<std::int64_t, std::string> regions;
+
+  // How identities of `tenant` are normalized; kNotFound for an unknown tenant.
+  Result<detail::NormalizationPolicy> policy_for(TenantId tenant) {
+    detail::NormalizationPolicy policy;
+    policy.email_local_part_case_insensitive = options.email_local_part_case_insensitive;
+    policy.phone_cache = &phone_cache;
+    {
+      std::shared_lock lock(regions_mutex);
+      if (auto it = regions.find(tenant.value()); it != regions.end()) {
+        policy.default_region = it->second;
+        return policy;
+      }
+    }
+    OMNI_ASSIGN_OR_RETURN(Tenant t,
+                          run_read([&](StoreTransaction& tx) { return tx.get_tenant(tenant); }));
+    std::unique_lock lock(regions_mutex);
+    regions[tenant.value()] = t.default_region;
+    policy.default_region = t.default_region;
+    return policy;
+  }
   Result<ReceiveResult> receive_in(StoreTransaction& tx, const InboundMessage& m,
                                    const detail::NormalizedIdentity& from, Timestamp now_ts);
   Status change_status(TenantId tenant, ConversationId id, ConversationStatus to);
@@ -384,10 +411,23 @@ Status Engine::register_adapter(TenantId tenant, ChannelId channel, ChannelAdapt
 // ---------------------------------------------------------------------------------- receive
 
 Status Engine::validate(const InboundMessage& m) const {
-  return impl_->validate(m).status();
+  // A tenant that does not exist yet gets the default region of create_tenant().
+  detail::NormalizationPolicy policy;
+  policy.email_local_part_case_insensitive = impl_->options.email_local_part_case_insensitive;
+  policy.phone_cache = &impl_->phone_cache;
+  if (m.tenant.valid()) {
+    auto known = impl_->policy_for(m.tenant);
+    if (known.ok()) {
+      policy = *known;
+    } else if (!known.status().is(StatusCode::kNotFound)) {
+      return known.status();
+    }
+  }
+  return impl_->validate(m, policy).status();
 }
 
-Result<detail::NormalizedIdentity> Engine::Impl::validate(const InboundMessage& m) const {
+Result<detail::NormalizedIdentity> Engine::Impl::validate(
+    const InboundMessage& m, const detail::NormalizationPolicy& policy) const {
   const EngineOptions& o = options;
   OMNI_RETURN_IF_ERROR(
       check_required_text("provider_message_id", m.provider_message_id, kMaxProviderIdBytes));
@@ -422,7 +462,7 @@ Result<detail::NormalizedIdentity> Engine::Impl::validate(const InboundMessage& 
     OMNI_RETURN_IF_ERROR(
         check_text(at + "content_type", m.attachments[i].content_type, kMaxNameBytes));
   }
-  return detail::normalize_identity(m.from);
+  return detail::normalize_identity(m.from, policy);
 }
 
 Result<ReceiveResult> Engine::receive(const InboundMessage& m) {
@@ -430,7 +470,8 @@ Result<ReceiveResult> Engine::receive(const InboundMessage& m) {
   if (!m.channel.valid()) {
     return Status::invalid_argument("channel is not set").with_field("channel");
   }
-  OMNI_ASSIGN_OR_RETURN(detail::NormalizedIdentity from, impl_->validate(m));
+  OMNI_ASSIGN_OR_RETURN(detail::NormalizationPolicy policy, impl_->policy_for(m.tenant));
+  OMNI_ASSIGN_OR_RETURN(detail::NormalizedIdentity from, impl_->validate(m, policy));
 
   for (int attempt = 0;; ++attempt) {
     auto result = impl_->run_write([&](StoreTransaction& tx) -> Result<ReceiveResult> {
@@ -619,7 +660,9 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
 Result<Identity> Engine::link_identity(TenantId tenant, CustomerId customer,
                                        const IdentityInput& input, bool verified,
                                        const std::string& source) {
-  OMNI_ASSIGN_OR_RETURN(detail::NormalizedIdentity normalized, detail::normalize_identity(input));
+  OMNI_ASSIGN_OR_RETURN(detail::NormalizationPolicy policy, impl_->policy_for(tenant));
+  OMNI_ASSIGN_OR_RETURN(detail::NormalizedIdentity normalized,
+                        detail::normalize_identity(input, policy));
   OMNI_RETURN_IF_ERROR(check_required_text("source", source, kMaxNameBytes));
   return impl_->run_write([&](StoreTransaction& tx) -> Result<Identity> {
     OMNI_ASSIGN_OR_RETURN(Customer owner, Impl::resolve_customer(tx, tenant, customer));

@@ -2,6 +2,18 @@
 
 #include <algorithm>
 #include <cctype>
+#include <memory>
+#include <optional>
+
+#include <fmt/format.h>
+#include <phonenumbers/phonenumber.pb.h>
+#include <phonenumbers/phonenumberutil.h>
+#include <unicode/bytestream.h>
+#include <unicode/idna.h>
+#include <unicode/normalizer2.h>
+#include <unicode/unistr.h>
+
+#include "internal/macros.h"
 
 namespace omni::detail {
 namespace {
@@ -25,20 +37,57 @@ bool has_control_or_space(std::string_view s) {
   });
 }
 
-std::string ascii_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 Status invalid(IdentityKind kind, std::string_view why, const char* field = "from.value") {
   return Status::invalid_argument(std::string(to_string(kind)) + " identity: " + std::string(why))
       .with_field(field);
 }
 
-Result<std::string> normalize_email(std::string_view raw) {
+// ICU works in UTF-16; these convert at the boundary.
+icu::UnicodeString from_utf8(std::string_view text) {
+  return icu::UnicodeString::fromUTF8(
+      icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
+}
+std::string to_utf8(const icu::UnicodeString& text) {
+  std::string out;
+  text.toUTF8String(out);
+  return out;
+}
+
+// UTS #46 processing of a domain to its ASCII (punycode) form, lower-cased: "MÜNCHEN.de" and
+// "xn--mnchen-3ya.de" are the same domain.
+Result<std::string> domain_to_ascii(std::string_view domain) {
+  UErrorCode error = U_ZERO_ERROR;
+  std::unique_ptr<icu::IDNA> idna(icu::IDNA::createUTS46Instance(
+      UIDNA_NONTRANSITIONAL_TO_ASCII | UIDNA_CHECK_BIDI | UIDNA_USE_STD3_RULES, error));
+  if (U_FAILURE(error)) return Status::internal(std::string("ICU IDNA: ") + u_errorName(error));
+  std::string ascii;
+  icu::StringByteSink<std::string> sink(&ascii);
+  icu::IDNAInfo info;
+  idna->nameToASCII_UTF8(icu::StringPiece(domain.data(), static_cast<int32_t>(domain.size())), sink,
+                         info, error);
+  if (U_FAILURE(error) || info.hasErrors()) {
+    return invalid(IdentityKind::kEmail,
+                   "the domain is not a valid (internationalized) domain name");
+  }
+  return ascii;
+}
+
+}  // namespace
+
+}  // namespace omni::detail
+
+namespace omni {
+
+Result<NormalizedEmail> normalize_email_address(std::string_view raw, bool fold_local_part) {
+  using detail::domain_to_ascii;
+  using detail::from_utf8;
+  using detail::has_control_or_space;
+  using detail::invalid;
+  using detail::to_utf8;
+  using detail::trim;
+  NormalizedEmail out;
+  std::string* display_name = &out.display_name;
+  raw = trim(raw);
   // "Anna Schmidt <Anna@Example.COM>" -> the address inside the angle brackets.
   auto open = raw.rfind('<');
   if (open != std::string_view::npos) {
@@ -46,57 +95,86 @@ Result<std::string> normalize_email(std::string_view raw) {
     if (close == std::string_view::npos || trim(raw.substr(close + 1)).size() != 0) {
       return invalid(IdentityKind::kEmail, "unbalanced angle brackets");
     }
+    if (display_name) {
+      std::string_view name = trim(raw.substr(0, open));
+      if (name.size() >= 2 && name.front() == '"' && name.back() == '"') {
+        name = trim(name.substr(1, name.size() - 2));
+      }
+      *display_name = std::string(name);
+    }
     raw = trim(raw.substr(open + 1, close - open - 1));
   }
   if (has_control_or_space(raw)) {
     return invalid(IdentityKind::kEmail, "address contains spaces or control characters");
   }
-  auto at = raw.rfind('@');
-  if (at == std::string_view::npos) return invalid(IdentityKind::kEmail, "no '@' in address");
-  std::string_view local = raw.substr(0, at);
-  std::string_view domain = raw.substr(at + 1);
-  if (local.empty() || local.size() > 64) {
-    return invalid(IdentityKind::kEmail, "local part must be 1 to 64 bytes");
-  }
-  if (domain.empty() || domain.size() > 253 || domain.front() == '.' || domain.back() == '.' ||
-      domain.find("..") != std::string_view::npos || domain.find('@') != std::string_view::npos) {
+  // Unicode NFC first, so "Jo\u0308rg" and "J\u00f6rg" are one address.
+  UErrorCode error = U_ZERO_ERROR;
+  const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(error);
+  if (U_FAILURE(error)) return Status::internal(std::string("ICU NFC: ") + u_errorName(error));
+  icu::UnicodeString address = nfc->normalize(from_utf8(raw), error);
+  if (U_FAILURE(error)) return invalid(IdentityKind::kEmail, "the address cannot be normalized");
+  const int32_t at = address.lastIndexOf(u'@');
+  if (at < 0) return invalid(IdentityKind::kEmail, "no '@' in address");
+  icu::UnicodeString local(address, 0, at);
+  const std::string domain = to_utf8(icu::UnicodeString(address, at + 1));
+  if (local.isEmpty()) return invalid(IdentityKind::kEmail, "the local part is empty");
+  if (domain.empty() || domain.size() > 253)
     return invalid(IdentityKind::kEmail, "malformed domain");
-  }
-  // Local parts are compared case-insensitively (what every major provider does); domains are
-  // case-insensitive by definition.
-  return ascii_lower(local) + "@" + ascii_lower(domain);
+  OMNI_ASSIGN_OR_RETURN(std::string ascii_domain, domain_to_ascii(domain));
+  if (fold_local_part) local.foldCase();
+  std::string local_utf8 = to_utf8(local);
+  if (local_utf8.size() > 64)
+    return invalid(IdentityKind::kEmail, "local part is longer than 64 bytes");
+  out.address = local_utf8 + "@" + ascii_domain;
+  return out;
 }
 
-Result<std::string> normalize_phone(std::string_view raw) {
-  std::string digits;
-  bool plus = false;
-  for (std::size_t i = 0; i < raw.size(); ++i) {
-    char c = raw[i];
-    if (c >= '0' && c <= '9') {
-      digits.push_back(c);
-    } else if (c == '+' && i == 0) {
-      plus = true;
-    } else if (c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/') {
-      continue;
-    } else {
-      return invalid(IdentityKind::kPhone, "unexpected character in phone number");
+Result<std::string> normalize_phone_number(std::string_view raw, const std::string& region) {
+  using detail::invalid;
+  using detail::trim;
+  using i18n::phonenumbers::PhoneNumber;
+  using i18n::phonenumbers::PhoneNumberUtil;
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  const std::string text(trim(raw));
+  auto parse = [&](const std::string& input,
+                   const std::string& in_region) -> std::optional<PhoneNumber> {
+    PhoneNumber number;
+    if (util.Parse(input, in_region, &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
+      return std::nullopt;
     }
+    if (!util.IsValidNumber(number)) return std::nullopt;
+    return number;
+  };
+  // Digits only, without a leading 0: outside the North American plan (where national numbers
+  // have no trunk prefix) nobody writes a national number that way, but a WhatsApp wa_id is
+  // exactly that: the international number without '+' ("4915112345678"). Read it as
+  // international first there, and nationally first in +1 regions.
+  const bool bare_digits =
+      !text.empty() && text.front() != '0' &&
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  const bool national_first = !bare_digits || util.GetCountryCodeForRegion(region) == 1;
+  std::string international;  // built by hand: GCC 12's -Wrestrict misfires on "+" + text
+  international.reserve(text.size() + 1);
+  international.push_back('+');
+  international.append(text);
+  std::optional<PhoneNumber> number =
+      national_first ? parse(text, region) : parse(international, "ZZ");
+  if (!number && bare_digits) {
+    number = national_first ? parse(international, "ZZ") : parse(text, region);
   }
-  if (!plus) {
-    if (digits.size() > 2 && digits.compare(0, 2, "00") == 0) {
-      digits.erase(0, 2);  // international call prefix
-    } else {
-      return invalid(IdentityKind::kPhone,
-                     "number must be international: '+' or '00' then the country code");
-    }
+  if (!number) {
+    return invalid(IdentityKind::kPhone,
+                   fmt::format("'{}' is not a valid phone number (default region {})",
+                               text.substr(0, 40), region));
   }
-  if (digits.size() < 8 || digits.size() > 15 || digits.front() == '0') {
-    return invalid(IdentityKind::kPhone, "an E.164 number has 8 to 15 digits after '+'");
-  }
-  return "+" + digits;
+  std::string e164;
+  util.Format(*number, PhoneNumberUtil::E164, &e164);
+  return e164;
 }
 
-}  // namespace
+}  // namespace omni
+
+namespace omni::detail {
 
 bool is_valid_utf8(std::string_view text) {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
@@ -144,7 +222,8 @@ std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) {
   return text.substr(0, end);
 }
 
-Result<NormalizedIdentity> normalize_identity(const IdentityInput& input) {
+Result<NormalizedIdentity> normalize_identity(const IdentityInput& input,
+                                              const NormalizationPolicy& policy) {
   std::string_view value = trim(input.value);
   std::string_view scope = trim(input.scope);
   if (value.empty()) return invalid(input.kind, "value is empty");
@@ -161,28 +240,29 @@ Result<NormalizedIdentity> normalize_identity(const IdentityInput& input) {
   NormalizedIdentity out{input.kind, std::string(scope), {}, {}};
   switch (input.kind) {
     case IdentityKind::kEmail: {
-      if (auto open = value.rfind('<'); open != std::string_view::npos) {
-        std::string_view name = trim(value.substr(0, open));
-        if (name.size() >= 2 && name.front() == '"' && name.back() == '"') {
-          name = trim(name.substr(1, name.size() - 2));
-        }
-        out.display_name = std::string(name);
-      }
       if (!scope.empty()) {
         return invalid(input.kind, "email identities take no scope", "from.scope");
       }
-      auto email = normalize_email(value);
-      if (!email.ok()) return email.status();
-      out.value = std::move(*email);
+      OMNI_ASSIGN_OR_RETURN(
+          NormalizedEmail email,
+          normalize_email_address(value, policy.email_local_part_case_insensitive));
+      out.value = std::move(email.address);
+      out.display_name = std::move(email.display_name);
       break;
     }
     case IdentityKind::kPhone: {
       if (!scope.empty()) {
         return invalid(input.kind, "phone identities take no scope", "from.scope");
       }
-      auto phone = normalize_phone(value);
-      if (!phone.ok()) return phone.status();
-      out.value = std::move(*phone);
+      std::string key = policy.default_region;
+      key.push_back('|');
+      key.append(value);
+      if (auto cached = policy.phone_cache ? policy.phone_cache->find(key) : std::nullopt) {
+        out.value = std::move(*cached);
+        break;
+      }
+      OMNI_ASSIGN_OR_RETURN(out.value, normalize_phone_number(value, policy.default_region));
+      if (policy.phone_cache) policy.phone_cache->insert(key, out.value);
       break;
     }
     case IdentityKind::kMessengerPsid:

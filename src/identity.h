@@ -2,10 +2,15 @@
 // identity of its kind is refused with kInvalidArgument, never stored as typed.
 #pragma once
 
+#include <cstddef>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "omni/customer.h"
+#include "omni/normalize.h"
 #include "omni/status.h"
 
 namespace omni::detail {
@@ -18,7 +23,41 @@ struct NormalizedIdentity {
   std::string display_name;
 };
 
-Result<NormalizedIdentity> normalize_identity(const IdentityInput& input);
+// Remembers recent phone normalizations: libphonenumber's parse and validation is the costliest
+// step of a receive (tens of microseconds), and the same customers write again and again. Only
+// successful results are kept; when full, it starts over. Thread-safe.
+class PhoneNumberCache {
+ public:
+  explicit PhoneNumberCache(std::size_t capacity = 4096) : capacity_(capacity) {}
+  std::optional<std::string> find(const std::string& key) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return std::nullopt;
+    return it->second;
+  }
+  void insert(const std::string& key, const std::string& e164) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (entries_.size() >= capacity_) entries_.clear();
+    entries_.emplace(key, e164);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, std::string> entries_;
+  std::size_t capacity_;
+};
+
+struct NormalizationPolicy {
+  // ISO 3166 alpha-2 region for phone numbers written without a country code ("DE": 0151 ...).
+  std::string default_region = "US";
+  // Compare email local parts case-insensitively (Unicode case folding).
+  bool email_local_part_case_insensitive = true;
+  // Borrowed; may be null.
+  PhoneNumberCache* phone_cache = nullptr;
+};
+
+Result<NormalizedIdentity> normalize_identity(const IdentityInput& input,
+                                              const NormalizationPolicy& policy);
 
 // True when `text` is well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF).
 bool is_valid_utf8(std::string_view text);

@@ -48,6 +48,9 @@ struct EngineOptions {
   std::size_t context_recent_touchpoints = 10;
   // Longest excerpt of one touchpoint in a context packet, in bytes. Default: 280.
   std::size_t context_excerpt_bytes = 280;
+  // Email local parts compared case-insensitively (Unicode case folding): "Anna@x.de" and
+  // "anna@x.de" are one identity. Default: true (what every major mail provider does).
+  bool email_local_part_case_insensitive = true;
   // Identity::last_seen is rewritten by an inbound message only when it is older than this, so
   // a busy chat does not rewrite the identity row with every message. Default: 1 hour.
   std::chrono::seconds last_seen_resolution{60 * 60};

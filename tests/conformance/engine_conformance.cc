@@ -652,7 +652,7 @@ TEST_CASE("engine: concurrent receivers store each message once, one case per cu
     threads.emplace_back([&, t] {
       for (int i = 0; i < kMessages; ++i) {
         // Every thread delivers the same messages (retries racing each other) for 5 customers.
-        std::string number = "+49151000000" + std::to_string(i % 5);
+        std::string number = "+491511234567" + std::to_string(i % 5);
         InboundMessage m = w.sms_from(number, "m" + std::to_string(i), "msg");
         if (t % 2 == 1) m.channel = w.whatsapp.id, m.provider_message_id += "-wa";
         if (!w.engine->receive(m).ok()) failures++;
