@@ -720,6 +720,57 @@ TEST_CASE("omni exit statuses for usage and database errors", "[cli]") {
   CHECK_THAT(normal.out, Catch::Contains("0 stored, 1 duplicate, 0 rejected"));
 }
 
+TEST_CASE("omni normalize prints the form identities are matched by", "[cli]") {
+  Run de = run_omni({"normalize", "phone", "0151 1234 5678", "--region", "DE"});
+  CHECK(de.status == 0);
+  CHECK(de.out == "+4915112345678\n");
+  Run wa_id = run_omni({"normalize", "phone", "4915112345678"});
+  CHECK(wa_id.out == "+4915112345678\n");
+  Run email = run_omni({"--json", "normalize", "email", "Jörg Müller <Joerg@MÜNCHEN.de>"});
+  CHECK(email.status == 0);
+  rapidjson::Document doc = parse_json(email.out);
+  CHECK(std::string(doc["normalized"].GetString()) == "joerg@xn--mnchen-3ya.de");
+  CHECK(std::string(doc["display_name"].GetString()) == "Jörg Müller");
+  Run national_without_region = run_omni({"normalize", "phone", "0151 1234 5678"});
+  CHECK(national_without_region.status == 1);
+  CHECK(national_without_region.err.find("not a valid phone number") != std::string::npos);
+  CHECK(run_omni({"normalize", "fax", "123"}).status == 2);
+  CHECK(run_omni({"normalize", "phone", "1", "--scope", "x"}).status == 2);
+}
+
+TEST_CASE("omni link attaches an identity so later messages land on the customer", "[cli]") {
+  std::string db = temp_db();
+  std::string first = write_temp(
+      "first", message_line("m1", "+4915112345678", "2026-11-20T10:00:00Z", "Hello") + "\n");
+  REQUIRE(run_omni({"--db", db, "ingest", first}).status == 0);
+
+  Run linked = run_omni({"--db", db, "--tenant", "acme", "link", "1", "email",
+                         "Anna <ANNA@example.com>", "--verified"});
+  INFO(linked.out << linked.err);
+  CHECK(linked.status == 0);
+  CHECK(linked.out.find("email:anna@example.com") != std::string::npos);
+
+  std::string by_mail = write_temp(
+      "mail",
+      R"({"tenant":"acme","channel":"email","from":{"kind":"email","value":"anna@example.com"},)"
+      R"("provider_message_id":"<1@example.com>","subject":"Order","body":"Any news?"})"
+      "\n");
+  REQUIRE(run_omni({"--db", db, "ingest", by_mail}).status == 0);
+  Run customers = run_omni({"--db", db, "--tenant", "acme", "--json", "customers"});
+  rapidjson::Document doc = parse_json(customers.out);
+  REQUIRE(doc["customers"].Size() == 1);  // the email landed on the same customer
+
+  // Taking another customer's identity is refused; a bad value is refused.
+  std::string other = write_temp(
+      "other", message_line("m2", "+4915199999999", "2026-11-20T11:00:00Z", "Hi") + "\n");
+  REQUIRE(run_omni({"--db", db, "ingest", other}).status == 0);
+  CHECK(
+      run_omni({"--db", db, "--tenant", "acme", "link", "2", "email", "anna@example.com"}).status ==
+      1);
+  CHECK(run_omni({"--db", db, "--tenant", "acme", "link", "2", "phone", "12"}).status == 1);
+  CHECK(run_omni({"--db", db, "--tenant", "acme", "link", "2", "pager", "12"}).status == 2);
+}
+
 }  // namespace omni::cli
 
 #endif  // OMNI_HAVE_CLI

@@ -21,6 +21,7 @@
 #include "cli/record.h"
 #include "cli/render.h"
 #include "omni/engine.h"
+#include "omni/normalize.h"
 #include "omni/sqlite_store.h"
 #include "omni/version.h"
 
@@ -37,6 +38,9 @@ Commands:
   customers                       list the tenant's customers
   timeline CUSTOMER_ID            one page of a customer's timeline
   conversation CONVERSATION_ID    a conversation with its handoffs and touchpoints
+  link CUSTOMER_ID KIND VALUE     link an identity (email, phone, messenger_psid, ...) to a
+                                  customer; later messages from it land on that customer
+  normalize phone|email VALUE     print the form omni matches identities by (needs no --db)
 
 Options (before or after the command):
   --db FILE            the SQLite database (required)
@@ -47,6 +51,10 @@ Options (before or after the command):
   --before CURSOR      timeline: the page older than CURSOR ("older:" line of the last page)
   --after CURSOR       timeline: the page newer than CURSOR ("newer:" line of the last page)
   --conversation ID    timeline: only this conversation's touchpoints
+  --region XX          normalize phone: region for numbers without a country code, e.g. DE
+                       (default: none, only international numbers)
+  --scope SCOPE        link: the identity's scope (page id for messenger_psid, ...)
+  --verified           link: the identity was verified (e.g. by a login)
   --durability MODE    ingest: "full" (default) syncs every stored line to disk; "normal" is
                        several times faster and safe against a crash of omni, but the last
                        lines may be lost on power loss (run the same ingest again: duplicates
@@ -67,6 +75,9 @@ struct CommandLine {
   std::optional<std::string> after;
   std::optional<std::string> conversation;
   std::optional<std::string> durability;
+  std::optional<std::string> region;
+  std::optional<std::string> scope;
+  bool verified = false;
   bool help = false;
   bool version = false;
   std::vector<std::string> arguments;  // the command and its operands
@@ -96,6 +107,9 @@ std::optional<UsageError> parse_command_line(int argc, char** argv, CommandLine*
     kAfter,
     kConversation,
     kDurability,
+    kRegion,
+    kScope,
+    kVerified,
     kVersion
   };
   static const ::option kOptions[] = {
@@ -107,6 +121,9 @@ std::optional<UsageError> parse_command_line(int argc, char** argv, CommandLine*
       {"after", required_argument, nullptr, kAfter},
       {"conversation", required_argument, nullptr, kConversation},
       {"durability", required_argument, nullptr, kDurability},
+      {"region", required_argument, nullptr, kRegion},
+      {"scope", required_argument, nullptr, kScope},
+      {"verified", no_argument, nullptr, kVerified},
       {"help", no_argument, nullptr, 'h'},
       {"version", no_argument, nullptr, kVersion},
       {nullptr, 0, nullptr, 0},
@@ -146,6 +163,15 @@ std::optional<UsageError> parse_command_line(int argc, char** argv, CommandLine*
         break;
       case kDurability:
         cl->durability = optarg;
+        break;
+      case kRegion:
+        cl->region = optarg;
+        break;
+      case kScope:
+        cl->scope = optarg;
+        break;
+      case kVerified:
+        cl->verified = true;
         break;
       case 'h':
         cl->help = true;
@@ -188,6 +214,12 @@ class Cli {
       return usage("--limit, --before, --after and --conversation belong to the timeline command");
     }
     if (command != "ingest" && cl_.durability) return usage("--durability belongs to ingest");
+    if (command != "normalize" && cl_.region) return usage("--region belongs to normalize");
+    if (command != "link" && (cl_.scope || cl_.verified)) {
+      return usage("--scope and --verified belong to link");
+    }
+    if (command == "normalize") return normalize(operands);
+    if (command == "link") return link(operands);
     if (command == "ingest") {
       if (operands.empty())
         return usage("ingest needs at least one FILE (\"-\" for standard input)");
@@ -212,6 +244,80 @@ class Cli {
   }
 
  private:
+  int normalize(const std::vector<std::string>& operands) {
+    if (operands.size() != 2 || (operands[0] != "phone" && operands[0] != "email")) {
+      return usage("normalize needs phone|email and a VALUE");
+    }
+    const std::string& kind = operands[0];
+    const std::string& value = operands[1];
+    const std::string region = cl_.region.value_or("ZZ");
+    std::string normalized;
+    std::string display_name;
+    if (kind == "phone") {
+      auto phone = normalize_phone_number(value, region);
+      if (!phone.ok()) return fail(phone.status().message());
+      normalized = std::move(*phone);
+    } else {
+      auto email = normalize_email_address(value);
+      if (!email.ok()) return fail(email.status().message());
+      normalized = std::move(email->address);
+      display_name = std::move(email->display_name);
+    }
+    if (cl_.json) {
+      JsonWriter w(out_);
+      w.begin_object();
+      w.field("kind", kind);
+      w.field("input", value);
+      w.field("normalized", normalized);
+      if (kind == "phone") w.field("region", cl_.region);
+      if (kind == "email") w.field("display_name", display_name);
+      w.end_object();
+      w.finish();
+    } else {
+      fmt::print(out_, "{}\n", normalized);
+    }
+    return kExitOk;
+  }
+
+  int link(const std::vector<std::string>& operands) {
+    if (operands.size() != 3) return usage("link needs CUSTOMER_ID KIND VALUE");
+    auto customer = parse_positive(operands[0]);
+    if (!customer) return usage("CUSTOMER_ID must be a positive integer");
+    auto kind = parse_identity_kind(operands[1]);
+    if (!kind) return usage(fmt::format("unknown identity kind \"{}\"", printable(operands[1])));
+    IdentityInput input{*kind, cl_.scope.value_or(""), operands[2]};
+    return with_engine(false, [&](Engine& engine) {
+      std::string name = cl_.tenant.value_or(std::string(kDefaultTenant));
+      auto tenant = engine.find_tenant(name);
+      if (!tenant.ok()) {
+        return fail(tenant.status().is(StatusCode::kNotFound)
+                        ? fmt::format("no tenant named \"{}\" in {}", printable(name), cl_.db)
+                        : tenant.status().to_string());
+      }
+      auto linked =
+          engine.link_identity(tenant->id, CustomerId(*customer), input, cl_.verified, "cli");
+      if (!linked.ok()) return fail(linked.status().to_string());
+      if (cl_.json) {
+        JsonWriter w(out_);
+        w.begin_object();
+        w.field("identity", linked->id.value());
+        w.field("customer", linked->customer.value());
+        w.field("kind", std::string(to_string(linked->kind)));
+        w.field("scope", linked->scope);
+        w.field("value", linked->value);
+        w.field("verified", linked->verified);
+        w.field("source", linked->source);
+        w.end_object();
+        w.finish();
+      } else {
+        fmt::print(out_, "customer {}: {}:{}{} ({}, identity {})\n", linked->customer.value(),
+                   to_string(linked->kind), linked->scope.empty() ? "" : linked->scope + "/",
+                   linked->value, linked->verified ? "verified" : "unverified", linked->id.value());
+      }
+      return static_cast<int>(kExitOk);
+    });
+  }
+
   int usage(std::string_view message) {
     fmt::print(err_, "omni: {}\nTry 'omni --help'.\n", message);
     return kExitUsage;
