@@ -241,7 +241,7 @@ struct Engine::Impl {
   Result<detail::NormalizedIdentity> validate(const InboundMessage& m,
                                               const detail::NormalizationPolicy& policy) const;
 
-  detail::PhoneNumberCache phone_cache;
+  detail::NormalizationCache normalization_cache;
 
   // Tenants' default regions, read once: a tenant's region never changes after creation.
   std::shared_mutex regions_mutex;
@@ -251,7 +251,7 @@ struct Engine::Impl {
   Result<detail::NormalizationPolicy> policy_for(TenantId tenant) {
     detail::NormalizationPolicy policy;
     policy.email_local_part_case_insensitive = options.email_local_part_case_insensitive;
-    policy.phone_cache = &phone_cache;
+    policy.cache = &normalization_cache;
     {
       std::shared_lock lock(regions_mutex);
       if (auto it = regions.find(tenant.value()); it != regions.end()) {
@@ -414,7 +414,7 @@ Status Engine::validate(const InboundMessage& m) const {
   // A tenant that does not exist yet gets the default region of create_tenant().
   detail::NormalizationPolicy policy;
   policy.email_local_part_case_insensitive = impl_->options.email_local_part_case_insensitive;
-  policy.phone_cache = &impl_->phone_cache;
+  policy.cache = &impl_->normalization_cache;
   if (m.tenant.valid()) {
     auto known = impl_->policy_for(m.tenant);
     if (known.ok()) {

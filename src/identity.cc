@@ -238,6 +238,21 @@ Result<NormalizedIdentity> normalize_identity(const IdentityInput& input,
   }
 
   NormalizedIdentity out{input.kind, std::string(scope), {}, {}};
+  // Phone numbers and email addresses go through libphonenumber and ICU; remember the result.
+  std::string key;
+  if (policy.cache && (input.kind == IdentityKind::kPhone || input.kind == IdentityKind::kEmail) &&
+      scope.empty()) {
+    key = input.kind == IdentityKind::kPhone
+              ? "p|" + policy.default_region
+              : std::string(policy.email_local_part_case_insensitive ? "e|f" : "e|k");
+    key.push_back('|');
+    key.append(value);
+    if (auto cached = policy.cache->find(key)) {
+      out.value = std::move(cached->value);
+      out.display_name = std::move(cached->display_name);
+      return out;
+    }
+  }
   switch (input.kind) {
     case IdentityKind::kEmail: {
       if (!scope.empty()) {
@@ -248,21 +263,15 @@ Result<NormalizedIdentity> normalize_identity(const IdentityInput& input,
           normalize_email_address(value, policy.email_local_part_case_insensitive));
       out.value = std::move(email.address);
       out.display_name = std::move(email.display_name);
+      if (!key.empty()) policy.cache->insert(key, {out.value, out.display_name});
       break;
     }
     case IdentityKind::kPhone: {
       if (!scope.empty()) {
         return invalid(input.kind, "phone identities take no scope", "from.scope");
       }
-      std::string key = policy.default_region;
-      key.push_back('|');
-      key.append(value);
-      if (auto cached = policy.phone_cache ? policy.phone_cache->find(key) : std::nullopt) {
-        out.value = std::move(*cached);
-        break;
-      }
       OMNI_ASSIGN_OR_RETURN(out.value, normalize_phone_number(value, policy.default_region));
-      if (policy.phone_cache) policy.phone_cache->insert(key, out.value);
+      if (!key.empty()) policy.cache->insert(key, {out.value, {}});
       break;
     }
     case IdentityKind::kMessengerPsid:

@@ -23,27 +23,32 @@ struct NormalizedIdentity {
   std::string display_name;
 };
 
-// Remembers recent phone normalizations: libphonenumber's parse and validation is the costliest
-// step of a receive (tens of microseconds), and the same customers write again and again. Only
-// successful results are kept; when full, it starts over. Thread-safe.
-class PhoneNumberCache {
+// Remembers recent normalizations of phone numbers and email addresses: libphonenumber's parse
+// and ICU's NFC + IDNA are the costliest steps of a receive (tens of microseconds), and the same
+// customers write again and again. Only successful results are kept; when full, it starts over.
+// Thread-safe.
+class NormalizationCache {
  public:
-  explicit PhoneNumberCache(std::size_t capacity = 4096) : capacity_(capacity) {}
-  std::optional<std::string> find(const std::string& key) const {
+  struct Entry {
+    std::string value;
+    std::string display_name;
+  };
+  explicit NormalizationCache(std::size_t capacity = 8192) : capacity_(capacity) {}
+  std::optional<Entry> find(const std::string& key) const {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = entries_.find(key);
     if (it == entries_.end()) return std::nullopt;
     return it->second;
   }
-  void insert(const std::string& key, const std::string& e164) {
+  void insert(const std::string& key, Entry entry) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (entries_.size() >= capacity_) entries_.clear();
-    entries_.emplace(key, e164);
+    entries_.emplace(key, std::move(entry));
   }
 
  private:
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, std::string> entries_;
+  std::unordered_map<std::string, Entry> entries_;
   std::size_t capacity_;
 };
 
@@ -53,7 +58,7 @@ struct NormalizationPolicy {
   // Compare email local parts case-insensitively (Unicode case folding).
   bool email_local_part_case_insensitive = true;
   // Borrowed; may be null.
-  PhoneNumberCache* phone_cache = nullptr;
+  NormalizationCache* cache = nullptr;
 };
 
 Result<NormalizedIdentity> normalize_identity(const IdentityInput& input,
