@@ -118,8 +118,10 @@ class OMNI_EXPORT Engine {
   Engine& operator=(const Engine&) = delete;
 
   // --- setup
+  // `default_region` (ISO 3166 alpha-2) is where phone numbers written without a country code
+  // are read ("0151 1234 5678" with "DE"); it cannot change later. kAlreadyExists for a taken name.
   Result<Tenant> create_tenant(const std::string& name, const std::string& default_region = "US");
-  // Returns the tenant of that name, creating it when missing.
+  // Returns the tenant of that name, creating it (with the default region "US") when missing.
   Result<Tenant> ensure_tenant(const std::string& name);
   Result<Tenant> find_tenant(const std::string& name);
   Result<Channel> create_channel(const ChannelSpec& spec);
