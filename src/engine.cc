@@ -657,6 +657,15 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
 
 // ---------------------------------------------------------------------------------- identities
 
+Result<Identity> Engine::find_identity(TenantId tenant, const IdentityInput& input) {
+  OMNI_ASSIGN_OR_RETURN(detail::NormalizationPolicy policy, impl_->policy_for(tenant));
+  OMNI_ASSIGN_OR_RETURN(detail::NormalizedIdentity normalized,
+                        detail::normalize_identity(input, policy));
+  return impl_->run_read([&](StoreTransaction& tx) {
+    return tx.find_identity(tenant, normalized.kind, normalized.scope, normalized.value);
+  });
+}
+
 Result<Identity> Engine::link_identity(TenantId tenant, CustomerId customer,
                                        const IdentityInput& input, bool verified,
                                        const std::string& source) {

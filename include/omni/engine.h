@@ -150,6 +150,9 @@ class OMNI_EXPORT Engine {
   Status validate(const InboundMessage& message) const;
 
   // --- identities
+  // The stored identity an identity as written resolves to (normalized as receive() does), and
+  // so its customer; kNotFound when it is unknown.
+  Result<Identity> find_identity(TenantId tenant, const IdentityInput& identity);
   // Links an identity to an existing customer: the host knows they are the same person (a
   // verified login, Messenger account linking, the CRM's own contact record). Later messages
   // from that identity resolve to the customer. Linking an identity the customer already has

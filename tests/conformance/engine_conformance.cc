@@ -571,6 +571,14 @@ TEST_CASE("engine: a linked identity resolves to its customer", "[conformance][e
             w.engine->link_identity(w.tenant.id, by_mail.customer, psid, true, "account_linking"))
             .id == linked.id);
 
+  // Looking it up as written finds her.
+  CHECK(World::must(w.engine->find_identity(w.tenant.id, psid)).customer == by_mail.customer);
+  CHECK(World::must(w.engine->find_identity(w.tenant.id,
+                                            {IdentityKind::kEmail, "", "Anna <ANNA@Example.com>"}))
+            .customer == by_mail.customer);
+  CHECK(w.engine->find_identity(w.tenant.id, {IdentityKind::kEmail, "", "nobody@example.com"})
+            .status()
+            .is(StatusCode::kNotFound));
   InboundMessage dm = w.message(w.messenger, IdentityKind::kMessengerPsid, "4711", "mid.1",
                                 "Any news on my order?");
   dm.from.scope = "page-1";
