@@ -57,6 +57,8 @@ bench: deps
 	cmake --build build-release -j $(JOBS)
 	build-release/bench/omni_bench_receive
 	build-release/bench/omni_bench_timeline
+	build-release/bench/omni_bench_identity
+	build-release/bench/omni_bench_memory 100000
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')
