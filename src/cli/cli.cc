@@ -287,13 +287,8 @@ class Cli {
     if (!kind) return usage(fmt::format("unknown identity kind \"{}\"", printable(operands[1])));
     IdentityInput input{*kind, cl_.scope.value_or(""), operands[2]};
     return with_engine(false, [&](Engine& engine) {
-      std::string name = cl_.tenant.value_or(std::string(kDefaultTenant));
-      auto tenant = engine.find_tenant(name);
-      if (!tenant.ok()) {
-        return fail(tenant.status().is(StatusCode::kNotFound)
-                        ? fmt::format("no tenant named \"{}\" in {}", printable(name), cl_.db)
-                        : tenant.status().to_string());
-      }
+      std::optional<Tenant> tenant = find_tenant(engine);
+      if (!tenant) return static_cast<int>(kExitFailed);
       auto linked =
           engine.link_identity(tenant->id, CustomerId(*customer), input, cl_.verified, "cli");
       if (!linked.ok()) return fail(linked.status().to_string());
@@ -316,6 +311,17 @@ class Cli {
       }
       return static_cast<int>(kExitOk);
     });
+  }
+
+  // The tenant named by --tenant (default "default"); reports a missing one and returns nullopt.
+  std::optional<Tenant> find_tenant(Engine& engine) {
+    std::string name = cl_.tenant.value_or(std::string(kDefaultTenant));
+    auto tenant = engine.find_tenant(name);
+    if (tenant.ok()) return *tenant;
+    fail(tenant.status().is(StatusCode::kNotFound)
+             ? fmt::format("no tenant named \"{}\" in {}", printable(name), cl_.db)
+             : tenant.status().to_string());
+    return std::nullopt;
   }
 
   int usage(std::string_view message) {
@@ -357,14 +363,8 @@ class Cli {
   template <typename Body>
   int with_tenant(Body body) {
     return with_engine(false, [&](Engine& engine) {
-      std::string name = cl_.tenant.value_or(std::string(kDefaultTenant));
-      auto tenant = engine.find_tenant(name);
-      if (!tenant.ok()) {
-        if (tenant.status().is(StatusCode::kNotFound)) {
-          return fail(fmt::format("no tenant named \"{}\" in {}", printable(name), cl_.db));
-        }
-        return fail(tenant.status().to_string());
-      }
+      std::optional<Tenant> tenant = find_tenant(engine);
+      if (!tenant) return static_cast<int>(kExitFailed);
       Renderer renderer(engine, *tenant, cl_.json ? OutputFormat::kJson : OutputFormat::kText,
                         out_);
       Status status = body(renderer);
@@ -408,14 +408,8 @@ class Cli {
         }
         query.limit = static_cast<std::size_t>(*limit);
       }
-      std::string name = cl_.tenant.value_or(std::string(kDefaultTenant));
-      auto tenant = engine.find_tenant(name);
-      if (!tenant.ok()) {
-        if (tenant.status().is(StatusCode::kNotFound)) {
-          return fail(fmt::format("no tenant named \"{}\" in {}", printable(name), cl_.db));
-        }
-        return fail(tenant.status().to_string());
-      }
+      std::optional<Tenant> tenant = find_tenant(engine);
+      if (!tenant) return static_cast<int>(kExitFailed);
       query.tenant = tenant->id;
       Renderer renderer(engine, *tenant, cl_.json ? OutputFormat::kJson : OutputFormat::kText,
                         out_);
