@@ -511,14 +511,9 @@ class SqliteTransaction final : public StoreTransaction {
   }
 
   Result<Channel> get_channel(TenantId tenant, ChannelId id) override {
-    return guarded(kReads, "reading a channel", [&]() -> Result<Channel> {
-      static const std::string sql =
-          select(kChannelColumns, "channels WHERE tenant_id = ? AND id = ?");
-      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
-      Params(statement).id(tenant).id(id);
-      return query_one(statement, "reading a channel", fmt::format("channel {}", id.value()),
-                       read_channel);
-    });
+    static const std::string sql =
+        select(kChannelColumns, "channels WHERE tenant_id = ? AND id = ?");
+    return get_by_id(sql, "reading a channel", "channel", tenant, id.value(), read_channel);
   }
 
   Result<Channel> find_channel(TenantId tenant, std::string_view name) override {
@@ -565,13 +560,8 @@ class SqliteTransaction final : public StoreTransaction {
   }
 
   Result<Agent> get_agent(TenantId tenant, AgentId id) override {
-    return guarded(kReads, "reading an agent", [&]() -> Result<Agent> {
-      static const std::string sql = select(kAgentColumns, "agents WHERE tenant_id = ? AND id = ?");
-      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
-      Params(statement).id(tenant).id(id);
-      return query_one(statement, "reading an agent", fmt::format("agent {}", id.value()),
-                       read_agent);
-    });
+    static const std::string sql = select(kAgentColumns, "agents WHERE tenant_id = ? AND id = ?");
+    return get_by_id(sql, "reading an agent", "agent", tenant, id.value(), read_agent);
   }
 
   Status update_agent(const Agent& agent) override {
@@ -625,14 +615,9 @@ class SqliteTransaction final : public StoreTransaction {
   }
 
   Result<Customer> get_customer(TenantId tenant, CustomerId id) override {
-    return guarded(kReads, "reading a customer", [&]() -> Result<Customer> {
-      static const std::string sql =
-          select(kCustomerColumns, "customers WHERE tenant_id = ? AND id = ?");
-      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
-      Params(statement).id(tenant).id(id);
-      return query_one(statement, "reading a customer", fmt::format("customer {}", id.value()),
-                       read_customer);
-    });
+    static const std::string sql =
+        select(kCustomerColumns, "customers WHERE tenant_id = ? AND id = ?");
+    return get_by_id(sql, "reading a customer", "customer", tenant, id.value(), read_customer);
   }
 
   Status update_customer(const Customer& customer) override {
@@ -742,14 +727,10 @@ class SqliteTransaction final : public StoreTransaction {
   }
 
   Result<Conversation> get_conversation(TenantId tenant, ConversationId id) override {
-    return guarded(kReads, "reading a conversation", [&]() -> Result<Conversation> {
-      static const std::string sql =
-          select(kConversationColumns, "conversations WHERE tenant_id = ? AND id = ?");
-      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
-      Params(statement).id(tenant).id(id);
-      return query_one(statement, "reading a conversation",
-                       fmt::format("conversation {}", id.value()), read_conversation);
-    });
+    static const std::string sql =
+        select(kConversationColumns, "conversations WHERE tenant_id = ? AND id = ?");
+    return get_by_id(sql, "reading a conversation", "conversation", tenant, id.value(),
+                     read_conversation);
   }
 
   Status update_conversation(const Conversation& conversation) override {
@@ -880,14 +861,10 @@ class SqliteTransaction final : public StoreTransaction {
   }
 
   Result<Touchpoint> get_touchpoint(TenantId tenant, TouchpointId id) override {
-    return guarded(kReads, "reading a touchpoint", [&]() -> Result<Touchpoint> {
-      static const std::string sql =
-          select(kTouchpointColumns, "touchpoints WHERE tenant_id = ? AND id = ?");
-      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
-      Params(statement).id(tenant).id(id);
-      return query_one(statement, "reading a touchpoint", fmt::format("touchpoint {}", id.value()),
-                       read_touchpoint);
-    });
+    static const std::string sql =
+        select(kTouchpointColumns, "touchpoints WHERE tenant_id = ? AND id = ?");
+    return get_by_id(sql, "reading a touchpoint", "touchpoint", tenant, id.value(),
+                     read_touchpoint);
   }
 
   Result<Touchpoint> find_touchpoint(TenantId tenant, ChannelId channel,
@@ -977,14 +954,9 @@ class SqliteTransaction final : public StoreTransaction {
   }
 
   Result<Handoff> get_handoff(TenantId tenant, HandoffId id) override {
-    return guarded(kReads, "reading a handoff", [&]() -> Result<Handoff> {
-      static const std::string sql =
-          select(kHandoffColumns, "handoffs WHERE tenant_id = ? AND id = ?");
-      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
-      Params(statement).id(tenant).id(id);
-      return query_one(statement, "reading a handoff", fmt::format("handoff {}", id.value()),
-                       read_handoff);
-    });
+    static const std::string sql =
+        select(kHandoffColumns, "handoffs WHERE tenant_id = ? AND id = ?");
+    return get_by_id(sql, "reading a handoff", "handoff", tenant, id.value(), read_handoff);
   }
 
   Status update_handoff(const Handoff& handoff) override {
@@ -1129,6 +1101,18 @@ class SqliteTransaction final : public StoreTransaction {
 
   // Runs one operation: checks the transaction's state, converts exceptions to Status, and
   // notices when SQLite aborted the transaction underneath.
+  // One row by (tenant, id): the shape of every get_* method.
+  template <typename Reader>
+  auto get_by_id(const std::string& sql, std::string_view what, std::string_view noun,
+                 TenantId tenant, std::int64_t id, Reader read)
+      -> decltype(read(std::declval<const Statement&>())) {
+    return guarded(kReads, what, [&]() -> decltype(read(std::declval<const Statement&>())) {
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).int64(id);
+      return query_one(statement, what, fmt::format("{} {}", noun, id), read);
+    });
+  }
+
   template <typename Body>
   auto guarded(Access access, std::string_view what, Body&& body) -> decltype(body()) {
     try {
