@@ -7,10 +7,13 @@
 
 #include <fmt/format.h>
 #include <phonenumbers/phonenumber.pb.h>
+#include <phonenumbers/phonenumbermatch.h>
+#include <phonenumbers/phonenumbermatcher.h>
 #include <phonenumbers/phonenumberutil.h>
 #include <unicode/bytestream.h>
 #include <unicode/idna.h>
 #include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
 #include <unicode/unistr.h>
 
 #include "internal/macros.h"
@@ -172,9 +175,109 @@ Result<std::string> normalize_phone_number(std::string_view raw, const std::stri
   return e164;
 }
 
+std::string customer_name_key(std::string_view display_name) {
+  if (display_name.find('@') != std::string_view::npos) return {};
+  UErrorCode error = U_ZERO_ERROR;
+  const icu::Normalizer2* nfd = icu::Normalizer2::getNFDInstance(error);
+  if (U_FAILURE(error)) return {};
+  icu::UnicodeString decomposed = nfd->normalize(detail::from_utf8(display_name), error);
+  if (U_FAILURE(error)) return {};
+  std::vector<icu::UnicodeString> words(1);
+  for (int32_t i = 0; i < decomposed.length();) {
+    const UChar32 c = decomposed.char32At(i);
+    i += U16_LENGTH(c);
+    if (u_isdigit(c)) return {};                        // a phone number or an id, not a name
+    if (u_charType(c) == U_NON_SPACING_MARK) continue;  // the accent of a decomposed letter
+    if (u_isalpha(c)) {
+      words.back().append(c);
+    } else if (!words.back().isEmpty()) {
+      words.emplace_back();
+    }
+  }
+  if (words.back().isEmpty()) words.pop_back();
+  if (words.size() < 2) return {};
+  std::vector<std::string> folded;
+  folded.reserve(words.size());
+  for (auto& word : words)
+    folded.push_back(detail::to_utf8(word.foldCase()));
+  std::sort(folded.begin(), folded.end());
+  std::string key;
+  for (const auto& word : folded) {
+    if (!key.empty()) key.push_back(' ');
+    key += word;
+  }
+  return key;
+}
+
 }  // namespace omni
 
 namespace omni::detail {
+
+std::vector<std::string> phone_numbers_in_text(std::string_view text, const std::string& region,
+                                               std::size_t max_numbers) {
+  using i18n::phonenumbers::PhoneNumberMatch;
+  using i18n::phonenumbers::PhoneNumberMatcher;
+  using i18n::phonenumbers::PhoneNumberUtil;
+  std::vector<std::string> numbers;
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  // VALID: the number must be a valid number for its region; no fuzzy grouping guesses.
+  PhoneNumberMatcher matcher(util, std::string(text), region, PhoneNumberMatcher::VALID,
+                             static_cast<int>(max_numbers) * 4);
+  PhoneNumberMatch match;
+  while (numbers.size() < max_numbers && matcher.HasNext() && matcher.Next(&match)) {
+    std::string e164;
+    util.Format(match.number(), PhoneNumberUtil::E164, &e164);
+    if (std::find(numbers.begin(), numbers.end(), e164) == numbers.end()) {
+      numbers.push_back(std::move(e164));
+    }
+  }
+  return numbers;
+}
+
+std::vector<std::string> email_addresses_in_text(std::string_view text, bool fold_local_part,
+                                                 std::size_t max_addresses) {
+  // Tokens around an '@' that normalize_email_address accepts; the normalizer, not this scan,
+  // decides what an address is.
+  auto is_delimiter = [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u <= 0x20 || c == '<' || c == '>' || c == '(' || c == ')' || c == '[' || c == ']' ||
+           c == ',' || c == ';' || c == ':' || c == '"' || c == '\'';
+  };
+  std::vector<std::string> addresses;
+  for (std::size_t at = text.find('@');
+       at != std::string_view::npos && addresses.size() < max_addresses;
+       at = text.find('@', at + 1)) {
+    std::size_t begin = at;
+    while (begin > 0 && !is_delimiter(text[begin - 1]))
+      --begin;
+    std::size_t end = at + 1;
+    while (end < text.size() && !is_delimiter(text[end]))
+      ++end;
+    while (end > at + 1 && (text[end - 1] == '.' || text[end - 1] == '!' || text[end - 1] == '?'))
+      --end;  // the full stop that ends the sentence
+    if (begin == at || end == at + 1) continue;
+    auto normalized = normalize_email_address(text.substr(begin, end - begin), fold_local_part);
+    if (!normalized.ok() ||
+        normalized->address.find('.', normalized->address.find('@')) == std::string::npos) {
+      continue;  // "user@localhost" is no customer's address
+    }
+    if (std::find(addresses.begin(), addresses.end(), normalized->address) == addresses.end()) {
+      addresses.push_back(std::move(normalized->address));
+    }
+  }
+  return addresses;
+}
+
+std::string phone_region_of(std::string_view e164) {
+  using i18n::phonenumbers::PhoneNumber;
+  using i18n::phonenumbers::PhoneNumberUtil;
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  PhoneNumber number;
+  if (util.Parse(std::string(e164), "ZZ", &number) != PhoneNumberUtil::NO_PARSING_ERROR) return {};
+  std::string region;
+  util.GetRegionCodeForNumber(number, &region);
+  return region;
+}
 
 bool is_valid_utf8(std::string_view text) {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());

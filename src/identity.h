@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "omni/customer.h"
 #include "omni/normalize.h"
@@ -63,6 +64,16 @@ struct NormalizationPolicy {
 
 Result<NormalizedIdentity> normalize_identity(const IdentityInput& input,
                                               const NormalizationPolicy& policy);
+
+// The valid phone numbers written in `text` (a message, a signature), as E.164, found by
+// libphonenumber's PhoneNumberMatcher; numbers without a country code are read in `region`.
+std::vector<std::string> phone_numbers_in_text(std::string_view text, const std::string& region,
+                                               std::size_t max_numbers);
+// The email addresses written in `text`, normalized as identities are.
+std::vector<std::string> email_addresses_in_text(std::string_view text, bool fold_local_part,
+                                                 std::size_t max_addresses);
+// The region ("DE") of an E.164 number; empty when unknown.
+std::string phone_region_of(std::string_view e164);
 
 // True when `text` is well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF).
 bool is_valid_utf8(std::string_view text);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "omni/memory_store.h"
+#include "omni/normalize.h"
 
 #include <algorithm>
 
@@ -41,16 +42,25 @@ struct Tables {
   std::map<Key, Agent> agents;
   std::map<std::pair<Key, std::string>, Key> agent_names;
   std::map<Key, Customer> customers;
+  std::set<std::tuple<Key, std::string, Key>> name_keys;  // (tenant, name key, customer)
   std::map<Key, Identity> identities;
   std::map<std::tuple<Key, int, std::string, std::string>, Key> identity_keys;
   std::map<Key, Conversation> conversations;
-  std::map<Key, Key> active_conversation;  // customer -> conversation
+  std::map<Key, Key> active_conversation;  // customer -> its joinable active conversation
   std::map<Key, Touchpoint> touchpoints;
   std::map<std::tuple<Key, Key, std::string>, Key> provider_keys;  // (tenant, channel, id)
   std::set<std::tuple<Key, std::int64_t, Key>> timeline;           // (customer, occurred_us, id)
   std::map<Key, Handoff> handoffs;
   std::vector<Event> events;
+  std::map<Key, MergeRecord> merges;
+  std::set<std::tuple<Key, int, Key>> merge_moves;  // (merge, record kind, record id)
 };
+
+enum MovedKind { kMovedIdentity, kMovedConversation, kMovedTouchpoint };
+
+bool takes_joinable_slot(const Conversation& c) {
+  return is_active(c.status) && c.joinable;
+}
 
 class MemoryStore;
 
@@ -173,6 +183,9 @@ class MemoryTransaction final : public StoreTransaction {
     Customer row = v;
     row.id = CustomerId(t_.next_id++);
     put(t_.customers, row.id.value(), row);
+    std::string key = customer_name_key(row.display_name);
+    if (!key.empty())
+      insert_into(t_.name_keys, std::make_tuple(row.tenant.value(), key, row.id.value()));
     return row.id;
   }
   Result<Customer> get_customer(TenantId tenant, CustomerId id) override {
@@ -182,8 +195,31 @@ class MemoryTransaction final : public StoreTransaction {
     OMNI_WRITABLE();
     auto old = get_scoped(t_.customers, v.tenant, v.id.value(), "customer");
     if (!old.ok()) return old.status();
+    if (old->display_name != v.display_name) {
+      std::string old_key = customer_name_key(old->display_name);
+      if (!old_key.empty()) {
+        erase_from(t_.name_keys, std::make_tuple(v.tenant.value(), old_key, v.id.value()));
+      }
+      std::string key = customer_name_key(v.display_name);
+      if (!key.empty())
+        insert_into(t_.name_keys, std::make_tuple(v.tenant.value(), key, v.id.value()));
+    }
     put(t_.customers, v.id.value(), v);
     return Status();
+  }
+  Result<std::vector<Customer>> find_customers_by_name_key(TenantId tenant,
+                                                           std::string_view name_key,
+                                                           std::size_t limit) override {
+    std::vector<Customer> out;
+    if (name_key.empty()) return out;
+    const std::string key(name_key);
+    for (auto it = t_.name_keys.lower_bound({tenant.value(), key, 0});
+         it != t_.name_keys.end() && std::get<0>(*it) == tenant.value() &&
+         std::get<1>(*it) == key && out.size() < limit;
+         ++it) {
+      out.push_back(t_.customers.at(std::get<2>(*it)));
+    }
+    return out;
   }
   Result<std::vector<Customer>> list_customers(TenantId tenant, CustomerId after,
                                                std::size_t limit) override {
@@ -222,6 +258,22 @@ class MemoryTransaction final : public StoreTransaction {
     }
     return out;
   }
+  Result<std::vector<Identity>> list_identities_by_prefix(TenantId tenant, IdentityKind kind,
+                                                          std::string_view scope,
+                                                          std::string_view prefix,
+                                                          std::size_t limit) override {
+    std::vector<Identity> out;
+    const auto k = static_cast<int>(kind);
+    for (auto it = t_.identity_keys.lower_bound(
+             {tenant.value(), k, std::string(scope), std::string(prefix)});
+         it != t_.identity_keys.end() && out.size() < limit; ++it) {
+      const auto& [t, kk, s, value] = it->first;
+      if (t != tenant.value() || kk != k || s != scope) break;
+      if (value.compare(0, prefix.size(), prefix) != 0) break;
+      out.push_back(t_.identities.at(it->second));
+    }
+    return out;
+  }
   Status touch_identity(TenantId tenant, IdentityId id, Timestamp last_seen) override {
     OMNI_WRITABLE();
     auto row = get_scoped(t_.identities, tenant, id.value(), "identity");
@@ -236,13 +288,15 @@ class MemoryTransaction final : public StoreTransaction {
     OMNI_WRITABLE();
     auto customer = get_scoped(t_.customers, v.tenant, v.customer.value(), "customer");
     if (!customer.ok()) return customer.status();
-    if (is_active(v.status) && t_.active_conversation.count(v.customer.value())) {
-      return Status::already_exists("customer already has an active conversation");
+    if (takes_joinable_slot(v) && t_.active_conversation.count(v.customer.value())) {
+      return Status::already_exists("customer already has a joinable active conversation");
     }
     Conversation row = v;
     row.id = ConversationId(t_.next_id++);
     put(t_.conversations, row.id.value(), row);
-    if (is_active(row.status)) put(t_.active_conversation, row.customer.value(), row.id.value());
+    if (takes_joinable_slot(row)) {
+      put(t_.active_conversation, row.customer.value(), row.id.value());
+    }
     return row.id;
   }
   Result<Conversation> get_conversation(TenantId tenant, ConversationId id) override {
@@ -252,21 +306,14 @@ class MemoryTransaction final : public StoreTransaction {
     OMNI_WRITABLE();
     auto old = get_scoped(t_.conversations, v.tenant, v.id.value(), "conversation");
     if (!old.ok()) return old.status();
-    if (old->customer != v.customer) {
-      // Moving a conversation (merge): free the old customer's slot first.
-      if (is_active(old->status)) erase(t_.active_conversation, old->customer.value());
+    if (takes_joinable_slot(v)) {
+      auto slot = t_.active_conversation.find(v.customer.value());
+      if (slot != t_.active_conversation.end() && slot->second != v.id.value()) {
+        return Status::already_exists("customer already has a joinable active conversation");
+      }
     }
-    auto slot = t_.active_conversation.find(v.customer.value());
-    bool slot_taken_by_other = slot != t_.active_conversation.end() && slot->second != v.id.value();
-    if (is_active(v.status) && slot_taken_by_other) {
-      return Status::already_exists("customer already has an active conversation");
-    }
-    if (is_active(v.status) && slot == t_.active_conversation.end()) {
-      put(t_.active_conversation, v.customer.value(), v.id.value());
-    } else if (!is_active(v.status) && slot != t_.active_conversation.end() &&
-               !slot_taken_by_other) {
-      erase(t_.active_conversation, v.customer.value());
-    }
+    release_slot(*old);
+    if (takes_joinable_slot(v)) put(t_.active_conversation, v.customer.value(), v.id.value());
     put(t_.conversations, v.id.value(), v);
     return Status();
   }
@@ -274,6 +321,17 @@ class MemoryTransaction final : public StoreTransaction {
     auto it = t_.active_conversation.find(customer.value());
     if (it == t_.active_conversation.end()) return Status::not_found("active conversation");
     return get_scoped(t_.conversations, tenant, it->second, "conversation");
+  }
+  Result<std::vector<Conversation>> list_active_conversations(TenantId tenant,
+                                                              CustomerId customer) override {
+    std::vector<Conversation> out;
+    for (const auto& [id, row] : t_.conversations) {
+      if (row.tenant == tenant && row.customer == customer && is_active(row.status)) {
+        out.push_back(row);
+      }
+    }
+    sort_newest_first(out);
+    return out;
   }
   Result<Conversation> find_last_resolved_conversation(TenantId tenant,
                                                        CustomerId customer) override {
@@ -292,9 +350,7 @@ class MemoryTransaction final : public StoreTransaction {
     for (const auto& [id, row] : t_.conversations) {
       if (row.tenant == tenant && row.customer == customer) out.push_back(row);
     }
-    std::sort(out.begin(), out.end(), [](const Conversation& a, const Conversation& b) {
-      return std::tie(a.opened_at, a.id) > std::tie(b.opened_at, b.id);
-    });
+    sort_newest_first(out);
     if (out.size() > limit) out.resize(limit);
     return out;
   }
@@ -413,6 +469,167 @@ class MemoryTransaction final : public StoreTransaction {
     return out;
   }
 
+  // --- merges
+  Result<MergeId> insert_merge(const MergeRecord& v) override {
+    OMNI_WRITABLE();
+    for (CustomerId c : {v.survivor, v.merged}) {
+      auto customer = get_scoped(t_.customers, v.tenant, c.value(), "customer");
+      if (!customer.ok()) return customer.status();
+    }
+    MergeRecord row = v;
+    row.id = MergeId(t_.next_id++);
+    put(t_.merges, row.id.value(), row);
+    return row.id;
+  }
+  Result<MergeRecord> get_merge(TenantId tenant, MergeId id) override {
+    return get_scoped(t_.merges, tenant, id.value(), "merge");
+  }
+  Status update_merge(const MergeRecord& v) override {
+    OMNI_WRITABLE();
+    auto old = get_scoped(t_.merges, v.tenant, v.id.value(), "merge");
+    if (!old.ok()) return old.status();
+    put(t_.merges, v.id.value(), v);
+    return Status();
+  }
+  Result<std::vector<MergeRecord>> list_merges(TenantId tenant, CustomerId customer) override {
+    std::vector<MergeRecord> out;
+    for (const auto& [id, row] : t_.merges) {
+      if (row.tenant == tenant && (row.survivor == customer || row.merged == customer)) {
+        out.push_back(row);
+      }
+    }
+    return out;
+  }
+  Status move_customer_records(TenantId tenant, MergeId merge, CustomerId from,
+                               CustomerId to) override {
+    OMNI_WRITABLE();
+    for (CustomerId c : {from, to}) {
+      auto customer = get_scoped(t_.customers, tenant, c.value(), "customer");
+      if (!customer.ok()) return customer.status();
+    }
+    const Key m = merge.value();
+    for (const auto& [id, row] : snapshot(t_.identities)) {
+      if (row.tenant != tenant || row.customer != from) continue;
+      insert_into(t_.merge_moves, std::make_tuple(m, int{kMovedIdentity}, id));
+      Identity moved = row;
+      moved.customer = to;
+      put(t_.identities, id, moved);
+    }
+    for (const auto& [id, row] : snapshot(t_.conversations)) {
+      if (row.tenant != tenant || row.customer != from) continue;
+      insert_into(t_.merge_moves, std::make_tuple(m, int{kMovedConversation}, id));
+      Conversation moved = row;
+      moved.customer = to;
+      moved.joinable = false;
+      release_slot(row);
+      put(t_.conversations, id, moved);
+    }
+    for (const auto& [id, row] : snapshot(t_.touchpoints)) {
+      if (row.tenant != tenant || row.customer != from) continue;
+      insert_into(t_.merge_moves, std::make_tuple(m, int{kMovedTouchpoint}, id));
+      set_touchpoint_owner(row, to, row.conversation);
+    }
+    return Status();
+  }
+  Result<std::vector<Touchpoint>> restore_customer_records(TenantId tenant, MergeId merge,
+                                                           CustomerId survivor,
+                                                           CustomerId merged) override {
+    OMNI_WRITABLE();
+    for (CustomerId c : {survivor, merged}) {
+      auto customer = get_scoped(t_.customers, tenant, c.value(), "customer");
+      if (!customer.ok()) return customer.status();
+    }
+    const Key m = merge.value();
+    auto moved = [&](MovedKind kind, Key id) {
+      return t_.merge_moves.count(std::make_tuple(m, int{kind}, id)) > 0;
+    };
+    // 1. Identities.
+    for (const auto& [id, row] : snapshot(t_.identities)) {
+      if (row.tenant != tenant || row.customer != survivor || !moved(kMovedIdentity, id)) continue;
+      Identity back = row;
+      back.customer = merged;
+      put(t_.identities, id, back);
+    }
+    // 2. Conversations: the moved ones, and those a moved identity opened and no other wrote in.
+    std::map<Key, std::vector<const Touchpoint*>> by_conversation;
+    for (const auto& [id, tp] : t_.touchpoints) {
+      if (tp.tenant == tenant && tp.conversation)
+        by_conversation[tp.conversation->value()].push_back(&tp);
+    }
+    for (const auto& [id, row] : snapshot(t_.conversations)) {
+      if (row.tenant != tenant || row.customer != survivor) continue;
+      bool goes_back = moved(kMovedConversation, id);
+      if (!goes_back) {
+        auto& tps = by_conversation[id];
+        const Touchpoint* first = nullptr;
+        bool other_identity = false;
+        for (const Touchpoint* tp : tps) {
+          if (!first || std::tie(tp->occurred_at, tp->id) < std::tie(first->occurred_at, first->id))
+            first = tp;
+          if (tp->identity && !moved(kMovedIdentity, tp->identity->value())) other_identity = true;
+        }
+        goes_back = first && first->identity && moved(kMovedIdentity, first->identity->value()) &&
+                    !other_identity;
+      }
+      if (!goes_back) continue;
+      Conversation back = row;
+      back.customer = merged;
+      back.joinable = false;
+      release_slot(row);
+      put(t_.conversations, id, back);
+    }
+    // 3. Touchpoints.
+    for (const auto& [id, tp] : snapshot(t_.touchpoints)) {
+      if (tp.tenant != tenant || tp.customer != survivor) continue;
+      bool goes_back = moved(kMovedTouchpoint, id) ||
+                       (tp.identity && moved(kMovedIdentity, tp.identity->value()));
+      if (!goes_back && !tp.identity && tp.conversation) {
+        goes_back = t_.conversations.at(tp.conversation->value()).customer == merged;
+      }
+      if (goes_back) set_touchpoint_owner(tp, merged, tp.conversation);
+    }
+    std::vector<Touchpoint> strays;
+    for (const auto& [id, tp] : t_.touchpoints) {
+      if (tp.tenant != tenant || !tp.conversation) continue;
+      if (tp.customer != survivor && tp.customer != merged) continue;
+      if (t_.conversations.at(tp.conversation->value()).customer != tp.customer)
+        strays.push_back(tp);
+    }
+    return strays;
+  }
+  Status move_touchpoint(TenantId tenant, TouchpointId touchpoint, CustomerId customer,
+                         std::optional<ConversationId> conversation) override {
+    OMNI_WRITABLE();
+    auto row = get_scoped(t_.touchpoints, tenant, touchpoint.value(), "touchpoint");
+    if (!row.ok()) return row.status();
+    auto owner = get_scoped(t_.customers, tenant, customer.value(), "customer");
+    if (!owner.ok()) return owner.status();
+    if (conversation) {
+      auto c = get_scoped(t_.conversations, tenant, conversation->value(), "conversation");
+      if (!c.ok()) return c.status();
+    }
+    set_touchpoint_owner(*row, customer, conversation);
+    return Status();
+  }
+  Status move_conversation_contents(TenantId tenant, ConversationId from,
+                                    ConversationId to) override {
+    OMNI_WRITABLE();
+    for (ConversationId c : {from, to}) {
+      auto row = get_scoped(t_.conversations, tenant, c.value(), "conversation");
+      if (!row.ok()) return row.status();
+    }
+    for (const auto& [id, tp] : snapshot(t_.touchpoints)) {
+      if (tp.tenant == tenant && tp.conversation == from) set_touchpoint_owner(tp, tp.customer, to);
+    }
+    for (const auto& [id, h] : snapshot(t_.handoffs)) {
+      if (h.tenant != tenant || h.conversation != from) continue;
+      Handoff moved = h;
+      moved.conversation = to;
+      put(t_.handoffs, id, moved);
+    }
+    return Status();
+  }
+
   // --- events
   Result<std::int64_t> append_event(const Event& v) override {
     OMNI_WRITABLE();
@@ -458,6 +675,39 @@ class MemoryTransaction final : public StoreTransaction {
   template <typename Set, typename K>
   void insert_into(Set& set, const K& key) {
     if (set.insert(key).second) undo_.push_back([&set, key] { set.erase(key); });
+  }
+  template <typename Set, typename K>
+  void erase_from(Set& set, const K& key) {
+    if (set.erase(key) > 0) undo_.push_back([&set, key] { set.insert(key); });
+  }
+  // A copy to iterate while the loop body writes to the map.
+  template <typename Map>
+  static std::vector<std::pair<Key, typename Map::mapped_type>> snapshot(const Map& map) {
+    return {map.begin(), map.end()};
+  }
+  static void sort_newest_first(std::vector<Conversation>& out) {
+    std::sort(out.begin(), out.end(), [](const Conversation& a, const Conversation& b) {
+      return std::tie(a.opened_at, a.id) > std::tie(b.opened_at, b.id);
+    });
+  }
+  // Frees the joinable slot `row` held, if any.
+  void release_slot(const Conversation& row) {
+    auto slot = t_.active_conversation.find(row.customer.value());
+    if (slot != t_.active_conversation.end() && slot->second == row.id.value()) {
+      erase(t_.active_conversation, row.customer.value());
+    }
+  }
+  void set_touchpoint_owner(const Touchpoint& row, CustomerId customer,
+                            std::optional<ConversationId> conversation) {
+    const auto at = to_unix_micros(row.occurred_at);
+    if (row.customer != customer) {
+      erase_from(t_.timeline, std::make_tuple(row.customer.value(), at, row.id.value()));
+      insert_into(t_.timeline, std::make_tuple(customer.value(), at, row.id.value()));
+    }
+    Touchpoint moved = row;
+    moved.customer = customer;
+    moved.conversation = conversation;
+    put(t_.touchpoints, row.id.value(), moved);
   }
   template <typename Map>
   static Result<typename Map::mapped_type> get_scoped(const Map& map, TenantId tenant, Key id,

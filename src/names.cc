@@ -9,6 +9,7 @@
 #include "omni/conversation.h"
 #include "omni/customer.h"
 #include "omni/handoff.h"
+#include "omni/merge.h"
 #include "omni/touchpoint.h"
 
 namespace omni {
@@ -138,8 +139,19 @@ constexpr NameTable<HandoffMode, 2> kHandoffModes{{
     {HandoffMode::kCold, "cold"},
 }};
 
+constexpr NameTable<DuplicateReason, 5> kDuplicateReasons{{
+    {DuplicateReason::kSameName, "same_name"},
+    {DuplicateReason::kSameNameAndPhoneCountry, "same_name_and_phone_country"},
+    {DuplicateReason::kSameEmailLocalPart, "same_email_local_part"},
+    {DuplicateReason::kPhoneInMessage, "phone_in_message"},
+    {DuplicateReason::kEmailInMessage, "email_in_message"},
+}};
+
 }  // namespace
 
+std::string_view to_string(DuplicateReason v) {
+  return name_of(kDuplicateReasons, v);
+}
 const std::vector<ChannelKind>& all_channel_kinds() {
   static const std::vector<ChannelKind> kinds = [] {
     std::vector<ChannelKind> out;

@@ -48,6 +48,14 @@ struct Conversation {
   std::optional<Timestamp> resolved_at;
   std::optional<Timestamp> closed_at;
   int reopen_count = 0;
+  // Whether new contact from the customer joins this conversation. A customer has at most one
+  // joinable active conversation (the store enforces it); an active conversation that is not
+  // joinable still waits for its agent but takes no new messages: one that came with a merged
+  // customer, or one left behind under ContactJoinPolicy::kWithinWindow.
+  bool joinable = true;
+  // Set when this conversation was merged into another (Engine::merge_conversations); it is then
+  // closed and its touchpoints and handoffs live on in that conversation.
+  std::optional<ConversationId> merged_into;
 };
 
 }  // namespace omni

@@ -34,6 +34,7 @@ using ConversationId = Id<struct ConversationTag>;
 using TouchpointId = Id<struct TouchpointTag>;
 using HandoffId = Id<struct HandoffTag>;
 using AgentId = Id<struct AgentTag>;
+using MergeId = Id<struct MergeTag>;
 
 }  // namespace omni
 

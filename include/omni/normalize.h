@@ -32,4 +32,12 @@ struct NormalizedEmail {
 OMNI_EXPORT Result<NormalizedEmail> normalize_email_address(
     std::string_view text, bool case_insensitive_local_part = true);
 
+// The key omni compares customer names by when it looks for likely duplicates, and that a Store
+// indexes (Customer::display_name -> this key): case folded, accents removed (NFD without
+// combining marks), punctuation dropped and the words sorted, so "Schmidt, Anna", "anna  SCHMIDT"
+// and "Anna Schmidt" share one key, and "Jürgen Müller" matches "Jurgen Muller". Empty when the
+// name has fewer than two words or looks like an address or a number (a customer named after
+// their email address or phone number): a single first name says too little.
+OMNI_EXPORT std::string customer_name_key(std::string_view display_name);
+
 }  // namespace omni

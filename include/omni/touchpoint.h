@@ -66,6 +66,9 @@ struct Touchpoint {
   TouchpointKind kind = TouchpointKind::kMessageIn;
   std::optional<AgentId> agent;  // author of outbound messages and notes, agent on a call
   std::optional<HandoffId> handoff;
+  // The identity an inbound touchpoint came from (set by Engine::receive); what lets an unmerge
+  // give a merged customer back what arrived through its identities after the merge.
+  std::optional<IdentityId> identity;
   std::string subject;
   std::string body;
   std::vector<Attachment> attachments;

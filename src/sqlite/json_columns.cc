@@ -143,4 +143,48 @@ Result<std::vector<Attachment>> decode_attachments(std::string_view json, std::s
   return attachments;
 }
 
+std::string encode_attribute_conflicts(const std::vector<AttributeConflict>& conflicts) {
+  rapidjson::StringBuffer buffer;
+  Writer writer(buffer);
+  writer.StartArray();
+  for (const auto& conflict : conflicts) {
+    writer.StartObject();
+    write_key(writer, "key");
+    write_string(writer, conflict.key);
+    write_key(writer, "survivor_value");
+    write_string(writer, conflict.survivor_value);
+    write_key(writer, "merged_value");
+    write_string(writer, conflict.merged_value);
+    writer.EndObject();
+  }
+  writer.EndArray();
+  return finish(buffer);
+}
+
+Result<std::vector<AttributeConflict>> decode_attribute_conflicts(std::string_view json,
+                                                                  std::string_view what) {
+  auto document = parse(json, what);
+  if (!document.ok()) return document.status();
+  if (!document->IsArray()) return malformed(what, "expected an array");
+  std::vector<AttributeConflict> conflicts;
+  conflicts.reserve(document->Size());
+  for (const auto& item : document->GetArray()) {
+    if (!item.IsObject()) return malformed(what, "expected an array of objects");
+    const auto key = item.FindMember("key");
+    const auto survivor_value = item.FindMember("survivor_value");
+    const auto merged_value = item.FindMember("merged_value");
+    if (key == item.MemberEnd() || !key->value.IsString() || survivor_value == item.MemberEnd() ||
+        !survivor_value->value.IsString() || merged_value == item.MemberEnd() ||
+        !merged_value->value.IsString()) {
+      return malformed(what, "a conflict lacks key, survivor_value or merged_value");
+    }
+    AttributeConflict conflict;
+    conflict.key = read_string(key->value);
+    conflict.survivor_value = read_string(survivor_value->value);
+    conflict.merged_value = read_string(merged_value->value);
+    conflicts.push_back(std::move(conflict));
+  }
+  return conflicts;
+}
+
 }  // namespace omni::sqlite

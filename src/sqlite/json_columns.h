@@ -1,6 +1,7 @@
 // JSON text for the list- and map-valued columns of the SQLite schema (agent teams, customer
-// attributes, touchpoint attachments and metadata), written and parsed with RapidJSON. Decoding
-// fails with kCorruption when the stored text is not what these functions write. Internal.
+// attributes, touchpoint attachments and metadata, merge conflicts), written and parsed with
+// RapidJSON. Decoding fails with kCorruption when the stored text is not what these functions
+// write. Internal.
 #pragma once
 
 #include <map>
@@ -8,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "omni/merge.h"
 #include "omni/status.h"
 #include "omni/touchpoint.h"
 
@@ -25,5 +27,10 @@ Result<std::map<std::string, std::string>> decode_string_map(std::string_view js
 // [{"filename":"..","content_type":"..","size_bytes":12,"sha256":".."}]
 std::string encode_attachments(const std::vector<Attachment>& attachments);
 Result<std::vector<Attachment>> decode_attachments(std::string_view json, std::string_view what);
+
+// [{"key":"..","survivor_value":"..","merged_value":".."}]
+std::string encode_attribute_conflicts(const std::vector<AttributeConflict>& conflicts);
+Result<std::vector<AttributeConflict>> decode_attribute_conflicts(std::string_view json,
+                                                                  std::string_view what);
 
 }  // namespace omni::sqlite

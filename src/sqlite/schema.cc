@@ -10,6 +10,7 @@
 #include <string>
 
 #include "internal/macros.h"
+#include "omni/normalize.h"
 
 namespace omni::sqlite {
 namespace {
@@ -17,7 +18,29 @@ namespace {
 struct Migration {
   const char* description;
   const char* sql;
+  // What SQL cannot do (a value computed in C++, e.g. with ICU): run right after `sql`, in the
+  // same transaction. Optional.
+  Status (*after)(Connection& connection) = nullptr;
 };
+
+// Schema version 2 keeps customer_name_key(display_name) beside each customer; fills it in for
+// the customers written before. Customers whose key is empty keep the column's default.
+Status backfill_customer_name_keys(Connection& connection) {
+  OMNI_ASSIGN_OR_RETURN(Statement customers,
+                        connection.prepare("SELECT id, display_name FROM customers ORDER BY id"));
+  for (;;) {
+    OMNI_ASSIGN_OR_RETURN(bool row, customers.step("reading customer names"));
+    if (!row) return Status::ok_status();
+    const std::string name_key = customer_name_key(customers.column_text(1));
+    if (name_key.empty()) continue;
+    // Updating a column that is not the rowid leaves the scan above undisturbed. A fresh borrow
+    // per row: the statement resets when it goes out of scope, ready for the next bindings.
+    OMNI_ASSIGN_OR_RETURN(Statement update,
+                          connection.prepare("UPDATE customers SET name_key = ? WHERE id = ?"));
+    update.bind_text(1, name_key).bind_int64(2, customers.column_int64(0));
+    OMNI_RETURN_IF_ERROR(update.run("storing a customer's name key"));
+  }
+}
 
 // Forward migrations, applied in order; migration i brings user_version from i to i + 1. Never
 // edit a released step: append a new one.
@@ -203,6 +226,56 @@ CREATE TABLE events (
   PRIMARY KEY (tenant_id, sequence)
 ) WITHOUT ROWID;
 )sql"},
+    Migration{"customer merges", R"sql(
+-- customer_name_key(display_name) (omni/normalize.h), written by the store and filled in for
+-- existing customers after this script; empty when the name says too little to compare.
+ALTER TABLE customers ADD COLUMN name_key TEXT NOT NULL DEFAULT '';
+CREATE INDEX customers_by_name_key ON customers (tenant_id, name_key) WHERE name_key <> '';
+
+-- A customer may have several active conversations now (those that came with a merged
+-- customer), but at most one joinable one: new contact has exactly one place to go.
+ALTER TABLE conversations ADD COLUMN joinable INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE conversations ADD COLUMN merged_into INTEGER;  -- a conversation id of the tenant
+DROP INDEX conversations_one_active;
+CREATE UNIQUE INDEX conversations_one_joinable ON conversations (tenant_id, customer_id)
+  WHERE status IN ('open', 'pending') AND joinable = 1;
+CREATE INDEX conversations_active ON conversations (tenant_id, customer_id, opened_at, id)
+  WHERE status IN ('open', 'pending');
+
+-- The identity an inbound touchpoint came from (an identity id of the tenant).
+ALTER TABLE touchpoints ADD COLUMN identity_id INTEGER;
+
+CREATE TABLE merges (
+  id                 INTEGER PRIMARY KEY,
+  tenant_id          INTEGER NOT NULL REFERENCES tenants (id),
+  survivor_id        INTEGER NOT NULL,
+  merged_id          INTEGER NOT NULL,
+  actor              TEXT NOT NULL,
+  reason             TEXT NOT NULL,
+  merged_at          INTEGER NOT NULL,
+  conflicts          TEXT NOT NULL,  -- JSON array of {key, survivor_value, merged_value}
+  copied_attributes  TEXT NOT NULL,  -- JSON array of strings
+  unmerged_at        INTEGER,
+  unmerged_by        TEXT NOT NULL,
+  UNIQUE (tenant_id, id),
+  FOREIGN KEY (tenant_id, survivor_id) REFERENCES customers (tenant_id, id),
+  FOREIGN KEY (tenant_id, merged_id) REFERENCES customers (tenant_id, id)
+);
+CREATE INDEX merges_by_survivor ON merges (tenant_id, survivor_id);
+CREATE INDEX merges_by_merged ON merges (tenant_id, merged_id);
+
+-- The records a merge moved from the merged customer to the survivor, so an unmerge can give
+-- them back. kind: 'identity', 'conversation' or 'touchpoint'; record_id: that record's id.
+CREATE TABLE merge_moves (
+  tenant_id  INTEGER NOT NULL,
+  merge_id   INTEGER NOT NULL,
+  kind       TEXT NOT NULL,
+  record_id  INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, merge_id, kind, record_id),
+  FOREIGN KEY (tenant_id, merge_id) REFERENCES merges (tenant_id, id)
+) WITHOUT ROWID;
+)sql",
+              &backfill_customer_name_keys},
 };
 
 struct FileState {
@@ -294,6 +367,7 @@ Status prepare_database(Connection& connection, std::chrono::milliseconds busy_t
     OMNI_RETURN_IF_ERROR(connection.execute_script(
         migration.sql,
         fmt::format("migrating to schema version {} ({})", version + 1, migration.description)));
+    if (migration.after != nullptr) OMNI_RETURN_IF_ERROR(migration.after(connection));
   }
   {
     // Migrations run with foreign keys off (the pragma is a no-op inside a transaction), so check

@@ -20,8 +20,9 @@ int schema_version();
 //   * a file that is not SQLite, or an SQLite database of another application (another
 //     application_id, or tables without omni's application_id) -> kCorruption, file untouched;
 //   * an omni database with a newer user_version -> kFailedPrecondition, file untouched;
-//   * otherwise switches the file to WAL and applies the missing migrations, the application id
-//     and the new user_version in one BEGIN IMMEDIATE transaction.
+//   * otherwise switches the file to WAL and applies the missing migrations (each one's SQL, then
+//     its C++ step if it has one, e.g. a backfill SQL cannot compute), the application id and
+//     the new user_version in one BEGIN IMMEDIATE transaction.
 // Switching to WAL needs a moment when no other connection holds a lock, and SQLite reports
 // SQLITE_BUSY for it without calling the busy handler, so it is retried for up to busy_timeout
 // (several processes may open a new file at once).

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "internal/macros.h"
+#include "omni/normalize.h"
 #include "sqlite/json_columns.h"
 #include "sqlite/schema.h"
 #include "sqlite/sqlite_db.h"
@@ -263,7 +264,7 @@ Result<Identity> read_identity(const Statement& statement) {
 constexpr std::string_view kConversationColumns =
     "id, tenant_id, customer_id, status, priority, assignee_id, team, subject, origin_channel_id, "
     "current_channel_id, opened_at, updated_at, first_response_at, last_inbound_at, "
-    "last_outbound_at, resolved_at, closed_at, reopen_count";
+    "last_outbound_at, resolved_at, closed_at, reopen_count, joinable, merged_into";
 
 Result<Conversation> read_conversation(const Statement& statement) {
   Row row(statement, "conversations");
@@ -286,13 +287,15 @@ Result<Conversation> read_conversation(const Statement& statement) {
   conversation.resolved_at = row.optional_timestamp();
   conversation.closed_at = row.optional_timestamp();
   OMNI_ASSIGN_OR_RETURN(conversation.reopen_count, row.int32());
+  conversation.joinable = row.boolean();
+  conversation.merged_into = row.optional_id<ConversationId>();
   return conversation;
 }
 
 constexpr std::string_view kTouchpointColumns =
     "id, tenant_id, customer_id, conversation_id, channel_id, channel_kind, kind, agent_id, "
     "handoff_id, subject, body, attachments, metadata, provider_message_id, delivery, "
-    "occurred_at, recorded_at";
+    "occurred_at, recorded_at, identity_id";
 
 Result<Touchpoint> read_touchpoint(const Statement& statement) {
   Row row(statement, "touchpoints");
@@ -316,6 +319,7 @@ Result<Touchpoint> read_touchpoint(const Statement& statement) {
   OMNI_ASSIGN_OR_RETURN(touchpoint.delivery, row.name(parse_delivery_status));
   touchpoint.occurred_at = row.timestamp();
   touchpoint.recorded_at = row.timestamp();
+  touchpoint.identity = row.optional_id<IdentityId>();
   return touchpoint;
 }
 
@@ -351,6 +355,29 @@ Result<Handoff> read_handoff(const Statement& statement) {
   return handoff;
 }
 
+constexpr std::string_view kMergeColumns =
+    "id, tenant_id, survivor_id, merged_id, actor, reason, merged_at, conflicts, "
+    "copied_attributes, unmerged_at, unmerged_by";
+
+Result<MergeRecord> read_merge(const Statement& statement) {
+  Row row(statement, "merges");
+  MergeRecord merge;
+  merge.id = row.id<MergeId>();
+  merge.tenant = row.id<TenantId>();
+  merge.survivor = row.id<CustomerId>();
+  merge.merged = row.id<CustomerId>();
+  merge.actor = row.text();
+  merge.reason = row.text();
+  merge.merged_at = row.timestamp();
+  OMNI_ASSIGN_OR_RETURN(merge.conflicts,
+                        sqlite::decode_attribute_conflicts(row.text(), "merges.conflicts"));
+  OMNI_ASSIGN_OR_RETURN(merge.copied_attributes,
+                        sqlite::decode_string_list(row.text(), "merges.copied_attributes"));
+  merge.unmerged_at = row.optional_timestamp();
+  merge.unmerged_by = row.text();
+  return merge;
+}
+
 constexpr std::string_view kEventColumns =
     "sequence, tenant_id, customer_id, conversation_id, type, payload, created_at";
 
@@ -375,6 +402,18 @@ std::string select(std::string_view columns, std::string_view rest) {
 std::int64_t sql_limit(std::size_t limit) {
   return static_cast<std::int64_t>(
       std::min<std::uint64_t>(limit, std::numeric_limits<std::int64_t>::max()));
+}
+
+// The least string greater than every string that starts with `prefix` (bytewise, as SQLite's
+// BINARY collation compares): the prefix without its trailing 0xFF bytes, last byte plus one.
+// None when every byte is 0xFF (or the prefix is empty): no upper bound.
+std::optional<std::string> prefix_upper_bound(std::string_view prefix) {
+  std::string bound(prefix);
+  while (!bound.empty() && static_cast<unsigned char>(bound.back()) == 0xFF)
+    bound.pop_back();
+  if (bound.empty()) return std::nullopt;
+  bound.back() = static_cast<char>(static_cast<unsigned char>(bound.back()) + 1);
+  return bound;
 }
 
 // --- running statements
@@ -420,6 +459,84 @@ template <typename T>
 const Status& status_of(const Result<T>& result) {
   return result.status();
 }
+
+// --- the set-based moves of merges and unmerges; each runs inside the database
+
+// move_customer_records, in two steps. Each statement binds every parameter of its list, so
+// the lists are split by the parameters they use.
+// 1. Remember what moves; ?1 tenant, ?2 merge, ?3 from. Moving a record twice under one merge is
+//    a primary key violation; the foreign key makes an unknown merge kNotFound.
+constexpr std::array<std::string_view, 3> kRememberCustomerRecords{
+    "INSERT INTO merge_moves (tenant_id, merge_id, kind, record_id) "
+    "SELECT ?1, ?2, 'identity', id FROM identities "
+    "WHERE tenant_id = ?1 AND customer_id = ?3",
+    "INSERT INTO merge_moves (tenant_id, merge_id, kind, record_id) "
+    "SELECT ?1, ?2, 'conversation', id FROM conversations "
+    "WHERE tenant_id = ?1 AND customer_id = ?3",
+    "INSERT INTO merge_moves (tenant_id, merge_id, kind, record_id) "
+    "SELECT ?1, ?2, 'touchpoint', id FROM touchpoints "
+    "WHERE tenant_id = ?1 AND customer_id = ?3",
+};
+// 2. Move it; ?1 tenant, ?2 from, ?3 to. The foreign keys make an unknown target kNotFound.
+//    Moved conversations stop being joinable, so the target's joinable one stays the only one.
+constexpr std::array<std::string_view, 3> kMoveCustomerRecords{
+    "UPDATE identities SET customer_id = ?3 "
+    "WHERE tenant_id = ?1 AND customer_id = ?2",
+    "UPDATE conversations SET customer_id = ?3, joinable = 0 "
+    "WHERE tenant_id = ?1 AND customer_id = ?2",
+    "UPDATE touchpoints SET customer_id = ?3 "
+    "WHERE tenant_id = ?1 AND customer_id = ?2",
+};
+
+// restore_customer_records: ?1 tenant, ?2 merge, ?3 survivor, ?4 merged. Only records still with
+// the survivor move. The three steps of the interface, in order: each reads what the earlier
+// ones moved.
+constexpr std::array<std::string_view, 3> kRestoreCustomerRecords{
+    // 1. The identities the merge moved.
+    "UPDATE identities SET customer_id = ?4 "
+    "WHERE tenant_id = ?1 AND customer_id = ?3 "
+    "AND id IN (SELECT record_id FROM merge_moves "
+    "           WHERE tenant_id = ?1 AND merge_id = ?2 AND kind = 'identity')",
+    // 2. The conversations the merge moved, and those whose earliest touchpoint (a seek on the
+    //    conversation timeline index) came from one of its identities and that hold nothing from
+    //    any other identity. None of them is joinable afterwards.
+    "UPDATE conversations SET customer_id = ?4, joinable = 0 "
+    "WHERE tenant_id = ?1 AND customer_id = ?3 "
+    "AND (id IN (SELECT record_id FROM merge_moves "
+    "            WHERE tenant_id = ?1 AND merge_id = ?2 AND kind = 'conversation') "
+    "     OR ((SELECT earliest.identity_id FROM touchpoints AS earliest "
+    "          WHERE earliest.tenant_id = ?1 AND earliest.conversation_id = conversations.id "
+    "          ORDER BY earliest.occurred_at, earliest.id LIMIT 1) "
+    "         IN (SELECT record_id FROM merge_moves "
+    "             WHERE tenant_id = ?1 AND merge_id = ?2 AND kind = 'identity') "
+    "         AND NOT EXISTS ("
+    "             SELECT 1 FROM touchpoints AS other "
+    "             WHERE other.tenant_id = ?1 AND other.conversation_id = conversations.id "
+    "             AND other.identity_id IS NOT NULL "
+    "             AND other.identity_id NOT IN ("
+    "                 SELECT record_id FROM merge_moves "
+    "                 WHERE tenant_id = ?1 AND merge_id = ?2 AND kind = 'identity'))))",
+    // 3. The touchpoints the merge moved, those from its identities, and those without an
+    //    identity in a conversation that went back.
+    "UPDATE touchpoints SET customer_id = ?4 "
+    "WHERE tenant_id = ?1 AND customer_id = ?3 "
+    "AND (id IN (SELECT record_id FROM merge_moves "
+    "            WHERE tenant_id = ?1 AND merge_id = ?2 AND kind = 'touchpoint') "
+    "     OR identity_id IN (SELECT record_id FROM merge_moves "
+    "                        WHERE tenant_id = ?1 AND merge_id = ?2 AND kind = 'identity') "
+    "     OR (identity_id IS NULL "
+    "         AND conversation_id IN (SELECT id FROM conversations "
+    "                                 WHERE tenant_id = ?1 AND customer_id = ?4)))",
+};
+
+// move_conversation_contents: ?1 tenant, ?2 from, ?3 to. The foreign keys make an unknown `to`
+// kNotFound (when there is anything to move).
+constexpr std::array<std::string_view, 2> kMoveConversationContents{
+    "UPDATE touchpoints SET conversation_id = ?3 "
+    "WHERE tenant_id = ?1 AND conversation_id = ?2",
+    "UPDATE handoffs SET conversation_id = ?3 "
+    "WHERE tenant_id = ?1 AND conversation_id = ?2",
+};
 
 // --- the transaction
 
@@ -601,14 +718,15 @@ class SqliteTransaction final : public StoreTransaction {
       OMNI_ASSIGN_OR_RETURN(
           Statement statement,
           prepare("INSERT INTO customers (tenant_id, display_name, attributes, merged_into, "
-                  "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)"));
+                  "created_at, updated_at, name_key) VALUES (?, ?, ?, ?, ?, ?, ?)"));
       Params(statement)
           .id(customer.tenant)
           .text(customer.display_name)
           .text(sqlite::encode_string_map(customer.attributes))
           .optional_id(customer.merged_into)
           .timestamp(customer.created_at)
-          .timestamp(customer.updated_at);
+          .timestamp(customer.updated_at)
+          .text(customer_name_key(customer.display_name));
       OMNI_ASSIGN_OR_RETURN(std::int64_t id, insert(statement, "inserting a customer"));
       return CustomerId(id);
     });
@@ -625,13 +743,14 @@ class SqliteTransaction final : public StoreTransaction {
       OMNI_ASSIGN_OR_RETURN(
           Statement statement,
           prepare("UPDATE customers SET display_name = ?, attributes = ?, merged_into = ?, "
-                  "created_at = ?, updated_at = ? WHERE tenant_id = ? AND id = ?"));
+                  "created_at = ?, updated_at = ?, name_key = ? WHERE tenant_id = ? AND id = ?"));
       Params(statement)
           .text(customer.display_name)
           .text(sqlite::encode_string_map(customer.attributes))
           .optional_id(customer.merged_into)
           .timestamp(customer.created_at)
           .timestamp(customer.updated_at)
+          .text(customer_name_key(customer.display_name))
           .id(customer.tenant)
           .id(customer.id);
       return update(statement, "updating a customer",
@@ -647,6 +766,23 @@ class SqliteTransaction final : public StoreTransaction {
       OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
       Params(statement).id(tenant).id(after).int64(sql_limit(limit));
       return query_all(statement, "listing customers", read_customer);
+    });
+  }
+
+  Result<std::vector<Customer>> find_customers_by_name_key(TenantId tenant,
+                                                           std::string_view name_key,
+                                                           std::size_t limit) override {
+    return guarded(kReads, "finding customers by name", [&]() -> Result<std::vector<Customer>> {
+      if (name_key.empty()) return std::vector<Customer>();  // an empty key matches no one
+      // The last condition repeats the partial index's WHERE so it is used; the index holds the
+      // rowid after the key, so its order is already ascending by id.
+      static const std::string sql =
+          select(kCustomerColumns,
+                 "customers WHERE tenant_id = ? AND name_key = ? AND name_key <> '' "
+                 "ORDER BY id LIMIT ?");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).text(name_key).int64(sql_limit(limit));
+      return query_all(statement, "finding customers by name", read_customer);
     });
   }
 
@@ -697,6 +833,30 @@ class SqliteTransaction final : public StoreTransaction {
     });
   }
 
+  Result<std::vector<Identity>> list_identities_by_prefix(TenantId tenant, IdentityKind kind,
+                                                          std::string_view scope,
+                                                          std::string_view prefix,
+                                                          std::size_t limit) override {
+    return guarded(kReads, "listing identities by prefix", [&]() -> Result<std::vector<Identity>> {
+      // A range of the unique (tenant_id, kind, scope, value) index: [prefix, upper bound).
+      static const std::string bounded_sql =
+          select(kIdentityColumns,
+                 "identities WHERE tenant_id = ? AND kind = ? AND scope = ? AND value >= ? "
+                 "AND value < ? ORDER BY value LIMIT ?");
+      static const std::string open_sql =
+          select(kIdentityColumns,
+                 "identities WHERE tenant_id = ? AND kind = ? AND scope = ? AND value >= ? "
+                 "ORDER BY value LIMIT ?");
+      const std::optional<std::string> upper = prefix_upper_bound(prefix);
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(upper ? bounded_sql : open_sql));
+      Params params(statement);
+      params.id(tenant).name(kind).text(scope).text(prefix);
+      if (upper) params.text(*upper);
+      params.int64(sql_limit(limit));
+      return query_all(statement, "listing identities by prefix", read_identity);
+    });
+  }
+
   Status touch_identity(TenantId tenant, IdentityId id, Timestamp last_seen) override {
     return guarded(kWrites, "touching an identity", [&]() -> Status {
       OMNI_ASSIGN_OR_RETURN(
@@ -716,8 +876,8 @@ class SqliteTransaction final : public StoreTransaction {
           prepare("INSERT INTO conversations (tenant_id, customer_id, status, priority, "
                   "assignee_id, team, subject, origin_channel_id, current_channel_id, opened_at, "
                   "updated_at, first_response_at, last_inbound_at, last_outbound_at, resolved_at, "
-                  "closed_at, reopen_count) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                  "closed_at, reopen_count, joinable, merged_into) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
       Params params(statement);
       params.id(conversation.tenant);
       bind_conversation_fields(params, conversation);
@@ -736,19 +896,20 @@ class SqliteTransaction final : public StoreTransaction {
   Status update_conversation(const Conversation& conversation) override {
     return guarded(kWrites, "updating a conversation", [&]() -> Status {
       // Most updates (a message arrives, a reply goes out) change neither an indexed column
-      // (customer, status, opened_at, resolved_at) nor a reference (assignee, origin and current
-      // channel). The first statement updates only the other columns, and only when those
-      // already hold the new values: it then touches none of the three conversation indexes
-      // (SQLite maintains an index only when the UPDATE sets one of its columns) and checks no
-      // foreign key. When it changes no row, the full update runs.
+      // (customer, status, joinable, opened_at, resolved_at) nor a reference (assignee, origin
+      // and current channel). The first statement updates only the other columns, and only when
+      // those already hold the new values: it then touches none of the conversation indexes
+      // (SQLite maintains an index only when the UPDATE sets one of its columns, including those
+      // of a partial index's WHERE) and checks no foreign key. When it changes no row, the full
+      // update runs.
       {
         OMNI_ASSIGN_OR_RETURN(
             Statement narrow,
             prepare("UPDATE conversations SET priority = ?, team = ?, subject = ?, "
                     "updated_at = ?, first_response_at = ?, last_inbound_at = ?, "
-                    "last_outbound_at = ?, closed_at = ?, reopen_count = ? "
+                    "last_outbound_at = ?, closed_at = ?, reopen_count = ?, merged_into = ? "
                     "WHERE tenant_id = ? AND id = ? AND customer_id = ? AND status = ? AND "
-                    "opened_at = ? AND resolved_at IS ? AND assignee_id IS ? AND "
+                    "joinable = ? AND opened_at = ? AND resolved_at IS ? AND assignee_id IS ? AND "
                     "origin_channel_id IS ? AND current_channel_id IS ?"));
         Params(narrow)
             .name(conversation.priority)
@@ -760,10 +921,12 @@ class SqliteTransaction final : public StoreTransaction {
             .optional_timestamp(conversation.last_outbound_at)
             .optional_timestamp(conversation.closed_at)
             .int64(conversation.reopen_count)
+            .optional_id(conversation.merged_into)
             .id(conversation.tenant)
             .id(conversation.id)
             .id(conversation.customer)
             .name(conversation.status)
+            .boolean(conversation.joinable)
             .timestamp(conversation.opened_at)
             .optional_timestamp(conversation.resolved_at)
             .optional_id(conversation.assignee)
@@ -774,11 +937,12 @@ class SqliteTransaction final : public StoreTransaction {
       }
       OMNI_ASSIGN_OR_RETURN(
           Statement statement,
-          prepare("UPDATE conversations SET customer_id = ?, status = ?, priority = ?, "
-                  "assignee_id = ?, team = ?, subject = ?, origin_channel_id = ?, "
-                  "current_channel_id = ?, opened_at = ?, updated_at = ?, first_response_at = ?, "
-                  "last_inbound_at = ?, last_outbound_at = ?, resolved_at = ?, closed_at = ?, "
-                  "reopen_count = ? WHERE tenant_id = ? AND id = ?"));
+          prepare(
+              "UPDATE conversations SET customer_id = ?, status = ?, priority = ?, "
+              "assignee_id = ?, team = ?, subject = ?, origin_channel_id = ?, "
+              "current_channel_id = ?, opened_at = ?, updated_at = ?, first_response_at = ?, "
+              "last_inbound_at = ?, last_outbound_at = ?, resolved_at = ?, closed_at = ?, "
+              "reopen_count = ?, joinable = ?, merged_into = ? WHERE tenant_id = ? AND id = ?"));
       Params params(statement);
       bind_conversation_fields(params, conversation);
       params.id(conversation.tenant).id(conversation.id);
@@ -789,15 +953,32 @@ class SqliteTransaction final : public StoreTransaction {
 
   Result<Conversation> find_active_conversation(TenantId tenant, CustomerId customer) override {
     return guarded(kReads, "finding the active conversation", [&]() -> Result<Conversation> {
-      // The condition repeats the partial index's WHERE so the planner can use it.
+      // The condition repeats the partial unique index's WHERE so the planner can use it.
       static const std::string sql = select(kConversationColumns,
                                             "conversations WHERE tenant_id = ? AND customer_id = ? "
-                                            "AND status IN ('open', 'pending')");
+                                            "AND status IN ('open', 'pending') AND joinable = 1");
       OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
       Params(statement).id(tenant).id(customer);
-      return query_one(statement, "finding the active conversation",
-                       fmt::format("an active conversation of customer {}", customer.value()),
-                       read_conversation);
+      return query_one(
+          statement, "finding the active conversation",
+          fmt::format("a joinable active conversation of customer {}", customer.value()),
+          read_conversation);
+    });
+  }
+
+  Result<std::vector<Conversation>> list_active_conversations(TenantId tenant,
+                                                              CustomerId customer) override {
+    using Conversations = std::vector<Conversation>;
+    return guarded(kReads, "listing active conversations", [&]() -> Result<Conversations> {
+      // The condition repeats the partial index's WHERE so the planner can use it; the index is
+      // ordered by (opened_at, id) within the customer.
+      static const std::string sql = select(kConversationColumns,
+                                            "conversations WHERE tenant_id = ? AND customer_id = ? "
+                                            "AND status IN ('open', 'pending') "
+                                            "ORDER BY opened_at DESC, id DESC");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).id(customer);
+      return query_all(statement, "listing active conversations", read_conversation);
     });
   }
 
@@ -836,8 +1017,8 @@ class SqliteTransaction final : public StoreTransaction {
           Statement statement,
           prepare("INSERT INTO touchpoints (tenant_id, customer_id, conversation_id, channel_id, "
                   "channel_kind, kind, agent_id, handoff_id, subject, body, attachments, "
-                  "metadata, provider_message_id, delivery, occurred_at, recorded_at) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                  "metadata, provider_message_id, delivery, occurred_at, recorded_at, "
+                  "identity_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
       Params(statement)
           .id(touchpoint.tenant)
           .id(touchpoint.customer)
@@ -854,7 +1035,8 @@ class SqliteTransaction final : public StoreTransaction {
           .text(touchpoint.provider_message_id)
           .name(touchpoint.delivery)
           .timestamp(touchpoint.occurred_at)
-          .timestamp(touchpoint.recorded_at);
+          .timestamp(touchpoint.recorded_at)
+          .optional_id(touchpoint.identity);
       OMNI_ASSIGN_OR_RETURN(std::int64_t id, insert(statement, "inserting a touchpoint"));
       return TouchpointId(id);
     });
@@ -985,6 +1167,110 @@ class SqliteTransaction final : public StoreTransaction {
     });
   }
 
+  // --- merges
+
+  Result<MergeId> insert_merge(const MergeRecord& merge) override {
+    return guarded(kWrites, "inserting a merge", [&]() -> Result<MergeId> {
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("INSERT INTO merges (tenant_id, survivor_id, merged_id, actor, reason, "
+                  "merged_at, conflicts, copied_attributes, unmerged_at, unmerged_by) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      Params params(statement);
+      params.id(merge.tenant);
+      bind_merge_fields(params, merge);
+      OMNI_ASSIGN_OR_RETURN(std::int64_t id, insert(statement, "inserting a merge"));
+      return MergeId(id);
+    });
+  }
+
+  Result<MergeRecord> get_merge(TenantId tenant, MergeId id) override {
+    static const std::string sql = select(kMergeColumns, "merges WHERE tenant_id = ? AND id = ?");
+    return get_by_id(sql, "reading a merge", "merge", tenant, id.value(), read_merge);
+  }
+
+  Status update_merge(const MergeRecord& merge) override {
+    return guarded(kWrites, "updating a merge", [&]() -> Status {
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("UPDATE merges SET survivor_id = ?, merged_id = ?, actor = ?, reason = ?, "
+                  "merged_at = ?, conflicts = ?, copied_attributes = ?, unmerged_at = ?, "
+                  "unmerged_by = ? WHERE tenant_id = ? AND id = ?"));
+      Params params(statement);
+      bind_merge_fields(params, merge);
+      params.id(merge.tenant).id(merge.id);
+      return update(statement, "updating a merge", fmt::format("merge {}", merge.id.value()));
+    });
+  }
+
+  Result<std::vector<MergeRecord>> list_merges(TenantId tenant, CustomerId customer) override {
+    return guarded(kReads, "listing merges", [&]() -> Result<std::vector<MergeRecord>> {
+      // Two index range scans (merges_by_survivor, merges_by_merged), each in id order, merged.
+      // An OR of the two conditions would scan all of the tenant's merges instead.
+      static const std::string sql =
+          select(kMergeColumns, "merges WHERE tenant_id = ?1 AND survivor_id = ?2 UNION ") +
+          select(kMergeColumns, "merges WHERE tenant_id = ?1 AND merged_id = ?2 ORDER BY id");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).id(customer);
+      return query_all(statement, "listing merges", read_merge);
+    });
+  }
+
+  Status move_customer_records(TenantId tenant, MergeId merge, CustomerId from,
+                               CustomerId to) override {
+    return guarded(kWrites, "moving a customer's records", [&]() -> Status {
+      OMNI_RETURN_IF_ERROR(run_all(kRememberCustomerRecords, "remembering a customer's records",
+                                   [&](Params& params) { params.id(tenant).id(merge).id(from); }));
+      return run_all(kMoveCustomerRecords, "moving a customer's records",
+                     [&](Params& params) { params.id(tenant).id(from).id(to); });
+    });
+  }
+
+  Result<std::vector<Touchpoint>> restore_customer_records(TenantId tenant, MergeId merge,
+                                                           CustomerId survivor,
+                                                           CustomerId merged) override {
+    using Touchpoints = std::vector<Touchpoint>;
+    return guarded(kWrites, "restoring a customer's records", [&]() -> Result<Touchpoints> {
+      OMNI_RETURN_IF_ERROR(
+          run_all(kRestoreCustomerRecords, "restoring a customer's records",
+                  [&](Params& params) { params.id(tenant).id(merge).id(survivor).id(merged); }));
+      // What is left crossing over: touchpoints of either customer in a conversation of the
+      // other.
+      static const std::string sql =
+          select(kTouchpointColumns,
+                 "touchpoints WHERE tenant_id = ?1 AND customer_id IN (?2, ?3) "
+                 "AND EXISTS (SELECT 1 FROM conversations AS c "
+                 "WHERE c.tenant_id = touchpoints.tenant_id "
+                 "AND c.id = touchpoints.conversation_id "
+                 "AND c.customer_id <> touchpoints.customer_id) "
+                 "ORDER BY id");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).id(survivor).id(merged);
+      return query_all(statement, "listing touchpoints left in the other customer's conversations",
+                       read_touchpoint);
+    });
+  }
+
+  Status move_touchpoint(TenantId tenant, TouchpointId touchpoint, CustomerId customer,
+                         std::optional<ConversationId> conversation) override {
+    return guarded(kWrites, "moving a touchpoint", [&]() -> Status {
+      OMNI_ASSIGN_OR_RETURN(Statement statement,
+                            prepare("UPDATE touchpoints SET customer_id = ?, conversation_id = ? "
+                                    "WHERE tenant_id = ? AND id = ?"));
+      Params(statement).id(customer).optional_id(conversation).id(tenant).id(touchpoint);
+      return update(statement, "moving a touchpoint",
+                    fmt::format("touchpoint {}", touchpoint.value()));
+    });
+  }
+
+  Status move_conversation_contents(TenantId tenant, ConversationId from,
+                                    ConversationId to) override {
+    return guarded(kWrites, "moving a conversation's contents", [&]() -> Status {
+      return run_all(kMoveConversationContents, "moving a conversation's contents",
+                     [&](Params& params) { params.id(tenant).id(from).id(to); });
+    });
+  }
+
   // --- events
 
   Result<std::int64_t> append_event(const Event& event) override {
@@ -1044,7 +1330,35 @@ class SqliteTransaction final : public StoreTransaction {
         .optional_timestamp(conversation.last_outbound_at)
         .optional_timestamp(conversation.resolved_at)
         .optional_timestamp(conversation.closed_at)
-        .int64(conversation.reopen_count);
+        .int64(conversation.reopen_count)
+        .boolean(conversation.joinable)
+        .optional_id(conversation.merged_into);
+  }
+
+  static void bind_merge_fields(Params& params, const MergeRecord& merge) {
+    params.id(merge.survivor)
+        .id(merge.merged)
+        .text(merge.actor)
+        .text(merge.reason)
+        .timestamp(merge.merged_at)
+        .text(sqlite::encode_attribute_conflicts(merge.conflicts))
+        .text(sqlite::encode_string_list(merge.copied_attributes))
+        .optional_timestamp(merge.unmerged_at)
+        .text(merge.unmerged_by);
+  }
+
+  // Runs one statement per SQL text, in order, each bound by `bind` (which must bind exactly the
+  // parameters every one of them has).
+  template <std::size_t N, typename Bind>
+  Status run_all(const std::array<std::string_view, N>& statements, std::string_view what,
+                 Bind bind) {
+    for (std::string_view sql : statements) {
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params params(statement);
+      bind(params);
+      OMNI_RETURN_IF_ERROR(statement.run(what));
+    }
+    return Status::ok_status();
   }
 
   static void bind_handoff_fields(Params& params, const Handoff& handoff) {

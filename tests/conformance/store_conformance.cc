@@ -236,6 +236,94 @@ TEST_CASE("store: a customer has at most one active conversation", "[conformance
   CHECK(World::must(raw.read()->find_active_conversation(s.tenant, s.customer)).id == second);
 }
 
+TEST_CASE("store: only one active conversation per customer is joinable", "[conformance][store]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  RawStore raw(backend);
+  Seed s = seed(raw);
+  auto tx = raw.write();
+  ConversationId joinable =
+      World::must(tx->insert_conversation(make_conversation(s, ConversationStatus::kOpen)));
+  Conversation detached = make_conversation(s, ConversationStatus::kPending);
+  detached.joinable = false;
+  detached.opened_at = t0() + std::chrono::minutes(1);
+  ConversationId second = World::must(tx->insert_conversation(detached));
+  CHECK(World::must(tx->find_active_conversation(s.tenant, s.customer)).id == joinable);
+  auto active = World::must(tx->list_active_conversations(s.tenant, s.customer));
+  REQUIRE(active.size() == 2);
+  CHECK(active[0].id == second);  // newest first
+  CHECK_FALSE(active[0].joinable);
+  CHECK(active[1].id == joinable);
+
+  // Making the second one joinable too breaks the rule; after the first leaves it is fine.
+  Conversation c = World::must(tx->get_conversation(s.tenant, second));
+  c.joinable = true;
+  CHECK(tx->update_conversation(c).is(StatusCode::kAlreadyExists));
+  Conversation first = World::must(tx->get_conversation(s.tenant, joinable));
+  first.joinable = false;
+  OMNI_REQUIRE_OK(tx->update_conversation(first));
+  OMNI_REQUIRE_OK(tx->update_conversation(c));
+  CHECK(World::must(tx->find_active_conversation(s.tenant, s.customer)).id == second);
+  c.merged_into = joinable;
+  OMNI_REQUIRE_OK(tx->update_conversation(c));
+  OMNI_REQUIRE_OK(tx->commit());
+  Conversation back = World::must(raw.read()->get_conversation(s.tenant, second));
+  CHECK(back.joinable);
+  CHECK(back.merged_into == joinable);
+  CHECK_FALSE(World::must(raw.read()->get_conversation(s.tenant, joinable)).joinable);
+}
+
+TEST_CASE("store: customers by name key and identities by prefix", "[conformance][store]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  RawStore raw(backend);
+  Seed s = seed(raw);
+  Seed other = seed(raw, "globex");
+  auto tx = raw.write();
+  auto customer = [&](TenantId tenant, const std::string& name) {
+    Customer c;
+    c.tenant = tenant;
+    c.display_name = name;
+    c.created_at = c.updated_at = t0();
+    return World::must(tx->insert_customer(c));
+  };
+  CustomerId a = customer(s.tenant, "Anna Schmidt");
+  CustomerId b = customer(s.tenant, "SCHMIDT, Anna");
+  customer(s.tenant, "Anna Schmitt");
+  customer(other.tenant, "Anna Schmidt");
+  auto found = World::must(tx->find_customers_by_name_key(s.tenant, "anna schmidt", 10));
+  REQUIRE(found.size() == 2);
+  CHECK(found[0].id == a);
+  CHECK(found[1].id == b);
+  CHECK(World::must(tx->find_customers_by_name_key(s.tenant, "anna schmidt", 1)).size() == 1);
+  // Renaming moves the customer to its new key.
+  Customer renamed = World::must(tx->get_customer(s.tenant, b));
+  renamed.display_name = "Anna Meier";
+  OMNI_REQUIRE_OK(tx->update_customer(renamed));
+  CHECK(World::must(tx->find_customers_by_name_key(s.tenant, "anna schmidt", 10)).size() == 1);
+  CHECK(World::must(tx->find_customers_by_name_key(s.tenant, "anna meier", 10)).size() == 1);
+
+  for (const char* value : {"anna.schmidt@gmail.com", "anna.schmidt@web.de", "anna.schmidtke@x.de",
+                            "anna.schmid@y.de", "bert@anna.schmidt.de"}) {
+    Identity i;
+    i.tenant = s.tenant;
+    i.customer = a;
+    i.kind = IdentityKind::kEmail;
+    i.value = value;
+    i.first_seen = i.last_seen = t0();
+    OMNI_REQUIRE_OK(tx->insert_identity(i));
+  }
+  auto prefixed = World::must(
+      tx->list_identities_by_prefix(s.tenant, IdentityKind::kEmail, "", "anna.schmidt@", 10));
+  REQUIRE(prefixed.size() == 2);
+  CHECK(prefixed[0].value == "anna.schmidt@gmail.com");
+  CHECK(prefixed[1].value == "anna.schmidt@web.de");
+  CHECK(World::must(tx->list_identities_by_prefix(other.tenant, IdentityKind::kEmail, "",
+                                                  "anna.schmidt@", 10))
+            .empty());
+  CHECK(World::must(
+            tx->list_identities_by_prefix(s.tenant, IdentityKind::kPhone, "", "anna.schmidt@", 10))
+            .empty());
+}
+
 TEST_CASE("store: provider message ids are unique per channel", "[conformance][store]") {
   OMNI_FOR_EACH_BACKEND(backend);
   RawStore raw(backend);
@@ -285,6 +373,13 @@ TEST_CASE("store: touchpoints round-trip every field", "[conformance][store]") {
   tp.metadata["weird key\""] = "v";
   tp.delivery = DeliveryStatus::kQueued;
   tp.recorded_at = from_unix_micros(1'700'000'000'999'999);
+  Identity from;
+  from.tenant = s.tenant;
+  from.customer = s.customer;
+  from.kind = IdentityKind::kPhone;
+  from.value = "+4915112345678";
+  from.first_seen = from.last_seen = t0();
+  tp.identity = World::must(tx->insert_identity(from));
   TouchpointId id = World::must(tx->insert_touchpoint(tp));
   OMNI_REQUIRE_OK(tx->update_delivery(s.tenant, id, DeliveryStatus::kSent, "SM-out-1"));
   OMNI_REQUIRE_OK(tx->commit());
@@ -297,6 +392,7 @@ TEST_CASE("store: touchpoints round-trip every field", "[conformance][store]") {
   CHECK(back.channel_kind == ChannelKind::kSms);
   CHECK(back.kind == TouchpointKind::kMessageOut);
   CHECK(back.agent == tp.agent);
+  CHECK(back.identity == tp.identity);
   CHECK(back.subject == tp.subject);
   CHECK(back.body == tp.body);
   REQUIRE(back.attachments.size() == 1);

@@ -41,6 +41,7 @@
 #include "omni/export.h"
 #include "omni/handoff.h"
 #include "omni/ids.h"
+#include "omni/merge.h"
 #include "omni/status.h"
 #include "omni/touchpoint.h"
 
@@ -107,7 +108,8 @@ class OMNI_EXPORT StoreTransaction {
   virtual Status update_agent(const Agent& agent) = 0;  // by (tenant, id)
   virtual Result<std::vector<Agent>> list_agents(TenantId tenant) = 0;
 
-  // --- customers
+  // --- customers. A store keeps customer_name_key(display_name) (omni/normalize.h) beside each
+  // customer, indexed, for find_customers_by_name_key.
   virtual Result<CustomerId> insert_customer(const Customer& customer) = 0;
   virtual Result<Customer> get_customer(TenantId tenant, CustomerId id) = 0;
   virtual Status update_customer(const Customer& customer) = 0;  // by (tenant, id)
@@ -115,21 +117,40 @@ class OMNI_EXPORT StoreTransaction {
   virtual Result<std::vector<Customer>> list_customers(TenantId tenant, CustomerId after,
                                                        std::size_t limit) = 0;
 
+  // Customers whose customer_name_key(display_name) is `name_key` (never empty), ascending by id,
+  // at most limit. Redirects (merged customers) are included; the caller skips them.
+  virtual Result<std::vector<Customer>> find_customers_by_name_key(TenantId tenant,
+                                                                   std::string_view name_key,
+                                                                   std::size_t limit) = 0;
+
   // --- identities: (tenant, kind, scope, value) unique
   virtual Result<IdentityId> insert_identity(const Identity& identity) = 0;
   virtual Result<Identity> find_identity(TenantId tenant, IdentityKind kind, std::string_view scope,
                                          std::string_view value) = 0;
   // Ascending by id.
   virtual Result<std::vector<Identity>> list_identities(TenantId tenant, CustomerId customer) = 0;
+  // Identities of one kind and scope whose value starts with `prefix` (a range scan of the unique
+  // key, e.g. "anna.schmidt@"), ascending by value, at most limit.
+  virtual Result<std::vector<Identity>> list_identities_by_prefix(TenantId tenant,
+                                                                  IdentityKind kind,
+                                                                  std::string_view scope,
+                                                                  std::string_view prefix,
+                                                                  std::size_t limit) = 0;
   // Sets last_seen to the given value (the engine only ever moves it forward).
   virtual Status touch_identity(TenantId tenant, IdentityId id, Timestamp last_seen) = 0;
 
-  // --- conversations: at most one active (open or pending) conversation per customer; an
-  // insert or update that would make a second one fails with kAlreadyExists.
+  // --- conversations: at most one joinable active (open or pending, joinable = true)
+  // conversation per customer; an insert or update that would make a second one fails with
+  // kAlreadyExists. Active conversations that are not joinable are not limited.
   virtual Result<ConversationId> insert_conversation(const Conversation& conversation) = 0;
   virtual Result<Conversation> get_conversation(TenantId tenant, ConversationId id) = 0;
   virtual Status update_conversation(const Conversation& conversation) = 0;  // by (tenant, id)
+  // The customer's joinable active conversation; kNotFound when there is none.
   virtual Result<Conversation> find_active_conversation(TenantId tenant, CustomerId customer) = 0;
+  // Every active conversation of the customer, joinable or not, newest first (by opened_at,
+  // then id).
+  virtual Result<std::vector<Conversation>> list_active_conversations(TenantId tenant,
+                                                                      CustomerId customer) = 0;
   // Of the customer's conversations whose status is kResolved, the one with the latest
   // resolved_at; kNotFound when there is none.
   virtual Result<Conversation> find_last_resolved_conversation(TenantId tenant,
@@ -158,6 +179,38 @@ class OMNI_EXPORT StoreTransaction {
   // Ascending by id (the order they were recorded).
   virtual Result<std::vector<Handoff>> list_handoffs(TenantId tenant,
                                                      ConversationId conversation) = 0;
+
+  // --- merges (the audit records of Engine::merge_customers) and the set-based moves they make.
+  // Each move runs inside the store (a merged customer's history is never loaded).
+  virtual Result<MergeId> insert_merge(const MergeRecord& merge) = 0;
+  virtual Result<MergeRecord> get_merge(TenantId tenant, MergeId id) = 0;
+  virtual Status update_merge(const MergeRecord& merge) = 0;  // by (tenant, id)
+  // Merges in which `customer` is the survivor or the merged customer, ascending by id.
+  virtual Result<std::vector<MergeRecord>> list_merges(TenantId tenant, CustomerId customer) = 0;
+  // Moves every identity, conversation and touchpoint of `from` to `to`, and remembers each
+  // moved record under `merge`. Moved conversations become not joinable (the engine picks the
+  // joinable one afterwards).
+  virtual Status move_customer_records(TenantId tenant, MergeId merge, CustomerId from,
+                                       CustomerId to) = 0;
+  // Undoes move_customer_records(tenant, merge, merged, survivor) as far as the records are
+  // still with `survivor`:
+  //  1. identities remembered under `merge` go back to `merged`;
+  //  2. conversations remembered under `merge` go back, and so do conversations of the survivor
+  //     that were opened by a message from one of those identities and hold no message from any
+  //     other identity; all of them become not joinable;
+  //  3. touchpoints of the survivor go back when they were remembered under `merge`, came from
+  //     one of those identities, or carry no identity and sit in a conversation that went back.
+  // Returns the touchpoints of `survivor` and `merged` whose conversation now belongs to the
+  // other customer, ascending by id, for the engine to settle with move_touchpoint.
+  virtual Result<std::vector<Touchpoint>> restore_customer_records(TenantId tenant, MergeId merge,
+                                                                   CustomerId survivor,
+                                                                   CustomerId merged) = 0;
+  // Moves one touchpoint to `customer` and `conversation` (absent: none).
+  virtual Status move_touchpoint(TenantId tenant, TouchpointId touchpoint, CustomerId customer,
+                                 std::optional<ConversationId> conversation) = 0;
+  // Moves every touchpoint and handoff of conversation `from` into conversation `to`.
+  virtual Status move_conversation_contents(TenantId tenant, ConversationId from,
+                                            ConversationId to) = 0;
 
   // --- the outbox. Sequences are positive and increase within a tenant in commit order: a
   // reader of list_events never sees a sequence appear below one it has already read.
@@ -231,6 +284,10 @@ class OMNI_EXPORT ForwardingTransaction : public StoreTransaction {
                                                std::size_t limit) override {
     return target_->list_customers(t, after, limit);
   }
+  Result<std::vector<Customer>> find_customers_by_name_key(TenantId t, std::string_view key,
+                                                           std::size_t limit) override {
+    return target_->find_customers_by_name_key(t, key, limit);
+  }
   Result<IdentityId> insert_identity(const Identity& v) override {
     return target_->insert_identity(v);
   }
@@ -240,6 +297,11 @@ class OMNI_EXPORT ForwardingTransaction : public StoreTransaction {
   }
   Result<std::vector<Identity>> list_identities(TenantId t, CustomerId c) override {
     return target_->list_identities(t, c);
+  }
+  Result<std::vector<Identity>> list_identities_by_prefix(TenantId t, IdentityKind k,
+                                                          std::string_view s, std::string_view p,
+                                                          std::size_t limit) override {
+    return target_->list_identities_by_prefix(t, k, s, p, limit);
   }
   Status touch_identity(TenantId t, IdentityId id, Timestamp last_seen) override {
     return target_->touch_identity(t, id, last_seen);
@@ -255,6 +317,9 @@ class OMNI_EXPORT ForwardingTransaction : public StoreTransaction {
   }
   Result<Conversation> find_active_conversation(TenantId t, CustomerId c) override {
     return target_->find_active_conversation(t, c);
+  }
+  Result<std::vector<Conversation>> list_active_conversations(TenantId t, CustomerId c) override {
+    return target_->list_active_conversations(t, c);
   }
   Result<Conversation> find_last_resolved_conversation(TenantId t, CustomerId c) override {
     return target_->find_last_resolved_conversation(t, c);
@@ -286,6 +351,29 @@ class OMNI_EXPORT ForwardingTransaction : public StoreTransaction {
   Status update_handoff(const Handoff& v) override { return target_->update_handoff(v); }
   Result<std::vector<Handoff>> list_handoffs(TenantId t, ConversationId c) override {
     return target_->list_handoffs(t, c);
+  }
+  Result<MergeId> insert_merge(const MergeRecord& v) override { return target_->insert_merge(v); }
+  Result<MergeRecord> get_merge(TenantId t, MergeId id) override {
+    return target_->get_merge(t, id);
+  }
+  Status update_merge(const MergeRecord& v) override { return target_->update_merge(v); }
+  Result<std::vector<MergeRecord>> list_merges(TenantId t, CustomerId c) override {
+    return target_->list_merges(t, c);
+  }
+  Status move_customer_records(TenantId t, MergeId m, CustomerId from, CustomerId to) override {
+    return target_->move_customer_records(t, m, from, to);
+  }
+  Result<std::vector<Touchpoint>> restore_customer_records(TenantId t, MergeId m,
+                                                           CustomerId survivor,
+                                                           CustomerId merged) override {
+    return target_->restore_customer_records(t, m, survivor, merged);
+  }
+  Status move_touchpoint(TenantId t, TouchpointId id, CustomerId c,
+                         std::optional<ConversationId> conversation) override {
+    return target_->move_touchpoint(t, id, c, conversation);
+  }
+  Status move_conversation_contents(TenantId t, ConversationId from, ConversationId to) override {
+    return target_->move_conversation_contents(t, from, to);
   }
   Result<std::int64_t> append_event(const Event& v) override { return target_->append_event(v); }
   Result<std::vector<Event>> list_events(TenantId t, std::int64_t after,
