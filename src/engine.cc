@@ -16,64 +16,13 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "engine_impl.h"
 #include "identity.h"
 #include "internal/macros.h"
 
 namespace omni {
+using namespace engine_internal;
 namespace {
-
-constexpr std::size_t kMaxProviderIdBytes = 256;
-constexpr std::size_t kMaxSubjectBytes = 1024;
-constexpr std::size_t kMaxNameBytes = 256;
-constexpr std::size_t kMaxMetadataEntries = 64;
-constexpr std::size_t kMaxMetadataBytes = 4096;
-constexpr std::size_t kMaxAttachments = 100;
-
-// Builds an event payload: a flat JSON object, escaped by RapidJSON.
-class Payload {
- public:
-  Payload() : writer_(buffer_) { writer_.StartObject(); }
-  Payload& add(const char* key, std::string_view value) {
-    writer_.Key(key);
-    writer_.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-    return *this;
-  }
-  Payload& add(const char* key, std::int64_t value) {
-    writer_.Key(key);
-    writer_.Int64(value);
-    return *this;
-  }
-  template <typename Tag>
-  Payload& add(const char* key, Id<Tag> id) {
-    return add(key, id.value());
-  }
-  std::string str() {
-    writer_.EndObject();
-    return std::string(buffer_.GetString(), buffer_.GetSize());
-  }
-
- private:
-  rapidjson::StringBuffer buffer_;
-  rapidjson::Writer<rapidjson::StringBuffer> writer_;
-};
-
-// Errors name the field (Status::field) and say what is wrong with it.
-Status check_text(const std::string& field, std::string_view text, std::size_t max_bytes) {
-  if (text.size() > max_bytes) {
-    return Status::resource_exhausted(field + " is " + std::to_string(text.size()) +
-                                      " bytes; the limit is " + std::to_string(max_bytes))
-        .with_field(field);
-  }
-  if (!detail::is_valid_utf8(text)) {
-    return Status::invalid_argument(field + " is not valid UTF-8").with_field(field);
-  }
-  return Status();
-}
-
-Status check_required_text(const std::string& field, std::string_view text, std::size_t max_bytes) {
-  if (text.empty()) return Status::invalid_argument(field + " is empty").with_field(field);
-  return check_text(field, text, max_bytes);
-}
 
 // The identity kinds an outbound message on `kind` may be addressed to, best first. Empty means
 // any identity will do (the channel addresses the person, not an address: video, in person).
@@ -117,162 +66,7 @@ int delivery_rank(DeliveryStatus s) {
   return 0;
 }
 
-std::string excerpt_of(std::string_view text, std::size_t max_bytes) {
-  std::string_view cut = detail::utf8_prefix(text, max_bytes);
-  std::string out(cut);
-  if (cut.size() < text.size()) out += "…";
-  return out;
-}
-
 }  // namespace
-
-struct Engine::Impl {
-  std::unique_ptr<Store> store;
-  EngineOptions options;
-  SystemClock system_clock;
-  const Clock* clock = nullptr;
-
-  std::shared_mutex adapters_mutex;
-  std::map<std::pair<std::int64_t, std::int64_t>, ChannelAdapter*> adapters;
-
-  Timestamp now() const { return clock->now(); }
-
-  // Runs `body(tx)` in a write transaction and commits; retries the whole operation when the
-  // store reports kConflict. `body` returns a Status or Result<T>.
-  template <typename Body>
-  auto run_write(Body&& body) -> decltype(body(std::declval<StoreTransaction&>())) {
-    using R = decltype(body(std::declval<StoreTransaction&>()));
-    Status last;
-    for (int attempt = 0; attempt <= options.max_conflict_retries; ++attempt) {
-      try {
-        auto tx = store->begin(TransactionMode::kWrite);
-        if (!tx.ok()) {
-          last = tx.status();
-          if (last.is(StatusCode::kConflict)) continue;
-          return R(last);
-        }
-        R result = body(**tx);
-        if (!result.ok()) {
-          last = status_of(result);
-          if (last.is(StatusCode::kConflict)) continue;
-          return result;  // the transaction rolls back
-        }
-        Status committed = (*tx)->commit();
-        if (committed.ok()) return result;
-        last = committed;
-        if (!last.is(StatusCode::kConflict)) return R(last);
-      } catch (const std::bad_alloc&) {
-        return R(Status::resource_exhausted("out of memory"));
-      } catch (const std::exception& e) {
-        return R(Status::internal(std::string("store threw: ") + e.what()));
-      } catch (...) {
-        return R(Status::internal("store threw a non-standard exception"));
-      }
-    }
-    return R(Status::conflict("gave up after " + std::to_string(options.max_conflict_retries + 1) +
-                              " attempts: " + last.message()));
-  }
-
-  template <typename Body>
-  auto run_read(Body&& body) -> decltype(body(std::declval<StoreTransaction&>())) {
-    using R = decltype(body(std::declval<StoreTransaction&>()));
-    try {
-      auto tx = store->begin(TransactionMode::kRead);
-      if (!tx.ok()) return R(tx.status());
-      return body(**tx);
-    } catch (const std::bad_alloc&) {
-      return R(Status::resource_exhausted("out of memory"));
-    } catch (const std::exception& e) {
-      return R(Status::internal(std::string("store threw: ") + e.what()));
-    } catch (...) {
-      return R(Status::internal("store threw a non-standard exception"));
-    }
-  }
-
-  static Status status_of(const Status& s) { return s; }
-  template <typename T>
-  static Status status_of(const Result<T>& r) {
-    return r.status();
-  }
-
-  static Status event(StoreTransaction& tx, TenantId tenant, std::optional<CustomerId> customer,
-                      std::optional<ConversationId> conversation, const char* type,
-                      std::string payload, Timestamp at) {
-    Event e;
-    e.tenant = tenant;
-    e.customer = customer;
-    e.conversation = conversation;
-    e.type = type;
-    e.payload = std::move(payload);
-    e.created_at = at;
-    auto seq = tx.append_event(e);
-    return seq.ok() ? Status() : seq.status();
-  }
-
-  // A customer id that was merged away resolves to the customer it was merged into.
-  static Result<Customer> resolve_customer(StoreTransaction& tx, TenantId tenant, CustomerId id) {
-    OMNI_ASSIGN_OR_RETURN(Customer customer, tx.get_customer(tenant, id));
-    for (int hops = 0; customer.merged_into && hops < 16; ++hops) {
-      OMNI_ASSIGN_OR_RETURN(customer, tx.get_customer(tenant, *customer.merged_into));
-    }
-    return customer;
-  }
-
-  Status add_status_touchpoint(StoreTransaction& tx, const Conversation& c, ChannelKind kind,
-                               std::string body, Timestamp at) {
-    Touchpoint tp;
-    tp.tenant = c.tenant;
-    tp.customer = c.customer;
-    tp.conversation = c.id;
-    tp.channel_kind = kind;
-    tp.kind = TouchpointKind::kStatusChange;
-    tp.body = std::move(body);
-    tp.occurred_at = at;
-    tp.recorded_at = at;
-    auto id = tx.insert_touchpoint(tp);
-    return id.ok() ? Status() : id.status();
-  }
-
-  Result<ChannelKind> channel_kind_of(StoreTransaction& tx, TenantId tenant, ChannelId id) {
-    OMNI_ASSIGN_OR_RETURN(Channel channel, tx.get_channel(tenant, id));
-    return channel.kind;
-  }
-
-  Result<detail::NormalizedIdentity> validate(const InboundMessage& m,
-                                              const detail::NormalizationPolicy& policy) const;
-
-  detail::NormalizationCache normalization_cache;
-
-  // Tenants' default regions, read once: a tenant's region never changes after creation.
-  std::shared_mutex regions_mutex;
-  std::map<std::int64_t, std::string> regions;
-
-  // How identities of `tenant` are normalized; kNotFound for an unknown tenant.
-  Result<detail::NormalizationPolicy> policy_for(TenantId tenant) {
-    detail::NormalizationPolicy policy;
-    policy.email_local_part_case_insensitive = options.email_local_part_case_insensitive;
-    policy.cache = &normalization_cache;
-    {
-      std::shared_lock lock(regions_mutex);
-      if (auto it = regions.find(tenant.value()); it != regions.end()) {
-        policy.default_region = it->second;
-        return policy;
-      }
-    }
-    OMNI_ASSIGN_OR_RETURN(Tenant t,
-                          run_read([&](StoreTransaction& tx) { return tx.get_tenant(tenant); }));
-    std::unique_lock lock(regions_mutex);
-    regions[tenant.value()] = t.default_region;
-    policy.default_region = t.default_region;
-    return policy;
-  }
-  Result<ReceiveResult> receive_in(StoreTransaction& tx, const InboundMessage& m,
-                                   const detail::NormalizedIdentity& from, Timestamp now_ts);
-  Status change_status(TenantId tenant, ConversationId id, ConversationStatus to);
-  Result<ContextPacket> build_context(StoreTransaction& tx, const Conversation& c,
-                                      const HandoffSpec& spec);
-  Status apply_handoff(StoreTransaction& tx, Conversation& c, const Handoff& h, Timestamp at);
-};
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
@@ -518,8 +312,10 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
 
   // 1. The customer, by exact identity.
   Customer customer;
+  IdentityId identity_id;
   auto identity = tx.find_identity(m.tenant, from.kind, from.scope, from.value);
   if (identity.ok()) {
+    identity_id = identity->id;
     // An identity always points at a live customer (merging moves identities to the customer
     // merged into), so no redirect needs following here.
     customer.id = identity->customer;
@@ -544,6 +340,7 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
     row.first_seen = occurred;
     row.last_seen = occurred;
     OMNI_ASSIGN_OR_RETURN(row.id, tx.insert_identity(row));
+    identity_id = row.id;
     out.new_customer = true;
     OMNI_RETURN_IF_ERROR(event(tx, m.tenant, customer.id, std::nullopt, "customer.created",
                                Payload().add("customer", customer.id).str(), now_ts));
@@ -560,9 +357,25 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
   }
   out.customer = customer.id;
 
-  // 2. The customer's one active conversation, on any channel.
+  // 2. The customer's one joinable active conversation, on any channel.
   std::optional<Conversation> conversation;
   auto active = tx.find_active_conversation(m.tenant, customer.id);
+  if (active.ok() && options.contact_join_policy == ContactJoinPolicy::kWithinWindow &&
+      active->current_channel != channel.id) {
+    // Another channel, and the case went quiet: it stays with its agent, the message starts anew.
+    Timestamp last = active->opened_at;
+    for (const auto& t : {active->last_inbound_at, active->last_outbound_at}) {
+      if (t && *t > last) last = *t;
+    }
+    if (occurred - last > options.contact_join_window) {
+      active->joinable = false;
+      active->updated_at = now_ts;
+      OMNI_RETURN_IF_ERROR(tx.update_conversation(*active));
+      OMNI_RETURN_IF_ERROR(event(tx, m.tenant, customer.id, active->id, "conversation.detached",
+                                 Payload().add("reason", "contact_join_window").str(), now_ts));
+      active = Status::not_found("the active conversation is outside the join window");
+    }
+  }
   if (active.ok()) {
     conversation = std::move(*active);
     if (conversation->status == ConversationStatus::kPending) {
@@ -580,6 +393,7 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
         occurred - *resolved->resolved_at <= options.reopen_window) {
       conversation = std::move(*resolved);
       conversation->status = ConversationStatus::kOpen;
+      conversation->joinable = true;
       conversation->resolved_at.reset();
       conversation->reopen_count += 1;
       out.reopened = true;
@@ -621,6 +435,7 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
   tp.attachments = m.attachments;
   tp.metadata = m.metadata;
   tp.provider_message_id = m.provider_message_id;
+  tp.identity = identity_id;
   tp.occurred_at = occurred;
   tp.recorded_at = now_ts;
   // The store's (channel, provider message id) rule is the idempotency check: a redelivery fails
@@ -656,6 +471,37 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
 }
 
 // ---------------------------------------------------------------------------------- identities
+
+Result<Customer> Engine::update_customer(TenantId tenant, CustomerId customer,
+                                         const CustomerUpdate& update) {
+  if (update.display_name) {
+    OMNI_RETURN_IF_ERROR(check_required_text("display_name", *update.display_name, kMaxNameBytes));
+  }
+  if (update.set_attributes.size() > kMaxMetadataEntries) {
+    return Status::resource_exhausted("more than 64 attributes").with_field("set_attributes");
+  }
+  for (const auto& [key, value] : update.set_attributes) {
+    OMNI_RETURN_IF_ERROR(check_required_text("set_attributes", key, kMaxNameBytes));
+    OMNI_RETURN_IF_ERROR(check_text("set_attributes." + key, value, kMaxMetadataBytes));
+  }
+  return impl_->run_write([&](StoreTransaction& tx) -> Result<Customer> {
+    OMNI_ASSIGN_OR_RETURN(Customer c, Impl::resolve_customer(tx, tenant, customer));
+    if (update.display_name) c.display_name = *update.display_name;
+    for (const auto& key : update.erase_attributes)
+      c.attributes.erase(key);
+    for (const auto& [key, value] : update.set_attributes)
+      c.attributes[key] = value;
+    if (c.attributes.size() > kMaxMetadataEntries) {
+      return Status::resource_exhausted("a customer has at most 64 attributes")
+          .with_field("set_attributes");
+    }
+    c.updated_at = impl_->now();
+    OMNI_RETURN_IF_ERROR(tx.update_customer(c));
+    OMNI_RETURN_IF_ERROR(Impl::event(tx, tenant, c.id, std::nullopt, "customer.updated",
+                                     Payload().add("customer", c.id).str(), c.updated_at));
+    return c;
+  });
+}
 
 Result<Identity> Engine::find_identity(TenantId tenant, const IdentityInput& input) {
   OMNI_ASSIGN_OR_RETURN(detail::NormalizationPolicy policy, impl_->policy_for(tenant));
@@ -1204,6 +1050,7 @@ Status Engine::Impl::change_status(TenantId tenant, ConversationId id, Conversat
     if (to == ConversationStatus::kResolved) c.resolved_at = now_ts;
     if (to == ConversationStatus::kClosed) c.closed_at = now_ts;
     if (to == ConversationStatus::kOpen) {
+      c.joinable = true;
       c.resolved_at.reset();
       c.reopen_count += 1;
     }
@@ -1245,9 +1092,8 @@ Result<CustomerView> Engine::customer_view(TenantId tenant, CustomerId customer)
     OMNI_ASSIGN_OR_RETURN(v.customer, Impl::resolve_customer(tx, tenant, customer));
     OMNI_ASSIGN_OR_RETURN(v.identities, tx.list_identities(tenant, v.customer.id));
     OMNI_ASSIGN_OR_RETURN(v.recent_conversations, tx.list_conversations(tenant, v.customer.id, 20));
-    for (const auto& c : v.recent_conversations) {
-      if (is_active(c.status)) v.active_conversations.push_back(c);
-    }
+    OMNI_ASSIGN_OR_RETURN(v.active_conversations,
+                          tx.list_active_conversations(tenant, v.customer.id));
     TouchpointQuery q;
     q.tenant = tenant;
     q.customer = v.customer.id;
@@ -1267,6 +1113,10 @@ Result<CustomerView> Engine::customer_view(TenantId tenant, CustomerId customer)
     }
     return v;
   });
+}
+
+Result<Customer> Engine::get_customer(TenantId tenant, CustomerId customer) {
+  return impl_->run_read([&](StoreTransaction& tx) { return tx.get_customer(tenant, customer); });
 }
 
 Result<std::vector<Customer>> Engine::list_customers(TenantId tenant, CustomerId after,

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +26,7 @@
 #include "omni/event.h"
 #include "omni/export.h"
 #include "omni/handoff.h"
+#include "omni/merge.h"
 #include "omni/message.h"
 #include "omni/status.h"
 #include "omni/sys/channel_adapter.h"
@@ -33,6 +35,18 @@
 #include "omni/views.h"
 
 namespace omni {
+
+// What happens when a customer who has an active conversation writes again, on another channel.
+enum class ContactJoinPolicy {
+  // The message joins the active conversation, whatever the channel and however long ago it
+  // last moved: the customer never waits in two queues.
+  kAlways,
+  // It joins only when the conversation saw a message in or out within
+  // EngineOptions::contact_join_window; otherwise that conversation stays active for its agent
+  // but is no longer joinable, and the message opens a new conversation. A message on the
+  // conversation's current channel always joins.
+  kWithinWindow,
+};
 
 struct EngineOptions {
   // Borrowed; must outlive the engine. Default: nullptr = the system clock.
@@ -54,6 +68,10 @@ struct EngineOptions {
   // Identity::last_seen is rewritten by an inbound message only when it is older than this, so
   // a busy chat does not rewrite the identity row with every message. Default: 1 hour.
   std::chrono::seconds last_seen_resolution{60 * 60};
+  // Whether contact on a second channel joins the active conversation. Default: kAlways.
+  ContactJoinPolicy contact_join_policy = ContactJoinPolicy::kAlways;
+  // The window of ContactJoinPolicy::kWithinWindow. Default: 24 hours.
+  std::chrono::seconds contact_join_window{24 * 60 * 60};
   // Times an operation is retried after a kConflict from the store. Default: 5.
   int max_conflict_retries = 5;
 };
@@ -73,6 +91,13 @@ struct AgentSpec {
   std::vector<std::string> teams;
   std::vector<std::string> skills;
   std::vector<std::string> languages;
+};
+
+// A change to a customer's profile; what is not set stays as it is.
+struct CustomerUpdate {
+  std::optional<std::string> display_name;
+  std::map<std::string, std::string> set_attributes;  // added or replaced
+  std::vector<std::string> erase_attributes;          // removed when present
 };
 
 struct NoteSpec {
@@ -149,6 +174,12 @@ class OMNI_EXPORT Engine {
   // tenant and channel exist. An error names the offending field in Status::field().
   Status validate(const InboundMessage& message) const;
 
+  // --- customers
+  // Changes a customer's name or profile attributes (a merged id resolves to its survivor).
+  // Returns the customer as stored.
+  Result<Customer> update_customer(TenantId tenant, CustomerId customer,
+                                   const CustomerUpdate& update);
+
   // --- identities
   // The stored identity an identity as written resolves to (normalized as receive() does), and
   // so its customer; kNotFound when it is unknown.
@@ -161,6 +192,37 @@ class OMNI_EXPORT Engine {
   Result<Identity> link_identity(TenantId tenant, CustomerId customer,
                                  const IdentityInput& identity, bool verified,
                                  const std::string& source);
+
+  // Likely duplicates of one customer, with the evidence and a score, highest first: the same full
+  // name (and phone numbers of the same country), the same email local part at another domain,
+  // or a phone number or email address written in one of the customer's recent messages that
+  // belongs to another customer. Suggestions only: nothing is merged.
+  Result<std::vector<DuplicateSuggestion>> suggest_duplicates(TenantId tenant, CustomerId customer,
+                                                              std::size_t limit = 20);
+  // The suggestions of every customer with an id greater than `after`, a page of at most
+  // `limit` customers examined (each pair is listed once, under its lower id). `next` is set to
+  // the last examined customer; pass it as `after` for the next page, until it comes back unset.
+  Result<std::vector<DuplicateSuggestion>> find_duplicates(TenantId tenant, CustomerId after,
+                                                           std::size_t limit,
+                                                           std::optional<CustomerId>* next);
+
+  // Merges customer `merged` into `survivor` in one transaction: identities, conversations
+  // (with their touchpoints, notes and handoffs) and touchpoints move to the survivor. Attributes
+  // the survivor lacks are copied; differing ones are kept on both sides and reported as
+  // conflicts. `merged` stays as a redirect (its id still resolves to the survivor) and the
+  // returned audit record says who merged, when and why. When both have an active conversation,
+  // the survivor's stays joinable and the other stays active beside it. kFailedPrecondition for
+  // a customer that is already merged, or the same customer twice.
+  Result<MergeRecord> merge_customers(const MergeSpec& spec);
+  // Undoes the merge that made `merged` a redirect: its identities, conversations and
+  // touchpoints go back to it, and so does what arrived through its identities since (a
+  // conversation such a message opened goes back whole). Attributes copied by the merge are
+  // removed from the survivor unless they changed. Merges are undone newest first: while the
+  // survivor is itself merged into another customer, kFailedPrecondition.
+  Result<UnmergeResult> unmerge_customer(TenantId tenant, CustomerId merged,
+                                         const std::string& actor);
+  // The merges `customer` took part in (as survivor or as merged), oldest first.
+  Result<std::vector<MergeRecord>> list_merges(TenantId tenant, CustomerId customer);
 
   // --- agent work
   // Records the reply as queued, hands it to the channel's adapter (outside any lock or
@@ -180,9 +242,22 @@ class OMNI_EXPORT Engine {
   Status resolve(TenantId tenant, ConversationId conversation);
   Status reopen(TenantId tenant, ConversationId conversation);
   Status close(TenantId tenant, ConversationId conversation);
+  // Merges conversation `merged` into `survivor`, both of one customer: its touchpoints and
+  // handoffs move over, it is closed with merged_into set, and both timelines say so. The
+  // survivor keeps its status; its first response is the earlier of the two. Not undone by an
+  // unmerge of customers (a touchpoint that must go back to another customer then continues in a
+  // conversation of that customer). kFailedPrecondition for a closed survivor or the same
+  // conversation twice.
+  Result<Conversation> merge_conversations(TenantId tenant, ConversationId survivor,
+                                           ConversationId merged, const std::string& actor,
+                                           const std::string& reason);
 
   // --- reads
+  // The customer and what an agent sees of it; a merged id resolves to its survivor.
   Result<CustomerView> customer_view(TenantId tenant, CustomerId customer);
+  // The customer record itself, without following a merge (a merged customer comes back with
+  // merged_into set).
+  Result<Customer> get_customer(TenantId tenant, CustomerId customer);
   Result<std::vector<Customer>> list_customers(TenantId tenant, CustomerId after = CustomerId(),
                                                std::size_t limit = 100);
   Result<TimelinePage> timeline(const TimelineQuery& query);

@@ -19,7 +19,7 @@ namespace omni {
 struct CustomerView {
   Customer customer;
   std::vector<Identity> identities;
-  std::vector<Conversation> active_conversations;  // open or pending
+  std::vector<Conversation> active_conversations;  // open or pending, newest first
   std::vector<Conversation> recent_conversations;  // newest first, all statuses
   std::optional<Agent> last_agent;                 // who last replied, took a call or wrote a note
   std::vector<Touchpoint> notes;  // the newest internal notes across conversations, newest first

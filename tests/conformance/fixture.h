@@ -4,11 +4,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "omni/engine.h"
 #include "omni/recording_adapter.h"
+#include "omni/sys/store.h"
 #include "omni/testing/conformance.h"
 
 // Runs the rest of the test case once per registered backend.
@@ -34,6 +37,119 @@ template <typename T>
 std::string describe(const Result<T>& r) {
   return r.ok() ? std::string("ok") : r.status().to_string();
 }
+
+// Fails one write: every write method of every transaction takes one from a shared budget, and
+// the write that finds it at 0 fails with kIoError. Set the budget to N to fail the Nth write
+// (counting from 0) from now on; a large budget fails nothing.
+class FaultInjectingTransaction : public ForwardingTransaction {
+ public:
+  FaultInjectingTransaction(std::unique_ptr<StoreTransaction> target, std::atomic<int>* budget)
+      : ForwardingTransaction(std::move(target)), budget_(budget) {}
+
+#define OMNI_FAULT_POINT(call)                                                         \
+  do {                                                                                 \
+    if (budget_->fetch_sub(1) == 0) return ::omni::Status::io_error("injected fault"); \
+    return ForwardingTransaction::call;                                                \
+  } while (false)
+  Result<TenantId> insert_tenant(const Tenant& v) override {
+    OMNI_FAULT_POINT(insert_tenant(v));
+  }
+  Result<ChannelId> insert_channel(const Channel& v) override {
+    OMNI_FAULT_POINT(insert_channel(v));
+  }
+  Result<AgentId> insert_agent(const Agent& v) override {
+    OMNI_FAULT_POINT(insert_agent(v));
+  }
+  Status update_agent(const Agent& v) override {
+    OMNI_FAULT_POINT(update_agent(v));
+  }
+  Result<CustomerId> insert_customer(const Customer& v) override {
+    OMNI_FAULT_POINT(insert_customer(v));
+  }
+  Status update_customer(const Customer& v) override {
+    OMNI_FAULT_POINT(update_customer(v));
+  }
+  Result<IdentityId> insert_identity(const Identity& v) override {
+    OMNI_FAULT_POINT(insert_identity(v));
+  }
+  Status touch_identity(TenantId t, IdentityId id, Timestamp at) override {
+    OMNI_FAULT_POINT(touch_identity(t, id, at));
+  }
+  Result<ConversationId> insert_conversation(const Conversation& v) override {
+    OMNI_FAULT_POINT(insert_conversation(v));
+  }
+  Status update_conversation(const Conversation& v) override {
+    OMNI_FAULT_POINT(update_conversation(v));
+  }
+  Result<TouchpointId> insert_touchpoint(const Touchpoint& v) override {
+    OMNI_FAULT_POINT(insert_touchpoint(v));
+  }
+  Status update_delivery(TenantId t, TouchpointId id, DeliveryStatus s,
+                         std::string_view p) override {
+    OMNI_FAULT_POINT(update_delivery(t, id, s, p));
+  }
+  Result<HandoffId> insert_handoff(const Handoff& v) override {
+    OMNI_FAULT_POINT(insert_handoff(v));
+  }
+  Status update_handoff(const Handoff& v) override {
+    OMNI_FAULT_POINT(update_handoff(v));
+  }
+  Result<MergeId> insert_merge(const MergeRecord& v) override {
+    OMNI_FAULT_POINT(insert_merge(v));
+  }
+  Status update_merge(const MergeRecord& v) override {
+    OMNI_FAULT_POINT(update_merge(v));
+  }
+  Status move_customer_records(TenantId t, MergeId m, CustomerId from, CustomerId to) override {
+    OMNI_FAULT_POINT(move_customer_records(t, m, from, to));
+  }
+  Result<std::vector<Touchpoint>> restore_customer_records(TenantId t, MergeId m, CustomerId s,
+                                                           CustomerId c) override {
+    OMNI_FAULT_POINT(restore_customer_records(t, m, s, c));
+  }
+  Status move_touchpoint(TenantId t, TouchpointId id, CustomerId c,
+                         std::optional<ConversationId> conversation) override {
+    OMNI_FAULT_POINT(move_touchpoint(t, id, c, conversation));
+  }
+  Status move_conversation_contents(TenantId t, ConversationId from, ConversationId to) override {
+    OMNI_FAULT_POINT(move_conversation_contents(t, from, to));
+  }
+  Result<std::int64_t> append_event(const Event& v) override {
+    OMNI_FAULT_POINT(append_event(v));
+  }
+#undef OMNI_FAULT_POINT
+
+ private:
+  std::atomic<int>* budget_;
+};
+
+// Owns a store of the backend under test and wraps each transaction in a
+// FaultInjectingTransaction.
+class FaultInjectingStore : public ForwardingStore {
+ public:
+  FaultInjectingStore(std::unique_ptr<Store> owned, std::atomic<int>* budget)
+      : ForwardingStore(owned.get()), owned_(std::move(owned)), budget_(budget) {}
+  Result<std::unique_ptr<StoreTransaction>> begin(TransactionMode mode) override {
+    auto tx = ForwardingStore::begin(mode);
+    if (!tx.ok()) return tx.status();
+    return std::unique_ptr<StoreTransaction>(
+        new FaultInjectingTransaction(std::move(*tx), budget_));
+  }
+
+  // A backend like `backend` whose stores inject faults from `budget`.
+  static StoreBackend wrap(const StoreBackend& backend, std::atomic<int>* budget) {
+    return StoreBackend{
+        backend.name, [backend, budget]() -> Result<std::unique_ptr<Store>> {
+          auto inner = backend.make();
+          if (!inner.ok()) return inner.status();
+          return std::unique_ptr<Store>(new FaultInjectingStore(std::move(*inner), budget));
+        }};
+  }
+
+ private:
+  std::unique_ptr<Store> owned_;
+  std::atomic<int>* budget_;
+};
 
 inline Timestamp t0() {
   return from_unix_micros(1'795'000'000'000'000);

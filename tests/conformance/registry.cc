@@ -9,6 +9,7 @@ namespace omni::testing {
 // registration function refers to every test source here.
 void link_store_conformance();
 void link_engine_conformance();
+void link_identity_conformance();
 
 namespace {
 std::vector<StoreBackend>& registry() {
@@ -20,6 +21,7 @@ std::vector<StoreBackend>& registry() {
 void register_store_backend(std::string name, StoreFactory factory) {
   link_store_conformance();
   link_engine_conformance();
+  link_identity_conformance();
   registry().push_back(StoreBackend{std::move(name), std::move(factory)});
 }
 

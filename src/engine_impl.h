@@ -1,0 +1,246 @@
+// The Engine's shared internals: Engine::Impl (the store, options, clock, caches and the
+// transaction runners) and the small helpers every engine source file uses. Internal.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "identity.h"
+#include "internal/macros.h"
+#include "omni/engine.h"
+
+namespace omni {
+namespace engine_internal {
+
+constexpr std::size_t kMaxProviderIdBytes = 256;
+constexpr std::size_t kMaxSubjectBytes = 1024;
+constexpr std::size_t kMaxNameBytes = 256;
+constexpr std::size_t kMaxMetadataEntries = 64;
+constexpr std::size_t kMaxMetadataBytes = 4096;
+constexpr std::size_t kMaxAttachments = 100;
+
+// Builds an event payload: a flat JSON object, escaped by RapidJSON.
+class Payload {
+ public:
+  Payload() : writer_(buffer_) { writer_.StartObject(); }
+  Payload& add(const char* key, std::string_view value) {
+    writer_.Key(key);
+    writer_.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+    return *this;
+  }
+  Payload& add(const char* key, std::int64_t value) {
+    writer_.Key(key);
+    writer_.Int64(value);
+    return *this;
+  }
+  template <typename Tag>
+  Payload& add(const char* key, Id<Tag> id) {
+    return add(key, id.value());
+  }
+  std::string str() {
+    writer_.EndObject();
+    return std::string(buffer_.GetString(), buffer_.GetSize());
+  }
+
+ private:
+  rapidjson::StringBuffer buffer_;
+  rapidjson::Writer<rapidjson::StringBuffer> writer_;
+};
+
+// Errors name the field (Status::field) and say what is wrong with it.
+inline Status check_text(const std::string& field, std::string_view text, std::size_t max_bytes) {
+  if (text.size() > max_bytes) {
+    return Status::resource_exhausted(field + " is " + std::to_string(text.size()) +
+                                      " bytes; the limit is " + std::to_string(max_bytes))
+        .with_field(field);
+  }
+  if (!detail::is_valid_utf8(text)) {
+    return Status::invalid_argument(field + " is not valid UTF-8").with_field(field);
+  }
+  return Status();
+}
+
+inline Status check_required_text(const std::string& field, std::string_view text,
+                                  std::size_t max_bytes) {
+  if (text.empty()) return Status::invalid_argument(field + " is empty").with_field(field);
+  return check_text(field, text, max_bytes);
+}
+
+inline std::string excerpt_of(std::string_view text, std::size_t max_bytes) {
+  std::string_view cut = detail::utf8_prefix(text, max_bytes);
+  std::string out(cut);
+  if (cut.size() < text.size()) out += "…";
+  return out;
+}
+
+}  // namespace engine_internal
+
+struct Engine::Impl {
+  using Payload = engine_internal::Payload;
+
+  std::unique_ptr<Store> store;
+  EngineOptions options;
+  SystemClock system_clock;
+  const Clock* clock = nullptr;
+
+  std::shared_mutex adapters_mutex;
+  std::map<std::pair<std::int64_t, std::int64_t>, ChannelAdapter*> adapters;
+
+  Timestamp now() const { return clock->now(); }
+
+  // Runs `body(tx)` in a write transaction and commits; retries the whole operation when the
+  // store reports kConflict. `body` returns a Status or Result<T>.
+  template <typename Body>
+  auto run_write(Body&& body) -> decltype(body(std::declval<StoreTransaction&>())) {
+    using R = decltype(body(std::declval<StoreTransaction&>()));
+    Status last;
+    for (int attempt = 0; attempt <= options.max_conflict_retries; ++attempt) {
+      try {
+        auto tx = store->begin(TransactionMode::kWrite);
+        if (!tx.ok()) {
+          last = tx.status();
+          if (last.is(StatusCode::kConflict)) continue;
+          return R(last);
+        }
+        R result = body(**tx);
+        if (!result.ok()) {
+          last = status_of(result);
+          if (last.is(StatusCode::kConflict)) continue;
+          return result;  // the transaction rolls back
+        }
+        Status committed = (*tx)->commit();
+        if (committed.ok()) return result;
+        last = committed;
+        if (!last.is(StatusCode::kConflict)) return R(last);
+      } catch (const std::bad_alloc&) {
+        return R(Status::resource_exhausted("out of memory"));
+      } catch (const std::exception& e) {
+        return R(Status::internal(std::string("store threw: ") + e.what()));
+      } catch (...) {
+        return R(Status::internal("store threw a non-standard exception"));
+      }
+    }
+    return R(Status::conflict("gave up after " + std::to_string(options.max_conflict_retries + 1) +
+                              " attempts: " + last.message()));
+  }
+
+  template <typename Body>
+  auto run_read(Body&& body) -> decltype(body(std::declval<StoreTransaction&>())) {
+    using R = decltype(body(std::declval<StoreTransaction&>()));
+    try {
+      auto tx = store->begin(TransactionMode::kRead);
+      if (!tx.ok()) return R(tx.status());
+      return body(**tx);
+    } catch (const std::bad_alloc&) {
+      return R(Status::resource_exhausted("out of memory"));
+    } catch (const std::exception& e) {
+      return R(Status::internal(std::string("store threw: ") + e.what()));
+    } catch (...) {
+      return R(Status::internal("store threw a non-standard exception"));
+    }
+  }
+
+  static Status status_of(const Status& s) { return s; }
+  template <typename T>
+  static Status status_of(const Result<T>& r) {
+    return r.status();
+  }
+
+  static Status event(StoreTransaction& tx, TenantId tenant, std::optional<CustomerId> customer,
+                      std::optional<ConversationId> conversation, const char* type,
+                      std::string payload, Timestamp at) {
+    Event e;
+    e.tenant = tenant;
+    e.customer = customer;
+    e.conversation = conversation;
+    e.type = type;
+    e.payload = std::move(payload);
+    e.created_at = at;
+    auto seq = tx.append_event(e);
+    return seq.ok() ? Status() : seq.status();
+  }
+
+  // A customer id that was merged away resolves to the customer it was merged into.
+  static Result<Customer> resolve_customer(StoreTransaction& tx, TenantId tenant, CustomerId id) {
+    OMNI_ASSIGN_OR_RETURN(Customer customer, tx.get_customer(tenant, id));
+    for (int hops = 0; customer.merged_into && hops < 16; ++hops) {
+      OMNI_ASSIGN_OR_RETURN(customer, tx.get_customer(tenant, *customer.merged_into));
+    }
+    return customer;
+  }
+
+  Status add_status_touchpoint(StoreTransaction& tx, const Conversation& c, ChannelKind kind,
+                               std::string body, Timestamp at) {
+    Touchpoint tp;
+    tp.tenant = c.tenant;
+    tp.customer = c.customer;
+    tp.conversation = c.id;
+    tp.channel_kind = kind;
+    tp.kind = TouchpointKind::kStatusChange;
+    tp.body = std::move(body);
+    tp.occurred_at = at;
+    tp.recorded_at = at;
+    auto id = tx.insert_touchpoint(tp);
+    return id.ok() ? Status() : id.status();
+  }
+
+  Result<ChannelKind> channel_kind_of(StoreTransaction& tx, TenantId tenant, ChannelId id) {
+    OMNI_ASSIGN_OR_RETURN(Channel channel, tx.get_channel(tenant, id));
+    return channel.kind;
+  }
+
+  Result<detail::NormalizedIdentity> validate(const InboundMessage& m,
+                                              const detail::NormalizationPolicy& policy) const;
+
+  detail::NormalizationCache normalization_cache;
+
+  // Tenants' default regions, read once: a tenant's region never changes after creation.
+  std::shared_mutex regions_mutex;
+  std::map<std::int64_t, std::string> regions;
+
+  // How identities of `tenant` are normalized; kNotFound for an unknown tenant.
+  Result<detail::NormalizationPolicy> policy_for(TenantId tenant) {
+    detail::NormalizationPolicy policy;
+    policy.email_local_part_case_insensitive = options.email_local_part_case_insensitive;
+    policy.cache = &normalization_cache;
+    {
+      std::shared_lock lock(regions_mutex);
+      if (auto it = regions.find(tenant.value()); it != regions.end()) {
+        policy.default_region = it->second;
+        return policy;
+      }
+    }
+    OMNI_ASSIGN_OR_RETURN(Tenant t,
+                          run_read([&](StoreTransaction& tx) { return tx.get_tenant(tenant); }));
+    std::unique_lock lock(regions_mutex);
+    regions[tenant.value()] = t.default_region;
+    policy.default_region = t.default_region;
+    return policy;
+  }
+  Result<ReceiveResult> receive_in(StoreTransaction& tx, const InboundMessage& m,
+                                   const detail::NormalizedIdentity& from, Timestamp now_ts);
+  Status change_status(TenantId tenant, ConversationId id, ConversationStatus to);
+  // Makes sure a customer with active conversations has exactly one joinable one (the newest
+  // active), after a merge or an unmerge moved conversations between customers.
+  Status settle_joinable(StoreTransaction& tx, TenantId tenant, CustomerId customer, Timestamp at);
+  Result<std::vector<DuplicateSuggestion>> suggest_in(StoreTransaction& tx, TenantId tenant,
+                                                      const Customer& customer,
+                                                      const detail::NormalizationPolicy& policy,
+                                                      std::size_t limit);
+  Result<ContextPacket> build_context(StoreTransaction& tx, const Conversation& c,
+                                      const HandoffSpec& spec);
+  Status apply_handoff(StoreTransaction& tx, Conversation& c, const Handoff& h, Timestamp at);
+};
+
+}  // namespace omni
