@@ -771,6 +771,255 @@ TEST_CASE("omni link attaches an identity so later messages land on the customer
   CHECK(run_omni({"--db", db, "--tenant", "acme", "link", "2", "pager", "12"}).status == 2);
 }
 
+namespace {
+
+// Two customers named Anna Schmidt (written two ways) with different e-mail addresses, and a
+// third customer known only by a phone number. Returns the database's path.
+std::string two_annas_db() {
+  std::string db = temp_db();
+  std::string lines =
+      R"({"tenant":"acme","channel":"email","from":{"kind":"email",)"
+      R"("value":"Anna Schmidt <anna@example.com>"},"provider_message_id":"<1@example.com>",)"
+      R"("subject":"Order A-17","body":"Where is my order?","occurred_at":"2026-11-20T10:00:00Z"})"
+      "\n"
+      R"({"tenant":"acme","channel":"email","from":{"kind":"email","value":"anna.s@web.de"},)"
+      R"("display_name":"SCHMIDT, Anna","provider_message_id":"<2@web.de>","subject":"A-17",)"
+      R"("body":"Any news?","occurred_at":"2026-11-20T11:00:00Z"})"
+      "\n" +
+      message_line("s1", "+4917000000001", "2026-11-20T12:00:00Z", "Hello") + "\n";
+  Run run = run_omni({"--db", db, "ingest", write_temp("annas", lines)});
+  INFO(run.out << run.err);
+  REQUIRE(run.status == 0);
+  CHECK_THAT(run.out, Catch::Contains("3 new customers"));
+  return db;
+}
+
+// customers --json of tenant acme.
+rapidjson::Document customers_json(const std::string& db) {
+  Run run = run_omni({"--db", db, "--tenant", "acme", "--json", "customers"});
+  INFO(run.err);
+  REQUIRE(run.status == 0);
+  return parse_json(run.out);
+}
+
+std::set<std::string> identity_values(const rapidjson::Value& customer) {
+  std::set<std::string> values;
+  for (const auto& identity : customer["identities"].GetArray())
+    values.insert(identity["value"].GetString());
+  return values;
+}
+
+}  // namespace
+
+TEST_CASE("omni duplicates lists likely duplicates and merges nothing", "[cli]") {
+  std::string db = two_annas_db();
+
+  Run text = run_omni({"--db", db, "--tenant", "acme", "duplicates"});
+  INFO(text.out << text.err);
+  CHECK(text.status == 0);
+  CHECK(text.out ==
+        "customer 1 (Anna Schmidt) ~ customer 2 (SCHMIDT, Anna)  score 0.35\n"
+        "  same_name: SCHMIDT, Anna (0.35)\n"
+        "1 suggestion; nothing was merged (use omni merge)\n");
+  CHECK(text.err.empty());
+
+  Run json = run_omni({"--db", db, "--tenant", "acme", "--json", "duplicates"});
+  CHECK(json.status == 0);
+  rapidjson::Document doc = parse_json(json.out);
+  CHECK(std::string(doc["tenant"].GetString()) == "acme");
+  CHECK(doc["count"].GetUint64() == 1);
+  REQUIRE(doc["suggestions"].Size() == 1);
+  const auto& s = doc["suggestions"][0];
+  CHECK(s["customer"]["id"].GetInt64() == 1);
+  CHECK(std::string(s["customer"]["display_name"].GetString()) == "Anna Schmidt");
+  CHECK(s["candidate"]["id"].GetInt64() == 2);
+  CHECK(std::string(s["candidate"]["display_name"].GetString()) == "SCHMIDT, Anna");
+  CHECK(s["score"].GetDouble() == Approx(0.35));
+  REQUIRE(s["evidence"].Size() == 1);
+  CHECK(std::string(s["evidence"][0]["reason"].GetString()) == "same_name");
+  CHECK(std::string(s["evidence"][0]["detail"].GetString()) == "SCHMIDT, Anna");
+  CHECK(s["evidence"][0]["weight"].GetDouble() == Approx(0.35));
+
+  // Two customers stay two.
+  rapidjson::Document list = customers_json(db);
+  REQUIRE(list["customers"].Size() == 3);
+  for (const auto& c : list["customers"].GetArray())
+    CHECK(c["merged_into"].IsNull());
+
+  // No suggestions is no error.
+  std::string single = temp_db();
+  std::string one =
+      write_temp("one", message_line("o1", "+4915112345678", "2026-11-20T10:00:00Z", "a") + "\n");
+  REQUIRE(run_omni({"--db", single, "ingest", one}).status == 0);
+  Run none = run_omni({"--db", single, "--tenant", "acme", "duplicates"});
+  CHECK(none.status == 0);
+  CHECK(none.out == "0 suggestions in tenant \"acme\"; nothing was merged\n");
+  Run none_json = run_omni({"--db", single, "--tenant", "acme", "--json", "duplicates"});
+  CHECK(none_json.status == 0);
+  rapidjson::Document empty = parse_json(none_json.out);
+  CHECK(empty["suggestions"].Size() == 0);
+  CHECK(empty["count"].GetUint64() == 0);
+}
+
+TEST_CASE("omni merge makes one customer of two and unmerge restores both", "[cli]") {
+  std::string db = two_annas_db();
+
+  Run merged = run_omni({"--db", db, "--tenant", "acme", "merge", "1", "2"});
+  INFO(merged.out << merged.err);
+  REQUIRE(merged.status == 0);
+  CHECK_THAT(merged.out,
+             Catch::StartsWith("merged customer 2 (SCHMIDT, Anna) into customer 1 (Anna Schmidt): "
+                               "merge "));
+  CHECK_THAT(
+      merged.out,
+      Catch::Contains(
+          "\nconflict display_name: kept 'Anna Schmidt', customer 2 keeps 'SCHMIDT, Anna'\n"));
+
+  // The merged customer lists nothing of the survivor's; the survivor has both identities.
+  rapidjson::Document list = customers_json(db);
+  REQUIRE(list["customers"].Size() == 3);
+  const auto& survivor = list["customers"][0];
+  const auto& redirect = list["customers"][1];
+  CHECK(survivor["id"].GetInt64() == 1);
+  CHECK(survivor["merged_into"].IsNull());
+  CHECK(identity_values(survivor) == std::set<std::string>{"anna@example.com", "anna.s@web.de"});
+  CHECK(survivor["active_conversations"].Size() == 2);
+  CHECK(redirect["id"].GetInt64() == 2);
+  CHECK(redirect["merged_into"].GetInt64() == 1);
+  CHECK(std::string(redirect["display_name"].GetString()) == "SCHMIDT, Anna");
+  CHECK(redirect["identities"].Size() == 0);
+  CHECK(redirect["active_conversations"].Size() == 0);
+  Run text = run_omni({"--db", db, "--tenant", "acme", "customers"});
+  CHECK_THAT(text.out, Catch::Contains("(merged into 1)\n"));
+  CHECK_THAT(text.out, Catch::Contains("email:anna@example.com, email:anna.s@web.de"));
+
+  // Merged customers are no longer suggested; merging again is refused.
+  Run after = run_omni({"--db", db, "--tenant", "acme", "duplicates"});
+  CHECK(after.status == 0);
+  CHECK_THAT(after.out, Catch::StartsWith("0 suggestions"));
+  Run again = run_omni({"--db", db, "--tenant", "acme", "merge", "1", "2"});
+  CHECK(again.status == 1);
+  CHECK_THAT(again.err, Catch::Contains("already merged"));
+  CHECK(run_omni({"--db", db, "--tenant", "acme", "merge", "2", "3"}).status == 1);
+
+  // A message to the merged customer's address lands on the survivor; the unmerge takes it back.
+  std::string later = write_temp(
+      "later",
+      R"({"tenant":"acme","channel":"email","from":{"kind":"email","value":"anna.s@web.de"},)"
+      R"("provider_message_id":"<3@web.de>","body":"Written after the merge",)"
+      R"("occurred_at":"2026-11-21T09:00:00Z"})"
+      "\n");
+  REQUIRE(run_omni({"--db", db, "ingest", later}).status == 0);
+  CHECK(customers_json(db)["customers"].Size() == 3);
+
+  Run unmerged = run_omni({"--db", db, "--tenant", "acme", "--json", "unmerge", "2"});
+  INFO(unmerged.out << unmerged.err);
+  REQUIRE(unmerged.status == 0);
+  rapidjson::Document result = parse_json(unmerged.out);
+  const auto& merge = result["merge"];
+  CHECK(merge["survivor"].GetInt64() == 1);
+  CHECK(merge["merged"].GetInt64() == 2);
+  CHECK(std::string(merge["actor"].GetString()) == "cli");
+  CHECK(std::string(merge["reason"].GetString()) == "merged with the omni command-line tool");
+  CHECK(merge["unmerged_at"].IsString());
+  CHECK(std::string(merge["unmerged_by"].GetString()) == "cli");
+  CHECK(result["moved_touchpoints"].GetUint64() == 1);
+  CHECK(result["split_conversations"].IsArray());
+
+  rapidjson::Document restored = customers_json(db);
+  CHECK(restored["customers"][0]["merged_into"].IsNull());
+  CHECK(identity_values(restored["customers"][0]) == std::set<std::string>{"anna@example.com"});
+  CHECK(restored["customers"][1]["merged_into"].IsNull());
+  CHECK(identity_values(restored["customers"][1]) == std::set<std::string>{"anna.s@web.de"});
+  CHECK(restored["customers"][1]["active_conversations"].Size() == 1);
+  Run timeline = run_omni({"--db", db, "--tenant", "acme", "timeline", "2"});
+  CHECK_THAT(timeline.out, Catch::Contains("Written after the merge"));
+  Run suggested = run_omni({"--db", db, "--tenant", "acme", "duplicates"});
+  CHECK_THAT(suggested.out, Catch::Contains("1 suggestion;"));
+
+  // JSON of a merge, with a reason; text of an unmerge.
+  Run json = run_omni(
+      {"--db", db, "--tenant", "acme", "--json", "merge", "1", "2", "--reason", "same person"});
+  INFO(json.err);
+  REQUIRE(json.status == 0);
+  rapidjson::Document record = parse_json(json.out);
+  CHECK(record["id"].GetInt64() > merge["id"].GetInt64());
+  CHECK(record["survivor"].GetInt64() == 1);
+  CHECK(record["merged"].GetInt64() == 2);
+  CHECK(std::string(record["actor"].GetString()) == "cli");
+  CHECK(std::string(record["reason"].GetString()) == "same person");
+  CHECK(record["merged_at"].IsString());
+  REQUIRE(record["conflicts"].Size() == 1);
+  CHECK(std::string(record["conflicts"][0]["key"].GetString()) == "display_name");
+  CHECK(std::string(record["conflicts"][0]["survivor_value"].GetString()) == "Anna Schmidt");
+  CHECK(std::string(record["conflicts"][0]["merged_value"].GetString()) == "SCHMIDT, Anna");
+  CHECK(record["copied_attributes"].Size() == 0);
+  CHECK_FALSE(record.HasMember("unmerged_at"));
+  Run undo = run_omni({"--db", db, "--tenant", "acme", "unmerge", "2"});
+  INFO(undo.err);
+  CHECK(undo.status == 0);
+  CHECK(undo.out == "unmerged customer 2 from customer 1 (merge " +
+                        std::to_string(record["id"].GetInt64()) +
+                        "); 0 touchpoints moved, 0 new conversations\n");
+}
+
+TEST_CASE("omni merge and unmerge refuse bad arguments and unknown customers", "[cli]") {
+  // Usage errors come before the database is opened.
+  std::string missing = temp_db();
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"merge"},
+           {"merge", "1"},
+           {"merge", "1", "2", "3"},
+           {"merge", "x", "2"},
+           {"merge", "1", "0"},
+           {"merge", "1", "2", "--reason", ""},
+           {"unmerge"},
+           {"unmerge", "1", "2"},
+           {"unmerge", "abc"},
+           {"duplicates", "1"},
+           {"--reason", "x", "customers"},
+           {"--reason", "x", "unmerge", "2"},
+           {"--reason", "x", "duplicates"},
+           {"merge", "1", "2", "--reason"},
+       }) {
+    std::vector<std::string> full = {"--db", missing, "--tenant", "acme"};
+    full.insert(full.end(), args.begin(), args.end());
+    Run run = run_omni(full);
+    INFO(run.err);
+    CHECK(run.status == 2);
+    CHECK_THAT(run.err, Catch::Contains("Try 'omni --help'"));
+  }
+  Run help = run_omni({"--help"});
+  CHECK_THAT(help.out, Catch::Contains("merge SURVIVOR_ID MERGED_ID") &&
+                           Catch::Contains("unmerge CUSTOMER_ID") &&
+                           Catch::Contains("duplicates") && Catch::Contains("--reason TEXT"));
+  Run reason = run_omni({"--db", missing, "--reason", "x", "customers"});
+  CHECK_THAT(reason.err, Catch::Contains("--reason belongs to merge"));
+  CHECK(run_omni({"--db", missing, "merge", "1", "2"}).status == 3);
+  CHECK_FALSE(std::filesystem::exists(missing));
+
+  // Unknown customers: exit 1, the message names the customer, nothing changes.
+  std::string db = two_annas_db();
+  Run before = run_omni({"--db", db, "--tenant", "acme", "--json", "customers"});
+  Run unknown = run_omni({"--db", db, "--tenant", "acme", "merge", "1", "99"});
+  CHECK(unknown.status == 1);
+  CHECK(unknown.out.empty());
+  CHECK(unknown.err == "omni: no customer 99 in tenant \"acme\"\n");
+  Run unknown_survivor = run_omni({"--db", db, "--tenant", "acme", "merge", "99", "1"});
+  CHECK(unknown_survivor.status == 1);
+  CHECK_THAT(unknown_survivor.err, Catch::Contains("no customer 99"));
+  Run unknown_unmerge = run_omni({"--db", db, "--tenant", "acme", "unmerge", "99"});
+  CHECK(unknown_unmerge.status == 1);
+  CHECK_THAT(unknown_unmerge.err, Catch::Contains("no customer 99"));
+  Run not_merged = run_omni({"--db", db, "--tenant", "acme", "unmerge", "2"});
+  CHECK(not_merged.status == 1);
+  CHECK_THAT(not_merged.err, Catch::Contains("not merged"));
+  CHECK(run_omni({"--db", db, "--tenant", "acme", "merge", "1", "1"}).status == 1);
+  CHECK(run_omni({"--db", db, "--tenant", "nobody", "merge", "1", "2"}).status == 1);
+  Run after = run_omni({"--db", db, "--tenant", "acme", "--json", "customers"});
+  CHECK(after.out == before.out);
+}
+
 }  // namespace omni::cli
 
 #endif  // OMNI_HAVE_CLI

@@ -29,6 +29,9 @@ namespace omni::cli {
 namespace {
 
 constexpr std::string_view kDefaultTenant = "default";
+// Who merges and unmerges from the command line, and why when --reason is not given.
+constexpr std::string_view kActor = "cli";
+constexpr std::string_view kDefaultMergeReason = "merged with the omni command-line tool";
 
 constexpr std::string_view kUsage = R"(Usage: omni --db FILE [OPTIONS] COMMAND [ARGUMENTS]
 
@@ -36,6 +39,11 @@ Commands:
   ingest FILE...                  store inbound messages read as JSON Lines ("-" reads
                                   standard input); creates the database when missing
   customers                       list the tenant's customers
+  duplicates                      list pairs of customers that are likely one person, with
+                                  the evidence and a score, highest first; merges nothing
+  merge SURVIVOR_ID MERGED_ID     merge customer MERGED_ID into SURVIVOR_ID (identities,
+                                  conversations, touchpoints); MERGED_ID stays as a redirect
+  unmerge CUSTOMER_ID             undo the merge that made CUSTOMER_ID a redirect
   timeline CUSTOMER_ID            one page of a customer's timeline
   conversation CONVERSATION_ID    a conversation with its handoffs and touchpoints
   link CUSTOMER_ID KIND VALUE     link an identity (email, phone, messenger_psid, ...) to a
@@ -55,6 +63,8 @@ Options (before or after the command):
                        (default: none, only international numbers)
   --scope SCOPE        link: the identity's scope (page id for messenger_psid, ...)
   --verified           link: the identity was verified (e.g. by a login)
+  --reason TEXT        merge: why the two are one person, kept in the merge record
+                       (default: "merged with the omni command-line tool")
   --durability MODE    ingest: "full" (default) syncs every stored line to disk; "normal" is
                        several times faster and safe against a crash of omni, but the last
                        lines may be lost on power loss (run the same ingest again: duplicates
@@ -62,8 +72,9 @@ Options (before or after the command):
   -h, --help           show this help and exit
   --version            print the version and exit
 
-Exit status: 0 success, 1 a record was rejected or a command failed, 2 usage error,
-3 the database could not be opened. The input format and outputs are described in docs/cli.md.
+Exit status: 0 success, 1 a record was rejected or a command failed (e.g. no such customer,
+a merge that is not allowed), 2 usage error, 3 the database could not be opened. The input
+format and outputs are described in docs/cli.md.
 )";
 
 struct CommandLine {
@@ -77,6 +88,7 @@ struct CommandLine {
   std::optional<std::string> durability;
   std::optional<std::string> region;
   std::optional<std::string> scope;
+  std::optional<std::string> reason;
   bool verified = false;
   bool help = false;
   bool version = false;
@@ -109,6 +121,7 @@ std::optional<UsageError> parse_command_line(int argc, char** argv, CommandLine*
     kDurability,
     kRegion,
     kScope,
+    kReason,
     kVerified,
     kVersion
   };
@@ -123,6 +136,7 @@ std::optional<UsageError> parse_command_line(int argc, char** argv, CommandLine*
       {"durability", required_argument, nullptr, kDurability},
       {"region", required_argument, nullptr, kRegion},
       {"scope", required_argument, nullptr, kScope},
+      {"reason", required_argument, nullptr, kReason},
       {"verified", no_argument, nullptr, kVerified},
       {"help", no_argument, nullptr, 'h'},
       {"version", no_argument, nullptr, kVersion},
@@ -169,6 +183,9 @@ std::optional<UsageError> parse_command_line(int argc, char** argv, CommandLine*
         break;
       case kScope:
         cl->scope = optarg;
+        break;
+      case kReason:
+        cl->reason = optarg;
         break;
       case kVerified:
         cl->verified = true;
@@ -218,8 +235,11 @@ class Cli {
     if (command != "link" && (cl_.scope || cl_.verified)) {
       return usage("--scope and --verified belong to link");
     }
+    if (command != "merge" && cl_.reason) return usage("--reason belongs to merge");
     if (command == "normalize") return normalize(operands);
     if (command == "link") return link(operands);
+    if (command == "merge") return merge(operands);
+    if (command == "unmerge") return unmerge(operands);
     if (command == "ingest") {
       if (operands.empty())
         return usage("ingest needs at least one FILE (\"-\" for standard input)");
@@ -231,6 +251,10 @@ class Cli {
     if (command == "customers") {
       if (!operands.empty()) return usage("customers takes no arguments");
       return with_tenant([&](Renderer& renderer) { return renderer.customers(); });
+    }
+    if (command == "duplicates") {
+      if (!operands.empty()) return usage("duplicates takes no arguments");
+      return with_tenant([&](Renderer& renderer) { return renderer.duplicates(); });
     }
     if (command == "timeline") return timeline(operands);
     if (command == "conversation") {
@@ -311,6 +335,66 @@ class Cli {
       }
       return static_cast<int>(kExitOk);
     });
+  }
+
+  int merge(const std::vector<std::string>& operands) {
+    if (operands.size() != 2) return usage("merge needs SURVIVOR_ID MERGED_ID");
+    auto survivor = parse_positive(operands[0]);
+    if (!survivor) return usage("SURVIVOR_ID must be a positive integer");
+    auto merged = parse_positive(operands[1]);
+    if (!merged) return usage("MERGED_ID must be a positive integer");
+    std::string reason = cl_.reason.value_or(std::string(kDefaultMergeReason));
+    if (reason.empty()) return usage("--reason must not be empty");
+    return with_engine(false, [&](Engine& engine) {
+      std::optional<Tenant> tenant = find_tenant(engine);
+      if (!tenant) return static_cast<int>(kExitFailed);
+      MergeSpec spec{tenant->id, CustomerId(*survivor), CustomerId(*merged), std::string(kActor),
+                     reason};
+      auto record = engine.merge_customers(spec);
+      if (!record.ok()) {
+        return fail(customer_error(engine, *tenant, record.status(), {spec.survivor, spec.merged}));
+      }
+      Renderer renderer(engine, *tenant, cl_.json ? OutputFormat::kJson : OutputFormat::kText,
+                        out_);
+      Status status = renderer.merged(*record);
+      if (!status.ok()) return fail(status.to_string());
+      return static_cast<int>(kExitOk);
+    });
+  }
+
+  int unmerge(const std::vector<std::string>& operands) {
+    if (operands.size() != 1) return usage("unmerge needs one CUSTOMER_ID");
+    auto customer = parse_positive(operands[0]);
+    if (!customer) return usage("CUSTOMER_ID must be a positive integer");
+    return with_engine(false, [&](Engine& engine) {
+      std::optional<Tenant> tenant = find_tenant(engine);
+      if (!tenant) return static_cast<int>(kExitFailed);
+      auto result = engine.unmerge_customer(tenant->id, CustomerId(*customer), std::string(kActor));
+      if (!result.ok()) {
+        return fail(customer_error(engine, *tenant, result.status(), {CustomerId(*customer)}));
+      }
+      Renderer renderer(engine, *tenant, cl_.json ? OutputFormat::kJson : OutputFormat::kText,
+                        out_);
+      Status status = renderer.unmerged(*result);
+      if (!status.ok()) return fail(status.to_string());
+      return static_cast<int>(kExitOk);
+    });
+  }
+
+  // The message for a failed merge or unmerge of `customers`: "no customer 7 in tenant "acme""
+  // when one of them does not exist, else the engine's message (which may quote stored names,
+  // so it is kept on one line without control characters).
+  std::string customer_error(Engine& engine, const Tenant& tenant, const Status& status,
+                             const std::vector<CustomerId>& customers) {
+    if (status.is(StatusCode::kNotFound)) {
+      for (CustomerId id : customers) {
+        auto found = find_customer_record(engine, tenant.id, id);
+        if (found.ok() && !*found) {
+          return fmt::format("no customer {} in tenant \"{}\"", id.value(), printable(tenant.name));
+        }
+      }
+    }
+    return one_line_excerpt(status.to_string(), 1000);
   }
 
   // The tenant named by --tenant (default "default"); reports a missing one and returns nullopt.

@@ -46,6 +46,7 @@ class JsonWriter {
   void value(int number) { writer_.Int(number); }
   void value(std::int64_t number) { writer_.Int64(number); }
   void value(std::uint64_t number) { writer_.Uint64(number); }
+  void value(double number) { writer_.Double(number); }
   void value(Timestamp t) { value(format_timestamp(t)); }
   template <typename Tag>
   void value(Id<Tag> id) {

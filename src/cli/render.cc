@@ -1,6 +1,8 @@
 #include "cli/render.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +16,8 @@ namespace omni::cli {
 namespace {
 
 constexpr std::size_t kCustomerPageSize = 100;
+// Customers examined per Engine::find_duplicates call (capped at the engine's max_page_size).
+constexpr std::size_t kDuplicatePageSize = 200;
 constexpr std::size_t kNameWidth = 28;
 constexpr std::size_t kAuthorWidth = 16;
 constexpr std::size_t kExcerptCodePoints = 60;
@@ -74,6 +78,11 @@ std::string plural(std::size_t n, std::string_view one, std::string_view many) {
   return fmt::format("{} {}", n, n == 1 ? one : many);
 }
 
+// A score or weight for JSON: four decimal places, so 0.61 is not written as 0.6099999999999999.
+double rounded(double value) {
+  return std::round(value * 10000.0) / 10000.0;
+}
+
 }  // namespace
 
 std::string format_cursor(const TimelineCursor& cursor) {
@@ -96,6 +105,16 @@ std::optional<TimelineCursor> parse_cursor(std::string_view text) {
     return std::nullopt;
   }
   return TimelineCursor{from_unix_micros(micros), TouchpointId(id)};
+}
+
+Result<std::optional<Customer>> find_customer_record(Engine& engine, TenantId tenant,
+                                                     CustomerId id) {
+  // The engine reads single customers through their survivor; the list is keyed by id, so the
+  // one customer after id - 1 is this record itself when it exists.
+  auto page = engine.list_customers(tenant, CustomerId(id.value() - 1), 1);
+  if (!page.ok()) return page.status();
+  if (page->empty() || page->front().id != id) return std::optional<Customer>();
+  return std::optional<Customer>(std::move(page->front()));
 }
 
 TimelineCursor cursor_of(const Touchpoint& touchpoint) {
@@ -155,6 +174,16 @@ std::optional<Channel> Renderer::channel(ChannelId id) {
   if (found.ok()) channel = std::move(*found);
   channels_.emplace(id.value(), channel);
   return channel;
+}
+
+Result<std::string> Renderer::customer_name(CustomerId id) {
+  auto it = customer_names_.find(id.value());
+  if (it != customer_names_.end()) return it->second;
+  auto found = find_customer_record(engine_, tenant_.id, id);
+  if (!found.ok()) return found.status();
+  if (!*found) return not_found_as(Status::not_found(""), "customer", id.value());
+  customer_names_.emplace(id.value(), (*found)->display_name);
+  return (*found)->display_name;
 }
 
 void Renderer::print_touchpoint_row(const Touchpoint& tp) {
@@ -274,6 +303,39 @@ void write_handoff_json(JsonWriter& w, const Handoff& h) {
   w.end_object();
 }
 
+void write_merge_json(JsonWriter& w, const MergeRecord& m, bool with_unmerge) {
+  w.begin_object();
+  w.field("id", m.id);
+  w.field("survivor", m.survivor);
+  w.field("merged", m.merged);
+  w.field("actor", m.actor);
+  w.field("reason", m.reason);
+  w.field("merged_at", m.merged_at);
+  w.key("conflicts");
+  w.begin_array();
+  for (const AttributeConflict& c : m.conflicts) {
+    w.begin_object();
+    w.field("key", c.key);
+    w.field("survivor_value", c.survivor_value);
+    w.field("merged_value", c.merged_value);
+    w.end_object();
+  }
+  w.end_array();
+  w.field("copied_attributes", m.copied_attributes);
+  if (with_unmerge) {
+    w.field("unmerged_at", m.unmerged_at);
+    w.field("unmerged_by", m.unmerged_by);
+  }
+  w.end_object();
+}
+
+void write_customer_ref_json(JsonWriter& w, CustomerId id, const std::string& display_name) {
+  w.begin_object();
+  w.field("id", id);
+  w.field("display_name", display_name);
+  w.end_object();
+}
+
 }  // namespace
 
 Status Renderer::customers() {
@@ -293,8 +355,19 @@ Status Renderer::customers() {
     auto page = engine_.list_customers(tenant_.id, after, kCustomerPageSize);
     if (!page.ok()) return page.status();
     for (const Customer& customer : *page) {
-      auto view = engine_.customer_view(tenant_.id, customer.id);
-      if (!view.ok()) return view.status();
+      // customer_view resolves a merged customer to its survivor; a merged record itself has
+      // no identities or conversations of its own to list.
+      std::optional<CustomerView> view;
+      if (!customer.merged_into) {
+        auto found = engine_.customer_view(tenant_.id, customer.id);
+        if (!found.ok()) return found.status();
+        view = std::move(*found);
+      }
+      const std::vector<Identity> no_identities;
+      const std::vector<Conversation> no_conversations;
+      const std::vector<Identity>& identities = view ? view->identities : no_identities;
+      const std::vector<Conversation>& active =
+          view ? view->active_conversations : no_conversations;
       ++count;
       if (json) {
         JsonWriter& w = *json;
@@ -307,7 +380,7 @@ Status Renderer::customers() {
         w.field("updated_at", customer.updated_at);
         w.key("identities");
         w.begin_array();
-        for (const Identity& identity : view->identities) {
+        for (const Identity& identity : identities) {
           w.begin_object();
           w.field("id", identity.id);
           w.field("kind", to_string(identity.kind));
@@ -322,23 +395,22 @@ Status Renderer::customers() {
         w.end_array();
         w.key("active_conversations");
         w.begin_array();
-        for (const Conversation& c : view->active_conversations)
+        for (const Conversation& c : active)
           write_conversation_json(w, c);
         w.end_array();
         w.end_object();
         continue;
       }
-      std::string identities;
+      std::string identity_list;
       if (customer.merged_into) {
-        identities = fmt::format("(merged into {})", customer.merged_into->value());
+        identity_list = fmt::format("(merged into {})", customer.merged_into->value());
       }
-      for (const Identity& identity : view->identities) {
-        if (!identities.empty()) identities += ", ";
-        identities += identity_text(identity);
+      for (const Identity& identity : identities) {
+        if (!identity_list.empty()) identity_list += ", ";
+        identity_list += identity_text(identity);
       }
       fmt::print(out_, "{:>6}  {}  {:>4}  {}\n", customer.id.value(),
-                 pad(display(customer.display_name), kNameWidth), view->active_conversations.size(),
-                 identities);
+                 pad(display(customer.display_name), kNameWidth), active.size(), identity_list);
     }
     if (page->size() < kCustomerPageSize) break;
     after = page->back().id;
@@ -568,6 +640,147 @@ Status Renderer::conversation(ConversationId id) {
     fmt::print(out_, "older: timeline {} --conversation {} --before {}\n",
                view->customer.id.value(), c.id.value(), format_cursor(*older));
   }
+  return Status();
+}
+
+Status Renderer::duplicates() {
+  // Every page first: the engine orders suggestions within a page, the listing orders them all.
+  const std::size_t page_size = std::min(kDuplicatePageSize, engine_.options().max_page_size);
+  std::vector<DuplicateSuggestion> suggestions;
+  CustomerId after;
+  for (;;) {
+    std::optional<CustomerId> next;
+    auto page = engine_.find_duplicates(tenant_.id, after, page_size, &next);
+    if (!page.ok()) return page.status();
+    for (DuplicateSuggestion& s : *page)
+      suggestions.push_back(std::move(s));
+    if (!next || !(after < *next)) break;
+    after = *next;
+  }
+  std::stable_sort(suggestions.begin(), suggestions.end(),
+                   [](const DuplicateSuggestion& a, const DuplicateSuggestion& b) {
+                     if (a.score != b.score) return a.score > b.score;
+                     if (a.customer != b.customer) return a.customer < b.customer;
+                     return a.candidate < b.candidate;
+                   });
+
+  std::optional<JsonWriter> json;
+  if (format_ == OutputFormat::kJson) {
+    json.emplace(out_);
+    json->begin_object();
+    json->field("tenant", tenant_.name);
+    json->key("suggestions");
+    json->begin_array();
+  }
+  for (const DuplicateSuggestion& s : suggestions) {
+    auto customer = customer_name(s.customer);
+    if (!customer.ok()) return customer.status();
+    auto candidate = customer_name(s.candidate);
+    if (!candidate.ok()) return candidate.status();
+    if (json) {
+      JsonWriter& w = *json;
+      w.begin_object();
+      w.key("customer");
+      write_customer_ref_json(w, s.customer, *customer);
+      w.key("candidate");
+      write_customer_ref_json(w, s.candidate, *candidate);
+      w.field("score", rounded(s.score));
+      w.key("evidence");
+      w.begin_array();
+      for (const DuplicateEvidence& e : s.evidence) {
+        w.begin_object();
+        w.field("reason", to_string(e.reason));
+        w.field("detail", e.detail);
+        w.field("weight", rounded(e.weight));
+        w.end_object();
+      }
+      w.end_array();
+      w.end_object();
+      continue;
+    }
+    fmt::print(out_, "customer {} ({}) ~ customer {} ({})  score {:.2f}\n", s.customer.value(),
+               display(*customer), s.candidate.value(), display(*candidate), s.score);
+    for (const DuplicateEvidence& e : s.evidence) {
+      fmt::print(out_, "  {}: {} ({:.2f})\n", to_string(e.reason), display(e.detail), e.weight);
+    }
+  }
+  if (json) {
+    json->end_array();
+    json->field("count", static_cast<std::uint64_t>(suggestions.size()));
+    json->end_object();
+    json->finish();
+  } else if (suggestions.empty()) {
+    fmt::print(out_, "0 suggestions in tenant \"{}\"; nothing was merged\n",
+               printable(tenant_.name));
+  } else {
+    fmt::print(out_, "{}; nothing was merged (use omni merge)\n",
+               plural(suggestions.size(), "suggestion", "suggestions"));
+  }
+  return Status();
+}
+
+Status Renderer::merged(const MergeRecord& merge) {
+  if (format_ == OutputFormat::kJson) {
+    JsonWriter w(out_);
+    write_merge_json(w, merge, false);
+    w.finish();
+    return Status();
+  }
+  // Both records still exist: the merged one keeps its own name and attributes. The merge is
+  // done, so a failed read only leaves the names out instead of failing the command.
+  auto read = [&](CustomerId id) {
+    auto found = find_customer_record(engine_, tenant_.id, id);
+    return found.ok() ? std::move(*found) : std::nullopt;
+  };
+  std::optional<Customer> merged = read(merge.merged);
+  std::optional<Customer> survivor = read(merge.survivor);
+  auto label = [](CustomerId id, const std::optional<Customer>& c) {
+    return c ? fmt::format("customer {} ({})", id.value(), display(c->display_name))
+             : fmt::format("customer {}", id.value());
+  };
+  fmt::print(out_, "merged {} into {}: merge {}\n", label(merge.merged, merged),
+             label(merge.survivor, survivor), merge.id.value());
+  for (const AttributeConflict& c : merge.conflicts) {
+    fmt::print(out_, "conflict {}: kept '{}', customer {} keeps '{}'\n", display(c.key),
+               display(c.survivor_value), merge.merged.value(), display(c.merged_value));
+  }
+  for (const std::string& key : merge.copied_attributes) {
+    std::string value;
+    if (survivor) {
+      auto it = survivor->attributes.find(key);
+      if (it != survivor->attributes.end()) value = display(it->second);
+    }
+    fmt::print(out_, "copied attribute {}: '{}' from customer {}\n", display(key), value,
+               merge.merged.value());
+  }
+  return Status();
+}
+
+Status Renderer::unmerged(const UnmergeResult& result) {
+  const MergeRecord& merge = result.merge;
+  if (format_ == OutputFormat::kJson) {
+    JsonWriter w(out_);
+    w.begin_object();
+    w.key("merge");
+    write_merge_json(w, merge, true);
+    w.field("moved_touchpoints", static_cast<std::uint64_t>(result.moved_touchpoints));
+    w.key("split_conversations");
+    w.begin_array();
+    for (ConversationId id : result.split_conversations)
+      w.value(id);
+    w.end_array();
+    w.end_object();
+    w.finish();
+    return Status();
+  }
+  std::string split;
+  for (ConversationId id : result.split_conversations)
+    split += fmt::format("{}{}", split.empty() ? ": " : ", ", id.value());
+  fmt::print(out_, "unmerged customer {} from customer {} (merge {}); {} moved, {}{}\n",
+             merge.merged.value(), merge.survivor.value(), merge.id.value(),
+             plural(result.moved_touchpoints, "touchpoint", "touchpoints"),
+             plural(result.split_conversations.size(), "new conversation", "new conversations"),
+             split);
   return Status();
 }
 
