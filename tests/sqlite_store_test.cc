@@ -320,6 +320,70 @@ TEST_CASE("sqlite: data persists after closing and reopening the file", "[sqlite
   CHECK(events[0].payload == R"({"id":1})");
 }
 
+TEST_CASE("sqlite: a version 1 file migrates to version 2 with its data", "[sqlite]") {
+  TempDatabasePath path;
+  Fixture f;
+  omni::ConversationId conversation_id;
+  omni::TouchpointId touchpoint_id;
+  {
+    auto store = open_store(path.string());
+    f = make_fixture(*store);
+    auto tx = begin(*store, TransactionMode::kWrite);
+    omni::Customer second;
+    second.tenant = f.tenant;
+    second.display_name = "SCHMIDT, Anna";
+    second.created_at = second.updated_at = at(1);
+    require_value(tx->insert_customer(second));
+    omni::Conversation conversation;
+    conversation.tenant = f.tenant;
+    conversation.customer = f.customer;
+    conversation.origin_channel = conversation.current_channel = f.channel;
+    conversation.opened_at = conversation.updated_at = at(10);
+    conversation_id = require_value(tx->insert_conversation(conversation));
+    omni::Touchpoint t = make_touchpoint(f, 10, "Hallo");
+    t.conversation = conversation_id;
+    touchpoint_id = require_value(tx->insert_touchpoint(t));
+    require_ok(tx->commit());
+  }
+  {
+    // Take the file back to the shape schema version 1 gave it (the same tables and data,
+    // without what version 2 added), as a file written by omni 0.1.0 would be.
+    RawDatabase raw(path.string());
+    raw.exec(
+        "DROP TABLE merge_moves; DROP TABLE merges; DROP INDEX customers_by_name_key; "
+        "ALTER TABLE customers DROP COLUMN name_key; DROP INDEX conversations_one_joinable; "
+        "DROP INDEX conversations_active; ALTER TABLE conversations DROP COLUMN joinable; "
+        "ALTER TABLE conversations DROP COLUMN merged_into; "
+        "ALTER TABLE touchpoints DROP COLUMN identity_id; "
+        "CREATE UNIQUE INDEX conversations_one_active ON conversations (tenant_id, customer_id) "
+        "WHERE status IN ('open', 'pending'); PRAGMA user_version = 1;");
+  }
+  auto store = open_store(path.string());
+  {
+    RawDatabase raw(path.string());
+    CHECK(raw.integer("PRAGMA user_version") == omni::sqlite_schema_version());
+    CHECK(raw.integer(
+              "SELECT count(*) FROM sqlite_master WHERE name = 'conversations_one_active'") == 0);
+    CHECK(raw.text("PRAGMA integrity_check") == "ok");
+    CHECK(raw.rows("PRAGMA foreign_key_check").empty());
+  }
+  auto tx = begin(*store, TransactionMode::kWrite);
+  // Name keys were computed for the customers already there.
+  auto namesakes = require_value(tx->find_customers_by_name_key(f.tenant, "anna schmidt", 10));
+  CHECK(namesakes.size() == 1);
+  auto conversation = require_value(tx->get_conversation(f.tenant, conversation_id));
+  CHECK(conversation.joinable);
+  CHECK_FALSE(conversation.merged_into.has_value());
+  CHECK(require_value(tx->find_active_conversation(f.tenant, f.customer)).id == conversation_id);
+  CHECK_FALSE(require_value(tx->get_touchpoint(f.tenant, touchpoint_id)).identity.has_value());
+  // The joinable rule holds on the migrated file.
+  omni::Conversation another = conversation;
+  CHECK(tx->insert_conversation(another).status().is(omni::StatusCode::kAlreadyExists));
+  another.joinable = false;
+  require_value(tx->insert_conversation(another));
+  require_ok(tx->commit());
+}
+
 TEST_CASE("sqlite: two stores on one file see each other's commits", "[sqlite]") {
   TempDatabasePath path;
   auto first = open_store(path.string());
