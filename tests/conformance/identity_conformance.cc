@@ -6,6 +6,7 @@
 #include <atomic>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fixture.h"
@@ -547,6 +548,69 @@ TEST_CASE("merge: a failing store write leaves both customers as they were",
   }
   CHECK(merge_failures > 3);
   CHECK(unmerge_failures > 3);
+}
+
+TEST_CASE("merge: receivers racing merges and unmerges lose nothing and mix nothing",
+          "[conformance][identity]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  World w(backend);
+  ReceiveResult a = w.receive(w.sms_from("0151 1234 5678", "a0", "Frage A"));
+  ReceiveResult b = w.receive(from_email(w, "anna@example.de", "b0", "Frage B", "Anna S."));
+  constexpr int kPerThread = 40;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> receivers;
+  for (int t = 0; t < 2; ++t) {
+    receivers.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string id = std::to_string(t) + "-" + std::to_string(i);
+        InboundMessage m = t == 0 ? w.sms_from("+4915112345678", "a" + id, "SMS " + id)
+                                  : from_email(w, "anna@example.de", "b" + id, "Mail " + id);
+        if (!w.engine->receive(m).ok()) failures++;
+      }
+    });
+  }
+  int cycles = 0;
+  for (; cycles < 6; ++cycles) {
+    if (!w.engine->merge_customers(merge_spec(w, a.customer, b.customer)).ok()) failures++;
+    if (!w.engine->unmerge_customer(w.tenant.id, b.customer, "x").ok()) failures++;
+  }
+  for (auto& r : receivers)
+    r.join();
+  CHECK(failures == 0);
+
+  // Every message once, each on the customer whose identity sent it, and no conversation holds
+  // another customer's touchpoint.
+  const auto a_ids = identity_ids(w, a.customer);
+  const auto b_ids = identity_ids(w, b.customer);
+  CHECK(a_ids.size() == 1);
+  CHECK(b_ids.size() == 1);
+  std::size_t messages = 0;
+  for (CustomerId c : {a.customer, b.customer}) {
+    TimelineQuery q;
+    q.tenant = w.tenant.id;
+    q.customer = c;
+    q.limit = 500;
+    for (const auto& tp : World::must(w.engine->timeline(q)).touchpoints) {
+      if (tp.kind != TouchpointKind::kMessageIn) continue;
+      ++messages;
+      REQUIRE(tp.identity.has_value());
+      CHECK((c == a.customer ? a_ids : b_ids).count(tp.identity->value()) == 1);
+    }
+    for (const auto& conversation :
+         World::must(w.engine->customer_view(w.tenant.id, c)).recent_conversations) {
+      for (const auto& tp :
+           World::must(w.engine->conversation_view(w.tenant.id, conversation.id)).touchpoints) {
+        CHECK(tp.customer == c);
+      }
+    }
+    auto view = World::must(w.engine->customer_view(w.tenant.id, c));
+    int joinable = 0;
+    for (const auto& conversation : view.active_conversations)
+      joinable += conversation.joinable;
+    CHECK(joinable == (view.active_conversations.empty() ? 0 : 1));
+  }
+  CHECK(messages == 2 + 2 * kPerThread);
+  CHECK(World::must(w.engine->list_merges(w.tenant.id, b.customer)).size() == 6);
 }
 
 TEST_CASE("conversations: two cases of one customer merge into one", "[conformance][identity]") {
