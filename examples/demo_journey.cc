@@ -13,6 +13,9 @@
 //          transfer) and sees the notes and the history without asking Anna again, then moves
 //          her to a video call with Dana from the tech team (channel switch, warm: Dana
 //          acknowledges), who resolves the case.
+//   Day 9  Anna thanks them from her private email address, which omni has never seen: a new
+//          customer. omni suggests the duplicate (her verified mobile number is in the email's
+//          signature) and Ben merges the two, with a reason; her old and new ids both resolve.
 // At each handoff the demo prints the context packet the receiving agent got, and at the end
 // the unified timeline of every channel, oldest first.
 //
@@ -154,6 +157,7 @@ class Demo {
     day_one_phone_call();
     day_four_messenger();
     day_four_video();
+    day_nine_private_email();
     unified_timeline();
     recap();
   }
@@ -181,12 +185,13 @@ class Demo {
     phone_ = channel(omni::ChannelKind::kPhone, "+4930555010");
     messenger_ = channel(omni::ChannelKind::kMessenger, "fb-page-acme-broadband");
     video_ = channel(omni::ChannelKind::kVideo, "video.acme.example");
+    email_ = channel(omni::ChannelKind::kEmail, "support@acme.example");
 
     bot_ = agent("Robo", omni::AgentKind::kBot, {"frontline"}, {"faq"});
     carla_ = agent("Carla", omni::AgentKind::kHuman, {"support"}, {"billing", "router"});
     ben_ = agent("Ben", omni::AgentKind::kHuman, {"support"}, {"router"});
     dana_ = agent("Dana", omni::AgentKind::kHuman, {"tech"}, {"router", "video"});
-    say("tenant acme-broadband; channels web, live_chat, phone, messenger, video;");
+    say("tenant acme-broadband; channels web, live_chat, phone, messenger, video, email;");
     say("agents Robo (bot), Carla and Ben (support), Dana (tech)");
   }
 
@@ -426,6 +431,47 @@ class Demo {
     say(fmt::format("conversation #{} resolved", conversation_.value()));
   }
 
+  // Day 9, 20:12 — a second address, a suggestion, a merge by a person.
+  void day_nine_private_email() {
+    scene("Day 9, 20:12 - An email from Anna's private address: suggested duplicate, merged");
+    at("2026-03-10T20:12:00Z");
+    omni::InboundMessage mail;
+    mail.tenant = tenant_;
+    mail.channel = email_;
+    mail.from = {omni::IdentityKind::kEmail, "", "Anna Schmidt <Anna.Schmidt@posteo.de>"};
+    mail.provider_message_id = "<CAF1x9=2026031020@mail.posteo.de>";
+    mail.subject = "Neuer Router";
+    mail.body =
+        "Hallo, the new router works perfectly, thank you all!\n\n-- \nAnna Schmidt\n"
+        "Mobil: +49 151 23456789";
+    omni::ReceiveResult r = receive("receive private email", mail);
+    say(fmt::format("anna.schmidt@posteo.de is unknown: {} #{}",
+                    r.new_customer ? "a new customer" : "customer", r.customer.value()));
+
+    auto suggestions = must("suggest duplicates", engine_->suggest_duplicates(tenant_, r.customer));
+    for (const omni::DuplicateSuggestion& s : suggestions) {
+      say(fmt::format("suggested duplicate: customer #{}, score {:.2f}", s.candidate.value(),
+                      s.score));
+      for (const omni::DuplicateEvidence& e : s.evidence) {
+        say(fmt::format("  {}: {} ({:.2f})", omni::to_string(e.reason), e.detail, e.weight));
+      }
+    }
+    omni::MergeSpec spec;
+    spec.tenant = tenant_;
+    spec.survivor = customer_;
+    spec.merged = r.customer;
+    spec.actor = "agent:Ben";
+    spec.reason = "Same person: the signature carries her verified mobile number";
+    omni::MergeRecord merge = must("merge customers", engine_->merge_customers(spec));
+    say(fmt::format("Ben merged #{} into #{} (merge {}; {} attribute conflicts)",
+                    merge.merged.value(), merge.survivor.value(), merge.id.value(),
+                    merge.conflicts.size()));
+    omni::CustomerView view =
+        must("customer view of the old id", engine_->customer_view(tenant_, r.customer));
+    say(fmt::format("#{} now resolves to #{} with {} identities; an unmerge would undo it",
+                    r.customer.value(), view.customer.id.value(), view.identities.size()));
+  }
+
   void unified_timeline() {
     scene("Anna's unified timeline (every channel, oldest first)");
     omni::TimelineQuery query;
@@ -619,7 +665,7 @@ class Demo {
   omni::RecordingAdapter adapter_;  // declared before the engine: must outlive it
   std::unique_ptr<omni::Engine> engine_;
   omni::TenantId tenant_;
-  omni::ChannelId web_, chat_, phone_, messenger_, video_;
+  omni::ChannelId web_, chat_, phone_, messenger_, video_, email_;
   omni::Agent bot_, carla_, ben_, dana_;
   omni::CustomerId customer_;
   omni::ConversationId conversation_;
