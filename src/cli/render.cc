@@ -109,12 +109,11 @@ std::optional<TimelineCursor> parse_cursor(std::string_view text) {
 
 Result<std::optional<Customer>> find_customer_record(Engine& engine, TenantId tenant,
                                                      CustomerId id) {
-  // The engine reads single customers through their survivor; the list is keyed by id, so the
-  // one customer after id - 1 is this record itself when it exists.
-  auto page = engine.list_customers(tenant, CustomerId(id.value() - 1), 1);
-  if (!page.ok()) return page.status();
-  if (page->empty() || page->front().id != id) return std::optional<Customer>();
-  return std::optional<Customer>(std::move(page->front()));
+  // The record itself, not its survivor (customer_view would follow a merge).
+  auto found = engine.get_customer(tenant, id);
+  if (found.status().is(StatusCode::kNotFound)) return std::optional<Customer>();
+  if (!found.ok()) return found.status();
+  return std::optional<Customer>(std::move(*found));
 }
 
 TimelineCursor cursor_of(const Touchpoint& touchpoint) {
