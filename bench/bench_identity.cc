@@ -1,16 +1,18 @@
 // omni_bench_identity: identity lookup and receive as the number of customers grows.
 //
-// For 1,000, 100,000 and 1,000,000 customers (each with a CRM-id identity) in a SqliteStore file
-// (Durability::kNormal), it measures:
+// For 1,000, 100,000 and 1,000,000 customers (each with a CRM-id and a German mobile-number
+// identity) in a SqliteStore file (Durability::kNormal), it measures:
 //   - Engine::find_identity for random existing customers, beside the raw SQLite query doing the
 //     same lookup (the unique (tenant, kind, scope, value) index) on the same file, in the same
 //     process;
-//   - Engine::receive of new messages from random existing customers;
+//   - Engine::receive of new messages from random existing customers, by CRM id and by SMS from
+//     the phone number written nationally ("0151 ..."), which goes through libphonenumber;
+//   - Engine::suggest_duplicates for random customers (name-key and identity-prefix lookups);
 //   - the file size and resident memory per customer.
 // Target (identity issue): per-lookup cost at 10^6 customers at most 1.5x that at 10^3.
 //
-// CRM ids need no phone or email library, so the figures show how the store scales; omni's
-// normalization cache would otherwise favour the small runs, whose customers all fit in it.
+// The CRM-id columns need no phone or email library, so they show how the store scales; in the
+// phone columns omni's normalization cache favours the small runs, whose customers all fit in it.
 //
 // Usage: omni_bench_identity [MAX_CUSTOMERS]   (default 1000000; e.g. 100000 for a quick run)
 #include <sys/stat.h>
@@ -37,6 +39,18 @@ constexpr int kReceives = 2000;
 std::string crm_id(std::int64_t customer) {
   char text[32];
   std::snprintf(text, sizeof text, "C%09lld", static_cast<long long>(customer));
+  return text;
+}
+
+// A valid German mobile number per customer: +49 151 2xxxxxxx.
+std::string mobile_e164(std::int64_t customer) {
+  char text[32];
+  std::snprintf(text, sizeof text, "+491512%07lld", static_cast<long long>(customer));
+  return text;
+}
+std::string mobile_national(std::int64_t customer) {
+  char text[32];
+  std::snprintf(text, sizeof text, "0151 2%07lld", static_cast<long long>(customer));
   return text;
 }
 
@@ -69,6 +83,9 @@ struct Row {
   double omni_lookup_us = 0;
   double raw_lookup_us = 0;
   double receive_us = 0;
+  double phone_lookup_us = 0;
+  double phone_receive_us = 0;
+  double suggest_us = 0;
   double bytes_per_customer = 0;
   long rss_kib = 0;
 };
@@ -115,6 +132,10 @@ Row measure(std::int64_t customers) {
       identity.source = "import";
       identity.first_seen = identity.last_seen = t0;
       take(tx->insert_identity(identity), "insert identity");
+      identity.kind = omni::IdentityKind::kPhone;
+      identity.scope.clear();
+      identity.value = mobile_e164(done);
+      take(tx->insert_identity(identity), "insert phone identity");
       ids.push_back(id);
     }
     omni_bench::check(tx->commit(), "commit");
@@ -127,6 +148,10 @@ Row measure(std::int64_t customers) {
   auto engine = take(omni::Engine::open(std::move(store), options), "Engine::open");
   omni::ChannelId channel =
       take(engine->create_channel({tenant, omni::ChannelKind::kWeb, "portal", std::nullopt}),
+           "create channel")
+          .id;
+  omni::ChannelId sms =
+      take(engine->create_channel({tenant, omni::ChannelKind::kSms, "sms", std::nullopt}),
            "create channel")
           .id;
 
@@ -191,6 +216,44 @@ Row measure(std::int64_t customers) {
     row.receive_us =
         std::chrono::duration<double, std::micro>(Clock::now() - start).count() / kReceives;
   }
+  // The same by phone number, written nationally.
+  {
+    const auto start = Clock::now();
+    for (std::int64_t s : sample) {
+      omni::Identity found =
+          take(engine->find_identity(tenant, {omni::IdentityKind::kPhone, "", mobile_national(s)}),
+               "find_identity (phone)");
+      if (found.customer != ids[static_cast<std::size_t>(s)]) omni_bench::die("wrong customer");
+    }
+    row.phone_lookup_us =
+        std::chrono::duration<double, std::micro>(Clock::now() - start).count() / kLookups;
+  }
+  {
+    const auto start = Clock::now();
+    for (int i = 0; i < kReceives; ++i) {
+      omni::InboundMessage m;
+      m.tenant = tenant;
+      m.channel = sms;
+      const std::int64_t s = sample[static_cast<std::size_t>(kReceives + i)];
+      m.from = {omni::IdentityKind::kPhone, "", mobile_national(s)};
+      m.provider_message_id = "sms" + std::to_string(i);
+      m.body = "Wo ist meine Bestellung?";
+      clock.advance(std::chrono::milliseconds(250));
+      omni::ReceiveResult r = take(engine->receive(m), "receive (phone)");
+      if (r.customer != ids[static_cast<std::size_t>(s)]) omni_bench::die("wrong customer");
+    }
+    row.phone_receive_us =
+        std::chrono::duration<double, std::micro>(Clock::now() - start).count() / kReceives;
+  }
+  {
+    const auto start = Clock::now();
+    for (int i = 0; i < kReceives; ++i) {
+      take(engine->suggest_duplicates(tenant, ids[static_cast<std::size_t>(sample[i])]),
+           "suggest_duplicates");
+    }
+    row.suggest_us =
+        std::chrono::duration<double, std::micro>(Clock::now() - start).count() / kReceives;
+  }
   row.bytes_per_customer = file_mib(db.path()) * 1024.0 * 1024.0 / static_cast<double>(customers);
   row.rss_kib = rss_kib();
   return row;
@@ -210,14 +273,16 @@ int main(int argc, char** argv) {
   std::printf(
       "\n## Identity lookup and receive by number of customers (SQLite, kNormal)\n\n"
       "| customers | populate s | omni lookup us | raw lookup us | omni / raw | lookup vs 10^3 "
-      "| receive us | file bytes / customer | VmRSS MiB |\n"
-      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+      "| receive us | phone lookup us | phone receive us | suggest us | file bytes / customer "
+      "| VmRSS MiB |\n"
+      "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
   for (const Row& r : rows) {
-    std::printf("| %lld | %.1f | %.2f | %.2f | %.2f | %.2f | %.1f | %.0f | %.1f |\n",
-                static_cast<long long>(r.customers), r.populate_s, r.omni_lookup_us,
-                r.raw_lookup_us, r.omni_lookup_us / r.raw_lookup_us,
-                r.omni_lookup_us / rows.front().omni_lookup_us, r.receive_us, r.bytes_per_customer,
-                static_cast<double>(r.rss_kib) / 1024.0);
+    std::printf(
+        "| %lld | %.1f | %.2f | %.2f | %.2f | %.2f | %.1f | %.2f | %.1f | %.1f | %.0f | %.1f |\n",
+        static_cast<long long>(r.customers), r.populate_s, r.omni_lookup_us, r.raw_lookup_us,
+        r.omni_lookup_us / r.raw_lookup_us, r.omni_lookup_us / rows.front().omni_lookup_us,
+        r.receive_us, r.phone_lookup_us, r.phone_receive_us, r.suggest_us, r.bytes_per_customer,
+        static_cast<double>(r.rss_kib) / 1024.0);
   }
   if (rows.size() == 3) {
     const double growth = rows.back().omni_lookup_us / rows.front().omni_lookup_us;

@@ -325,6 +325,7 @@ TEST_CASE("sqlite: a version 1 file migrates to version 2 with its data", "[sqli
   Fixture f;
   omni::ConversationId conversation_id;
   omni::TouchpointId touchpoint_id;
+  omni::IdentityId identity_id;
   {
     auto store = open_store(path.string());
     f = make_fixture(*store);
@@ -343,6 +344,14 @@ TEST_CASE("sqlite: a version 1 file migrates to version 2 with its data", "[sqli
     omni::Touchpoint t = make_touchpoint(f, 10, "Hallo");
     t.conversation = conversation_id;
     touchpoint_id = require_value(tx->insert_touchpoint(t));
+    omni::Identity identity;
+    identity.tenant = f.tenant;
+    identity.customer = f.customer;
+    identity.kind = omni::IdentityKind::kPhone;
+    identity.value = "+4915112345678";
+    identity.source = "inbound";
+    identity.first_seen = identity.last_seen = at(10);
+    identity_id = require_value(tx->insert_identity(identity));
     require_ok(tx->commit());
   }
   {
@@ -355,6 +364,15 @@ TEST_CASE("sqlite: a version 1 file migrates to version 2 with its data", "[sqli
         "DROP INDEX conversations_active; ALTER TABLE conversations DROP COLUMN joinable; "
         "ALTER TABLE conversations DROP COLUMN merged_into; "
         "ALTER TABLE touchpoints DROP COLUMN identity_id; "
+        "CREATE TABLE identities_v1 (id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL "
+        "REFERENCES tenants (id), customer_id INTEGER NOT NULL, kind TEXT NOT NULL, scope TEXT "
+        "NOT NULL, value TEXT NOT NULL, verified INTEGER NOT NULL, source TEXT NOT NULL, "
+        "first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, UNIQUE (tenant_id, kind, scope, "
+        "value), FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id)); "
+        "INSERT INTO identities_v1 SELECT id, tenant_id, customer_id, kind, scope, value, "
+        "verified, source, first_seen, last_seen FROM identities; DROP TABLE identities; "
+        "ALTER TABLE identities_v1 RENAME TO identities; "
+        "CREATE INDEX identities_by_customer ON identities (tenant_id, customer_id); "
         "CREATE UNIQUE INDEX conversations_one_active ON conversations (tenant_id, customer_id) "
         "WHERE status IN ('open', 'pending'); PRAGMA user_version = 1;");
   }
@@ -376,6 +394,16 @@ TEST_CASE("sqlite: a version 1 file migrates to version 2 with its data", "[sqli
   CHECK_FALSE(conversation.merged_into.has_value());
   CHECK(require_value(tx->find_active_conversation(f.tenant, f.customer)).id == conversation_id);
   CHECK_FALSE(require_value(tx->get_touchpoint(f.tenant, touchpoint_id)).identity.has_value());
+  // Identities moved into the WITHOUT ROWID table with their ids; new ones get larger ids.
+  omni::Identity moved =
+      require_value(tx->find_identity(f.tenant, omni::IdentityKind::kPhone, "", "+4915112345678"));
+  CHECK(moved.id == identity_id);
+  CHECK(moved.customer == f.customer);
+  CHECK(moved.first_seen == at(10));
+  omni::Identity another_identity = moved;
+  another_identity.value = "+4915187654321";
+  CHECK(require_value(tx->insert_identity(another_identity)).value() > identity_id.value());
+  CHECK(tx->insert_identity(moved).status().is(omni::StatusCode::kAlreadyExists));
   // The joinable rule holds on the migrated file.
   omni::Conversation another = conversation;
   CHECK(tx->insert_conversation(another).status().is(omni::StatusCode::kAlreadyExists));

@@ -792,8 +792,11 @@ class SqliteTransaction final : public StoreTransaction {
     return guarded(kWrites, "inserting an identity", [&]() -> Result<IdentityId> {
       OMNI_ASSIGN_OR_RETURN(
           Statement statement,
-          prepare("INSERT INTO identities (tenant_id, customer_id, kind, scope, value, verified, "
-                  "source, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+          prepare("INSERT INTO identities (id, tenant_id, customer_id, kind, scope, value, "
+                  "verified, source, first_seen, last_seen) VALUES ((SELECT IFNULL(MAX(id), 0) + "
+                  "1 FROM identities), ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"));
+      // identities is a WITHOUT ROWID table (see schema.cc): the id is one past the largest, a
+      // seek at the end of its unique index; BEGIN IMMEDIATE serializes writers.
       Params(statement)
           .id(identity.tenant)
           .id(identity.customer)
@@ -804,7 +807,10 @@ class SqliteTransaction final : public StoreTransaction {
           .text(identity.source)
           .timestamp(identity.first_seen)
           .timestamp(identity.last_seen);
-      OMNI_ASSIGN_OR_RETURN(std::int64_t id, insert(statement, "inserting an identity"));
+      OMNI_ASSIGN_OR_RETURN(bool row, statement.step("inserting an identity"));
+      if (!row) return Status::internal("sqlite: inserting an identity returned no id");
+      const std::int64_t id = statement.column_int64(0);
+      OMNI_RETURN_IF_ERROR(statement.run("inserting an identity"));
       return IdentityId(id);
     });
   }
