@@ -14,9 +14,11 @@
 namespace omni {
 
 // Event types written by the engine (Event::type):
-//   customer.created, identity.added, conversation.opened, conversation.reopened,
-//   conversation.status_changed, conversation.assigned, touchpoint.added,
-//   delivery.status_changed, handoff.recorded, handoff.acknowledged
+//   customer.created, customer.updated, customer.merged, customer.unmerged, identity.added,
+//   conversation.opened, conversation.reopened, conversation.status_changed,
+//   conversation.assigned, conversation.detached (no longer joinable: the contact join window
+//   passed), conversation.merged, touchpoint.added, delivery.status_changed, handoff.recorded,
+//   handoff.acknowledged
 struct Event {
   std::int64_t sequence = 0;  // assigned by the store; increasing in commit order per tenant
   TenantId tenant;
