@@ -22,52 +22,6 @@
 
 namespace omni {
 using namespace engine_internal;
-namespace {
-
-// The identity kinds an outbound message on `kind` may be addressed to, best first. Empty means
-// any identity will do (the channel addresses the person, not an address: video, in person).
-std::vector<IdentityKind> recipient_kinds(ChannelKind kind) {
-  switch (kind) {
-    case ChannelKind::kEmail:
-      return {IdentityKind::kEmail};
-    case ChannelKind::kPhone:
-    case ChannelKind::kSms:
-    case ChannelKind::kWhatsApp:
-    case ChannelKind::kIvr:
-      return {IdentityKind::kPhone};
-    case ChannelKind::kMessenger:
-      return {IdentityKind::kMessengerPsid};
-    case ChannelKind::kInstagram:
-      return {IdentityKind::kInstagramId};
-    case ChannelKind::kTelegram:
-      return {IdentityKind::kTelegramId};
-    case ChannelKind::kXDirectMessage:
-      return {IdentityKind::kXUserId};
-    default:
-      return {};
-  }
-}
-
-int delivery_rank(DeliveryStatus s) {
-  switch (s) {
-    case DeliveryStatus::kNone:
-      return 0;
-    case DeliveryStatus::kQueued:
-      return 1;
-    case DeliveryStatus::kSent:
-      return 2;
-    case DeliveryStatus::kDelivered:
-      return 3;
-    case DeliveryStatus::kRead:
-      return 4;
-    case DeliveryStatus::kFailed:
-      return 5;
-  }
-  return 0;
-}
-
-}  // namespace
-
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
 
@@ -256,6 +210,13 @@ Result<detail::NormalizedIdentity> Engine::Impl::validate(
     OMNI_RETURN_IF_ERROR(
         check_text(at + "content_type", m.attachments[i].content_type, kMaxNameBytes));
   }
+  if (m.references.size() > kMaxReferences) {
+    return Status::resource_exhausted("more than 50 references").with_field("references");
+  }
+  for (std::size_t i = 0; i < m.references.size(); ++i) {
+    OMNI_RETURN_IF_ERROR(check_required_text("references[" + std::to_string(i) + "]",
+                                             m.references[i], kMaxProviderIdBytes));
+  }
   return detail::normalize_identity(m.from, policy);
 }
 
@@ -299,6 +260,49 @@ Result<ReceiveResult> Engine::receive(const InboundMessage& m) {
                               "' is taken by a touchpoint this reader cannot see");
     }
   }
+}
+
+Result<std::optional<Conversation>> Engine::Impl::conversation_by_reference(
+    StoreTransaction& tx, const InboundMessage& m, CustomerId customer, const Channel& channel,
+    Timestamp occurred, Timestamp now_ts, ReceiveResult& out) {
+  for (const std::string& reference : m.references) {
+    auto earlier = tx.find_touchpoint(m.tenant, m.channel, reference);
+    if (earlier.status().is(StatusCode::kNotFound)) continue;
+    OMNI_RETURN_IF_ERROR(earlier.status());
+    // Never into another customer's case: a forwarded thread or a forged reference is an
+    // ordinary new message (merge the customers when they are one person).
+    if (earlier->customer != customer || !earlier->conversation) continue;
+    OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(m.tenant, *earlier->conversation));
+    if (c.merged_into) {
+      OMNI_ASSIGN_OR_RETURN(c, tx.get_conversation(m.tenant, *c.merged_into));
+    }
+    // A reply to a closed case starts a new one, as any later message does.
+    if (c.status == ConversationStatus::kClosed || c.customer != customer) {
+      return std::optional<Conversation>();
+    }
+    if (c.status == ConversationStatus::kPending) {
+      c.status = ConversationStatus::kOpen;
+      OMNI_RETURN_IF_ERROR(event(tx, m.tenant, customer, c.id, "conversation.status_changed",
+                                 Payload().add("from", "pending").add("to", "open").str(), now_ts));
+    } else if (c.status == ConversationStatus::kResolved) {
+      // A reply in the thread of a resolved case reopens it, however long ago it was resolved;
+      // it stays beside another active case the customer opened meanwhile.
+      auto active = tx.find_active_conversation(m.tenant, customer);
+      if (!active.ok() && !active.status().is(StatusCode::kNotFound)) return active.status();
+      c.status = ConversationStatus::kOpen;
+      c.joinable = !active.ok();
+      c.resolved_at.reset();
+      c.reopen_count += 1;
+      out.reopened = true;
+      OMNI_RETURN_IF_ERROR(
+          add_status_touchpoint(tx, c, channel.kind, "reopened by the customer's reply", occurred));
+      OMNI_RETURN_IF_ERROR(event(tx, m.tenant, customer, c.id, "conversation.reopened",
+                                 Payload().add("by", "customer").add("reference", reference).str(),
+                                 now_ts));
+    }
+    return std::optional<Conversation>(std::move(c));
+  }
+  return std::optional<Conversation>();
 }
 
 Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const InboundMessage& m,
@@ -358,67 +362,73 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
   out.customer = customer.id;
 
   // 2. The customer's one joinable active conversation, on any channel.
-  std::optional<Conversation> conversation;
-  auto active = tx.find_active_conversation(m.tenant, customer.id);
-  if (active.ok() && options.contact_join_policy == ContactJoinPolicy::kWithinWindow &&
-      active->current_channel != channel.id) {
-    // Another channel, and the case went quiet: it stays with its agent, the message starts anew.
-    Timestamp last = active->opened_at;
-    for (const auto& t : {active->last_inbound_at, active->last_outbound_at}) {
-      if (t && *t > last) last = *t;
+  // An explicit reply (an email's In-Reply-To) joins the conversation it answers.
+  OMNI_ASSIGN_OR_RETURN(
+      std::optional<Conversation> conversation,
+      conversation_by_reference(tx, m, customer.id, channel, occurred, now_ts, out));
+  if (!conversation) {
+    auto active = tx.find_active_conversation(m.tenant, customer.id);
+    if (active.ok() && options.contact_join_policy == ContactJoinPolicy::kWithinWindow &&
+        active->current_channel != channel.id) {
+      // Another channel, and the case went quiet: it stays with its agent, the message starts anew.
+      Timestamp last = active->opened_at;
+      for (const auto& t : {active->last_inbound_at, active->last_outbound_at}) {
+        if (t && *t > last) last = *t;
+      }
+      if (occurred - last > options.contact_join_window) {
+        active->joinable = false;
+        active->updated_at = now_ts;
+        OMNI_RETURN_IF_ERROR(tx.update_conversation(*active));
+        OMNI_RETURN_IF_ERROR(event(tx, m.tenant, customer.id, active->id, "conversation.detached",
+                                   Payload().add("reason", "contact_join_window").str(), now_ts));
+        active = Status::not_found("the active conversation is outside the join window");
+      }
     }
-    if (occurred - last > options.contact_join_window) {
-      active->joinable = false;
-      active->updated_at = now_ts;
-      OMNI_RETURN_IF_ERROR(tx.update_conversation(*active));
-      OMNI_RETURN_IF_ERROR(event(tx, m.tenant, customer.id, active->id, "conversation.detached",
-                                 Payload().add("reason", "contact_join_window").str(), now_ts));
-      active = Status::not_found("the active conversation is outside the join window");
-    }
-  }
-  if (active.ok()) {
-    conversation = std::move(*active);
-    if (conversation->status == ConversationStatus::kPending) {
-      conversation->status = ConversationStatus::kOpen;  // the customer answered
-      OMNI_RETURN_IF_ERROR(event(tx, m.tenant, customer.id, conversation->id,
-                                 "conversation.status_changed",
-                                 Payload().add("from", "pending").add("to", "open").str(), now_ts));
-    }
-  } else if (!active.status().is(StatusCode::kNotFound)) {
-    return active.status();
-  } else if (m.kind != TouchpointKind::kKnowledgeBaseView) {
-    // Reading an article is self-service, not a case; everything else needs one.
-    auto resolved = tx.find_last_resolved_conversation(m.tenant, customer.id);
-    if (resolved.ok() && resolved->resolved_at &&
-        occurred - *resolved->resolved_at <= options.reopen_window) {
-      conversation = std::move(*resolved);
-      conversation->status = ConversationStatus::kOpen;
-      conversation->joinable = true;
-      conversation->resolved_at.reset();
-      conversation->reopen_count += 1;
-      out.reopened = true;
-      OMNI_RETURN_IF_ERROR(add_status_touchpoint(tx, *conversation, channel.kind,
-                                                 "reopened by the customer", occurred));
-      OMNI_RETURN_IF_ERROR(event(tx, m.tenant, customer.id, conversation->id,
-                                 "conversation.reopened", Payload().add("by", "customer").str(),
-                                 now_ts));
-    } else if (!resolved.ok() && !resolved.status().is(StatusCode::kNotFound)) {
-      return resolved.status();
-    } else {
-      Conversation c;
-      c.tenant = m.tenant;
-      c.customer = customer.id;
-      c.status = ConversationStatus::kOpen;
-      c.subject = m.subject.empty() ? excerpt_of(m.body, 80) : m.subject;
-      c.origin_channel = channel.id;
-      c.current_channel = channel.id;
-      c.opened_at = occurred;
-      c.updated_at = now_ts;
-      OMNI_ASSIGN_OR_RETURN(c.id, tx.insert_conversation(c));
-      conversation = std::move(c);
-      out.new_conversation = true;
-      OMNI_RETURN_IF_ERROR(event(tx, m.tenant, customer.id, conversation->id, "conversation.opened",
-                                 Payload().add("channel", to_string(channel.kind)).str(), now_ts));
+    if (active.ok()) {
+      conversation = std::move(*active);
+      if (conversation->status == ConversationStatus::kPending) {
+        conversation->status = ConversationStatus::kOpen;  // the customer answered
+        OMNI_RETURN_IF_ERROR(
+            event(tx, m.tenant, customer.id, conversation->id, "conversation.status_changed",
+                  Payload().add("from", "pending").add("to", "open").str(), now_ts));
+      }
+    } else if (!active.status().is(StatusCode::kNotFound)) {
+      return active.status();
+    } else if (m.kind != TouchpointKind::kKnowledgeBaseView) {
+      // Reading an article is self-service, not a case; everything else needs one.
+      auto resolved = tx.find_last_resolved_conversation(m.tenant, customer.id);
+      if (resolved.ok() && resolved->resolved_at &&
+          occurred - *resolved->resolved_at <= options.reopen_window) {
+        conversation = std::move(*resolved);
+        conversation->status = ConversationStatus::kOpen;
+        conversation->joinable = true;
+        conversation->resolved_at.reset();
+        conversation->reopen_count += 1;
+        out.reopened = true;
+        OMNI_RETURN_IF_ERROR(add_status_touchpoint(tx, *conversation, channel.kind,
+                                                   "reopened by the customer", occurred));
+        OMNI_RETURN_IF_ERROR(event(tx, m.tenant, customer.id, conversation->id,
+                                   "conversation.reopened", Payload().add("by", "customer").str(),
+                                   now_ts));
+      } else if (!resolved.ok() && !resolved.status().is(StatusCode::kNotFound)) {
+        return resolved.status();
+      } else {
+        Conversation c;
+        c.tenant = m.tenant;
+        c.customer = customer.id;
+        c.status = ConversationStatus::kOpen;
+        c.subject = m.subject.empty() ? excerpt_of(m.body, 80) : m.subject;
+        c.origin_channel = channel.id;
+        c.current_channel = channel.id;
+        c.opened_at = occurred;
+        c.updated_at = now_ts;
+        OMNI_ASSIGN_OR_RETURN(c.id, tx.insert_conversation(c));
+        conversation = std::move(c);
+        out.new_conversation = true;
+        OMNI_RETURN_IF_ERROR(
+            event(tx, m.tenant, customer.id, conversation->id, "conversation.opened",
+                  Payload().add("channel", to_string(channel.kind)).str(), now_ts));
+      }
     }
   }
 
@@ -556,160 +566,6 @@ Result<Identity> Engine::link_identity(TenantId tenant, CustomerId customer,
 }
 
 // ---------------------------------------------------------------------------------- outbound
-
-Result<Touchpoint> Engine::send(const OutboundMessage& m) {
-  OMNI_RETURN_IF_ERROR(check_text("body", m.body, impl_->options.max_body_bytes));
-  OMNI_RETURN_IF_ERROR(check_text("subject", m.subject, kMaxSubjectBytes));
-  if (m.body.empty() && m.attachments.empty()) {
-    return Status::invalid_argument("reply has no body and no attachment");
-  }
-
-  struct Prepared {
-    Channel channel;
-    Identity recipient;
-    Touchpoint touchpoint;
-    ChannelAdapter* adapter = nullptr;
-    bool human_author = false;
-  };
-  // 1. Record the reply as queued, so it is never lost whatever happens while sending.
-  auto prepared = impl_->run_write([&](StoreTransaction& tx) -> Result<Prepared> {
-    Prepared p;
-    OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(m.tenant, m.conversation));
-    if (c.status == ConversationStatus::kClosed) {
-      return Status::failed_precondition("conversation " + std::to_string(c.id.value()) +
-                                         " is closed");
-    }
-    OMNI_ASSIGN_OR_RETURN(p.channel,
-                          tx.get_channel(m.tenant, m.channel.value_or(c.current_channel)));
-    if (m.agent) {
-      OMNI_ASSIGN_OR_RETURN(Agent author, tx.get_agent(m.tenant, *m.agent));
-      p.human_author = author.kind == AgentKind::kHuman;
-    }
-    {
-      std::shared_lock lock(impl_->adapters_mutex);
-      auto it = impl_->adapters.find({m.tenant.value(), p.channel.id.value()});
-      if (it == impl_->adapters.end()) {
-        return Status::failed_precondition("no adapter registered for channel '" + p.channel.name +
-                                           "'");
-      }
-      p.adapter = it->second;
-    }
-    OMNI_ASSIGN_OR_RETURN(auto identities, tx.list_identities(m.tenant, c.customer));
-    auto wanted = recipient_kinds(p.channel.kind);
-    const Identity* best = nullptr;
-    for (const auto& identity : identities) {
-      bool fits =
-          wanted.empty() || std::find(wanted.begin(), wanted.end(), identity.kind) != wanted.end();
-      if (fits && (!best || identity.last_seen > best->last_seen)) best = &identity;
-    }
-    if (!best) {
-      return Status::failed_precondition("customer has no identity to reach on " +
-                                         std::string(to_string(p.channel.kind)));
-    }
-    p.recipient = *best;
-    Timestamp now_ts = impl_->now();
-    Touchpoint& tp = p.touchpoint;
-    tp.tenant = m.tenant;
-    tp.customer = c.customer;
-    tp.conversation = c.id;
-    tp.channel = p.channel.id;
-    tp.channel_kind = p.channel.kind;
-    tp.kind = TouchpointKind::kMessageOut;
-    tp.agent = m.agent;
-    tp.subject = m.subject;
-    tp.body = m.body;
-    tp.attachments = m.attachments;
-    tp.delivery = DeliveryStatus::kQueued;
-    tp.occurred_at = now_ts;
-    tp.recorded_at = now_ts;
-    OMNI_ASSIGN_OR_RETURN(tp.id, tx.insert_touchpoint(tp));
-    OMNI_RETURN_IF_ERROR(Impl::event(tx, m.tenant, c.customer, c.id, "touchpoint.added",
-                                     Payload()
-                                         .add("touchpoint", tp.id)
-                                         .add("kind", "message_out")
-                                         .add("channel", to_string(p.channel.kind))
-                                         .str(),
-                                     now_ts));
-    return p;
-  });
-  if (!prepared.ok()) return prepared.status();
-  Prepared& p = *prepared;
-
-  // 2. Hand it to the adapter, outside every lock and transaction.
-  OutboundEnvelope envelope;
-  envelope.tenant = m.tenant;
-  envelope.channel = &p.channel;
-  envelope.recipient = &p.recipient;
-  envelope.conversation = m.conversation;
-  envelope.touchpoint = p.touchpoint.id;
-  envelope.subject = m.subject;
-  envelope.body = m.body;
-  envelope.attachments = m.attachments;
-  Result<SendReceipt> receipt = Status::internal("adapter did not run");
-  try {
-    receipt = p.adapter->send(envelope);
-  } catch (const std::exception& e) {
-    receipt = Status::internal(std::string("adapter threw: ") + e.what());
-  } catch (...) {
-    receipt = Status::internal("adapter threw a non-standard exception");
-  }
-
-  // 3. Record the outcome.
-  DeliveryStatus outcome = receipt.ok() ? receipt->status : DeliveryStatus::kFailed;
-  if (outcome == DeliveryStatus::kNone) outcome = DeliveryStatus::kSent;
-  std::string provider_id = receipt.ok() ? receipt->provider_message_id : std::string();
-  auto recorded = impl_->run_write([&](StoreTransaction& tx) -> Result<Touchpoint> {
-    Timestamp now_ts = impl_->now();
-    OMNI_RETURN_IF_ERROR(tx.update_delivery(m.tenant, p.touchpoint.id, outcome, provider_id));
-    if (receipt.ok()) {
-      OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(m.tenant, m.conversation));
-      c.last_outbound_at = p.touchpoint.occurred_at;
-      // A person's reply is the first response; a bot's answer is self-service.
-      if (!c.first_response_at && p.human_author) c.first_response_at = p.touchpoint.occurred_at;
-      c.current_channel = p.channel.id;
-      c.updated_at = now_ts;
-      OMNI_RETURN_IF_ERROR(tx.update_conversation(c));
-    }
-    OMNI_RETURN_IF_ERROR(Impl::event(tx, m.tenant, p.touchpoint.customer, m.conversation,
-                                     "delivery.status_changed",
-                                     Payload()
-                                         .add("touchpoint", p.touchpoint.id)
-                                         .add("status", to_string(outcome))
-                                         .add("provider_message_id", provider_id)
-                                         .str(),
-                                     now_ts));
-    return tx.get_touchpoint(m.tenant, p.touchpoint.id);
-  });
-  if (!receipt.ok()) return receipt.status();
-  return recorded;
-}
-
-Status Engine::update_delivery_status(TenantId tenant, ChannelId channel,
-                                      const std::string& provider_message_id,
-                                      DeliveryStatus status) {
-  OMNI_RETURN_IF_ERROR(
-      check_required_text("provider_message_id", provider_message_id, kMaxProviderIdBytes));
-  if (status == DeliveryStatus::kNone) {
-    return Status::invalid_argument("delivery status 'none' is not a provider status");
-  }
-  return impl_->run_write([&](StoreTransaction& tx) -> Status {
-    OMNI_ASSIGN_OR_RETURN(Touchpoint tp, tx.find_touchpoint(tenant, channel, provider_message_id));
-    if (tp.kind != TouchpointKind::kMessageOut) {
-      return Status::failed_precondition("touchpoint " + std::to_string(tp.id.value()) +
-                                         " is not an outbound message");
-    }
-    // Callbacks arrive out of order: never move back ("delivered" after "read" stays "read").
-    if (delivery_rank(status) <= delivery_rank(tp.delivery)) return Status();
-    OMNI_RETURN_IF_ERROR(tx.update_delivery(tenant, tp.id, status, ""));
-    return Impl::event(tx, tenant, tp.customer, tp.conversation, "delivery.status_changed",
-                       Payload()
-                           .add("touchpoint", tp.id)
-                           .add("status", to_string(status))
-                           .add("provider_message_id", provider_message_id)
-                           .str(),
-                       impl_->now());
-  });
-}
 
 Result<Touchpoint> Engine::add_note(const NoteSpec& note) {
   OMNI_RETURN_IF_ERROR(check_required_text("body", note.body, impl_->options.max_body_bytes));

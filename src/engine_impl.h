@@ -29,6 +29,7 @@ constexpr std::size_t kMaxNameBytes = 256;
 constexpr std::size_t kMaxMetadataEntries = 64;
 constexpr std::size_t kMaxMetadataBytes = 4096;
 constexpr std::size_t kMaxAttachments = 100;
+constexpr std::size_t kMaxReferences = 50;
 
 // Builds an event payload: a flat JSON object, escaped by RapidJSON.
 class Payload {
@@ -228,9 +229,25 @@ struct Engine::Impl {
     policy.default_region = t.default_region;
     return policy;
   }
+  // The conversation an explicit reply belongs to: the first of m.references that is a
+  // touchpoint of this customer on this channel (reopening a resolved case); none otherwise.
+  Result<std::optional<Conversation>> conversation_by_reference(
+      StoreTransaction& tx, const InboundMessage& m, CustomerId customer, const Channel& channel,
+      Timestamp occurred, Timestamp now_ts, ReceiveResult& out);
   Result<ReceiveResult> receive_in(StoreTransaction& tx, const InboundMessage& m,
                                    const detail::NormalizedIdentity& from, Timestamp now_ts);
   Status change_status(TenantId tenant, ConversationId id, ConversationStatus to);
+
+  // --- delivery (engine_delivery.cc)
+  struct Attempt;
+  enum class DeliveryOutcome { kSent, kRetrying, kFailed, kAlreadyRecorded };
+  std::chrono::seconds retry_delay(int attempts) const;
+  ChannelAdapter* adapter_for(TenantId tenant, ChannelId channel);
+  Result<Attempt> prepare_attempt(StoreTransaction& tx, const PendingDelivery& delivery,
+                                  Touchpoint touchpoint);
+  Result<SendReceipt> call_adapter(const Attempt& attempt);
+  Result<Touchpoint> record_outcome(const Attempt& attempt, const Result<SendReceipt>& receipt,
+                                    DeliveryOutcome* outcome);
   // Makes sure a customer with active conversations has exactly one joinable one (the newest
   // active), after a merge or an unmerge moved conversations between customers.
   Status settle_joinable(StoreTransaction& tx, TenantId tenant, CustomerId customer, Timestamp at);

@@ -53,6 +53,7 @@ struct Tables {
   std::map<Key, Handoff> handoffs;
   std::vector<Event> events;
   std::map<Key, MergeRecord> merges;
+  std::map<Key, PendingDelivery> deliveries;        // by touchpoint
   std::set<std::tuple<Key, int, Key>> merge_moves;  // (merge, record kind, record id)
 };
 
@@ -628,6 +629,49 @@ class MemoryTransaction final : public StoreTransaction {
       put(t_.handoffs, id, moved);
     }
     return Status();
+  }
+
+  // --- pending deliveries
+  Status insert_pending_delivery(const PendingDelivery& v) override {
+    OMNI_WRITABLE();
+    auto tp = get_scoped(t_.touchpoints, v.tenant, v.touchpoint.value(), "touchpoint");
+    if (!tp.ok()) return tp.status();
+    if (t_.deliveries.count(v.touchpoint.value())) {
+      return Status::already_exists("a delivery of touchpoint " +
+                                    std::to_string(v.touchpoint.value()) + " is pending");
+    }
+    put(t_.deliveries, v.touchpoint.value(), v);
+    return Status();
+  }
+  Result<PendingDelivery> get_pending_delivery(TenantId tenant, TouchpointId touchpoint) override {
+    return get_scoped(t_.deliveries, tenant, touchpoint.value(), "pending delivery");
+  }
+  Status update_pending_delivery(const PendingDelivery& v) override {
+    OMNI_WRITABLE();
+    auto old = get_scoped(t_.deliveries, v.tenant, v.touchpoint.value(), "pending delivery");
+    if (!old.ok()) return old.status();
+    put(t_.deliveries, v.touchpoint.value(), v);
+    return Status();
+  }
+  Status delete_pending_delivery(TenantId tenant, TouchpointId touchpoint) override {
+    OMNI_WRITABLE();
+    auto old = get_scoped(t_.deliveries, tenant, touchpoint.value(), "pending delivery");
+    if (!old.ok()) return old.status();
+    erase(t_.deliveries, touchpoint.value());
+    return Status();
+  }
+  Result<std::vector<PendingDelivery>> list_due_deliveries(TenantId tenant, Timestamp now,
+                                                           std::size_t limit) override {
+    std::vector<PendingDelivery> out;
+    for (const auto& [id, row] : t_.deliveries) {
+      if (row.tenant == tenant && row.next_attempt_at <= now) out.push_back(row);
+    }
+    std::sort(out.begin(), out.end(), [](const PendingDelivery& a, const PendingDelivery& b) {
+      return std::make_pair(a.next_attempt_at, a.touchpoint) <
+             std::make_pair(b.next_attempt_at, b.touchpoint);
+    });
+    if (out.size() > limit) out.resize(limit);
+    return out;
   }
 
   // --- events

@@ -72,6 +72,17 @@ struct EngineOptions {
   ContactJoinPolicy contact_join_policy = ContactJoinPolicy::kAlways;
   // The window of ContactJoinPolicy::kWithinWindow. Default: 24 hours.
   std::chrono::seconds contact_join_window{24 * 60 * 60};
+  // Delivery of outbound messages (the transactional outbox, see Engine::send): a transient
+  // adapter failure (kUnavailable, kConflict) is retried after delivery_retry_initial, doubling
+  // up to delivery_retry_max, for at most delivery_max_attempts attempts in all; then, or at
+  // once for a permanent failure, the message is failed. Defaults: 30 s, 1 hour, 8 attempts.
+  std::chrono::seconds delivery_retry_initial{30};
+  std::chrono::seconds delivery_retry_max{60 * 60};
+  int delivery_max_attempts = 8;
+  // How long an engine that started an attempt owns it. An engine that dies mid-send leaves the
+  // delivery due again after this (with the same idempotency key). Longer than any adapter's
+  // send may take. Default: 5 minutes.
+  std::chrono::seconds delivery_lease{5 * 60};
   // Times an operation is retried after a kConflict from the store. Default: 5.
   int max_conflict_retries = 5;
 };
@@ -131,6 +142,14 @@ struct HandoffSpec {
   std::string reason;                   // required
   std::vector<std::string> open_questions;
   std::vector<std::string> tried;
+};
+
+// What Engine::deliver_due did.
+struct DeliveryRun {
+  std::size_t attempted = 0;  // adapter calls made
+  std::size_t sent = 0;       // accepted by the provider
+  std::size_t retrying = 0;   // failed transiently, due again later
+  std::size_t failed = 0;     // failed permanently or out of attempts
 };
 
 class OMNI_EXPORT Engine {
@@ -225,10 +244,18 @@ class OMNI_EXPORT Engine {
   Result<std::vector<MergeRecord>> list_merges(TenantId tenant, CustomerId customer);
 
   // --- agent work
-  // Records the reply as queued, hands it to the channel's adapter (outside any lock or
-  // transaction) and records the outcome. When the adapter fails the touchpoint stays with
-  // status kFailed and the adapter's Status is returned.
+  // Records the reply as queued together with a pending delivery (one transaction: the
+  // outbox), hands it to the channel's adapter (outside any lock or transaction) and records the
+  // outcome. Returns the touchpoint: kSent (or what the adapter reported) when the provider
+  // accepted it; kQueued when the adapter failed transiently and deliver_due() will retry it.
+  // A permanent failure marks the touchpoint kFailed, adds a status line to the conversation's
+  // timeline and returns the adapter's Status.
   Result<Touchpoint> send(const OutboundMessage& message);
+  // Attempts the tenant's due deliveries: retries after transient failures, and messages whose
+  // sending engine died mid-send (after delivery_lease). At most `limit`, soonest due first.
+  // Call it periodically from a host worker (every few seconds); several engines, also in
+  // several processes, may call it at once: each delivery is attempted by one of them.
+  Result<DeliveryRun> deliver_due(TenantId tenant, std::size_t limit = 100);
   // A provider's status callback for an outbound message.
   Status update_delivery_status(TenantId tenant, ChannelId channel,
                                 const std::string& provider_message_id, DeliveryStatus status);

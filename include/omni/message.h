@@ -31,6 +31,10 @@ struct InboundMessage {
   std::vector<Attachment> attachments;
   std::map<std::string, std::string> metadata;
   std::optional<Timestamp> occurred_at;  // defaults to the engine clock's now()
+  // Provider message ids of earlier messages on the same channel this one answers, nearest
+  // first (an email's In-Reply-To, then its References from the newest). When one of them is
+  // a touchpoint of the customer's, the message joins that touchpoint's conversation.
+  std::vector<std::string> references;
 };
 
 struct ReceiveResult {

@@ -302,6 +302,21 @@ CREATE TABLE merge_moves (
   PRIMARY KEY (tenant_id, merge_id, kind, record_id),
   FOREIGN KEY (tenant_id, merge_id) REFERENCES merges (tenant_id, id)
 ) WITHOUT ROWID;
+
+-- The transactional outbox of outbound messages: a row from the transaction that records a reply
+-- until the one that records the provider's acceptance or the final failure. next_attempt_at is
+-- the retry time, or the end of the sending engine's lease.
+CREATE TABLE pending_deliveries (
+  tenant_id        INTEGER NOT NULL REFERENCES tenants (id),
+  touchpoint_id    INTEGER NOT NULL,  -- the outbound touchpoint of the tenant
+  channel_id       INTEGER NOT NULL,
+  attempts         INTEGER NOT NULL,
+  next_attempt_at  INTEGER NOT NULL,
+  last_error       TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, touchpoint_id),
+  FOREIGN KEY (tenant_id, channel_id) REFERENCES channels (tenant_id, id)
+) WITHOUT ROWID;
+CREATE INDEX pending_deliveries_due ON pending_deliveries (tenant_id, next_attempt_at);
 )sql",
               &backfill_customer_name_keys},
 };

@@ -394,6 +394,21 @@ Result<Event> read_event(const Statement& statement) {
   return event;
 }
 
+constexpr std::string_view kPendingDeliveryColumns =
+    "tenant_id, touchpoint_id, channel_id, attempts, next_attempt_at, last_error";
+
+Result<PendingDelivery> read_pending_delivery(const Statement& statement) {
+  Row row(statement, "pending_deliveries");
+  PendingDelivery delivery;
+  delivery.tenant = row.id<TenantId>();
+  delivery.touchpoint = row.id<TouchpointId>();
+  delivery.channel = row.id<ChannelId>();
+  OMNI_ASSIGN_OR_RETURN(delivery.attempts, row.int32());
+  delivery.next_attempt_at = row.timestamp();
+  delivery.last_error = row.text();
+  return delivery;
+}
+
 // "SELECT <columns> FROM <rest>", built once per call site.
 std::string select(std::string_view columns, std::string_view rest) {
   return fmt::format("SELECT {} FROM {}", columns, rest);
@@ -1274,6 +1289,75 @@ class SqliteTransaction final : public StoreTransaction {
     return guarded(kWrites, "moving a conversation's contents", [&]() -> Status {
       return run_all(kMoveConversationContents, "moving a conversation's contents",
                      [&](Params& params) { params.id(tenant).id(from).id(to); });
+    });
+  }
+
+  // --- pending deliveries
+
+  Status insert_pending_delivery(const PendingDelivery& delivery) override {
+    return guarded(kWrites, "inserting a pending delivery", [&]() -> Status {
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("INSERT INTO pending_deliveries (tenant_id, touchpoint_id, channel_id, attempts, "
+                  "next_attempt_at, last_error) VALUES (?, ?, ?, ?, ?, ?)"));
+      Params(statement)
+          .id(delivery.tenant)
+          .id(delivery.touchpoint)
+          .id(delivery.channel)
+          .int64(delivery.attempts)
+          .timestamp(delivery.next_attempt_at)
+          .text(delivery.last_error);
+      return statement.run("inserting a pending delivery");
+    });
+  }
+
+  Result<PendingDelivery> get_pending_delivery(TenantId tenant, TouchpointId touchpoint) override {
+    static const std::string sql = select(
+        kPendingDeliveryColumns, "pending_deliveries WHERE tenant_id = ? AND touchpoint_id = ?");
+    return get_by_id(sql, "reading a pending delivery", "pending delivery of touchpoint", tenant,
+                     touchpoint.value(), read_pending_delivery);
+  }
+
+  Status update_pending_delivery(const PendingDelivery& delivery) override {
+    return guarded(kWrites, "updating a pending delivery", [&]() -> Status {
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare(
+              "UPDATE pending_deliveries SET channel_id = ?, attempts = ?, next_attempt_at = ?, "
+              "last_error = ? WHERE tenant_id = ? AND touchpoint_id = ?"));
+      Params(statement)
+          .id(delivery.channel)
+          .int64(delivery.attempts)
+          .timestamp(delivery.next_attempt_at)
+          .text(delivery.last_error)
+          .id(delivery.tenant)
+          .id(delivery.touchpoint);
+      return update(statement, "updating a pending delivery",
+                    fmt::format("pending delivery of touchpoint {}", delivery.touchpoint.value()));
+    });
+  }
+
+  Status delete_pending_delivery(TenantId tenant, TouchpointId touchpoint) override {
+    return guarded(kWrites, "deleting a pending delivery", [&]() -> Status {
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("DELETE FROM pending_deliveries WHERE tenant_id = ? AND touchpoint_id = ?"));
+      Params(statement).id(tenant).id(touchpoint);
+      return update(statement, "deleting a pending delivery",
+                    fmt::format("pending delivery of touchpoint {}", touchpoint.value()));
+    });
+  }
+
+  Result<std::vector<PendingDelivery>> list_due_deliveries(TenantId tenant, Timestamp now,
+                                                           std::size_t limit) override {
+    return guarded(kReads, "listing due deliveries", [&]() -> Result<std::vector<PendingDelivery>> {
+      static const std::string sql =
+          select(kPendingDeliveryColumns,
+                 "pending_deliveries WHERE tenant_id = ? AND next_attempt_at <= ? "
+                 "ORDER BY next_attempt_at, touchpoint_id LIMIT ?");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).timestamp(now).int64(sql_limit(limit));
+      return query_all(statement, "listing due deliveries", read_pending_delivery);
     });
   }
 

@@ -273,10 +273,10 @@ TEST_CASE("engine: a failing adapter leaves the reply recorded as failed",
   out.agent = w.alice.id;
   out.body = "reply";
 
-  w.adapter.fail_with(Status::unavailable("provider down"));
+  w.adapter.fail_with(Status::invalid_argument("21211: invalid 'To' phone number"));
   auto failed = w.engine->send(out);
   REQUIRE_FALSE(failed.ok());
-  CHECK(failed.status().is(StatusCode::kUnavailable));
+  CHECK(failed.status().is(StatusCode::kInvalidArgument));
   w.adapter.fail_with(Status());
 
   struct Throwing : ChannelAdapter {
@@ -288,10 +288,15 @@ TEST_CASE("engine: a failing adapter leaves the reply recorded as failed",
   REQUIRE_FALSE(thrown.ok());
   CHECK(thrown.status().is(StatusCode::kInternal));
 
+  // Each permanent failure is on the timeline twice: the message, marked failed, and a status
+  // line saying why.
   auto page = World::must(w.engine->timeline({w.tenant.id, r.customer, {}, {}, {}, 50}));
-  REQUIRE(page.touchpoints.size() == 3);
+  REQUIRE(page.touchpoints.size() == 5);
   CHECK(page.touchpoints[1].delivery == DeliveryStatus::kFailed);
-  CHECK(page.touchpoints[2].delivery == DeliveryStatus::kFailed);
+  CHECK(page.touchpoints[2].kind == TouchpointKind::kStatusChange);
+  CHECK(page.touchpoints[2].body.find("21211") != std::string::npos);
+  CHECK(page.touchpoints[3].delivery == DeliveryStatus::kFailed);
+  CHECK(page.touchpoints[4].body.find("boom") != std::string::npos);
   auto conv = World::must(w.engine->conversation_view(w.tenant.id, r.conversation)).conversation;
   CHECK_FALSE(conv.first_response_at.has_value());
 
@@ -303,7 +308,7 @@ TEST_CASE("engine: a failing adapter leaves the reply recorded as failed",
   OutboundMessage by_post = out;
   by_post.channel = fax.id;
   CHECK(w.engine->send(by_post).status().is(StatusCode::kFailedPrecondition));
-  CHECK(w.timeline_size(r.customer) == 3);
+  CHECK(w.timeline_size(r.customer) == 5);
 }
 
 TEST_CASE("engine: notes and the last agent show in the customer view", "[conformance][engine]") {
@@ -639,4 +644,178 @@ TEST_CASE("engine: concurrent receivers store each message once, one case per cu
 }  // namespace
 void link_engine_conformance() {}
 
+}  // namespace omni::testing
+
+namespace omni::testing {
+namespace {
+
+TEST_CASE("engine: an explicit reply threads into the conversation it answers",
+          "[conformance][engine]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  World w(backend);
+  InboundMessage first =
+      w.message(w.email, IdentityKind::kEmail, "anna@example.de", "m1@mail.example", "Frage");
+  ReceiveResult asked = w.receive(first);
+  Touchpoint reply = World::must(w.engine->send(
+      {w.tenant.id, asked.conversation, {}, w.alice.id, "Re: Frage", "Antwort", {}}));
+  REQUIRE(reply.provider_message_id == "rec-1");
+  OMNI_REQUIRE_OK(w.engine->resolve(w.tenant.id, asked.conversation));
+  w.clock.advance(hours(24 * 60));  // far outside the reopen window
+
+  // Meanwhile a new case by SMS, linked to the same customer.
+  OMNI_REQUIRE_OK(w.engine->link_identity(
+      w.tenant.id, asked.customer, {IdentityKind::kPhone, "", "0151 1234 5678"}, true, "crm"));
+  ReceiveResult sms = w.receive(w.sms_from("+4915112345678", "s1", "Andere Sache"));
+  CHECK(sms.new_conversation);
+
+  // The customer answers the agent's mail: the old case reopens, beside the SMS case.
+  InboundMessage answer = w.message(w.email, IdentityKind::kEmail, "anna@example.de",
+                                    "m2@mail.example", "Danke, noch eine Frage");
+  answer.references = {"rec-1", "m1@mail.example"};
+  ReceiveResult threaded = w.receive(answer);
+  CHECK(threaded.conversation == asked.conversation);
+  CHECK(threaded.reopened);
+  auto view = World::must(w.engine->customer_view(w.tenant.id, asked.customer));
+  REQUIRE(view.active_conversations.size() == 2);
+  for (const auto& c : view.active_conversations)
+    CHECK(c.joinable == (c.id == sms.conversation));
+  // Without a reference, new contact still goes to the joinable case.
+  CHECK(w.receive(w.message(w.email, IdentityKind::kEmail, "anna@example.de", "m3@mail.example",
+                            "Noch etwas"))
+            .conversation == sms.conversation);
+
+  // A reference to another customer's message is ignored; so is one to a closed case.
+  InboundMessage stranger =
+      w.message(w.email, IdentityKind::kEmail, "eve@example.org", "e1@mail.example", "Re: Frage");
+  stranger.references = {"rec-1"};
+  ReceiveResult foreign = w.receive(stranger);
+  CHECK(foreign.new_conversation);
+  CHECK(foreign.conversation != asked.conversation);
+  OMNI_REQUIRE_OK(w.engine->close(w.tenant.id, asked.conversation));
+  InboundMessage late = answer;
+  late.provider_message_id = "m4@mail.example";
+  ReceiveResult after_close = w.receive(late);
+  CHECK(after_close.conversation != asked.conversation);
+
+  // References are checked like the rest of the message.
+  InboundMessage bad = answer;
+  bad.provider_message_id = "m5@mail.example";
+  bad.references = {"ok@x", ""};
+  auto refused = w.engine->receive(bad);
+  CHECK(refused.status().is(StatusCode::kInvalidArgument));
+  CHECK(refused.status().field() == "references[1]");
+}
+
+}  // namespace
+}  // namespace omni::testing
+
+namespace omni::testing {
+namespace {
+
+TEST_CASE("engine: transient send failures are retried from the outbox with backoff",
+          "[conformance][engine]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  EngineOptions options;
+  options.delivery_retry_initial = std::chrono::seconds(30);
+  options.delivery_retry_max = std::chrono::seconds(100);
+  options.delivery_max_attempts = 4;
+  World w(backend, options);
+  ReceiveResult r = w.receive(w.sms_from("+4915112345678", "m1"));
+  OutboundMessage out{w.tenant.id, r.conversation,           {}, w.alice.id,
+                      "",          "Ihr Paket kommt morgen", {}};
+
+  w.adapter.fail_with(Status::unavailable("503 from the provider"));
+  Touchpoint queued = World::must(w.engine->send(out));
+  CHECK(queued.delivery == DeliveryStatus::kQueued);  // not failed: it will be retried
+  CHECK_FALSE(World::must(w.engine->conversation_view(w.tenant.id, r.conversation))
+                  .conversation.first_response_at.has_value());
+  // Not due before the backoff has passed.
+  CHECK(World::must(w.engine->deliver_due(w.tenant.id)).attempted == 0);
+  w.clock.advance(std::chrono::seconds(30));
+  DeliveryRun second = World::must(w.engine->deliver_due(w.tenant.id));
+  CHECK(second.attempted == 1);
+  CHECK(second.retrying == 1);
+  w.clock.advance(std::chrono::seconds(59));  // the second retry waits 60 s
+  CHECK(World::must(w.engine->deliver_due(w.tenant.id)).attempted == 0);
+  w.clock.advance(std::chrono::seconds(1));
+  w.adapter.fail_with(Status());
+  DeliveryRun third = World::must(w.engine->deliver_due(w.tenant.id));
+  CHECK(third.sent == 1);
+  auto sent = w.adapter.sent();
+  REQUIRE(sent.size() == 1);
+  Touchpoint delivered =
+      World::must(w.engine->conversation_view(w.tenant.id, r.conversation)).touchpoints.back();
+  CHECK(delivered.id == queued.id);
+  CHECK(delivered.delivery == DeliveryStatus::kSent);
+  CHECK(delivered.provider_message_id == sent[0].provider_message_id);
+  // The first response is when the agent wrote, not when the provider finally took it.
+  CHECK(World::must(w.engine->conversation_view(w.tenant.id, r.conversation))
+            .conversation.first_response_at == queued.occurred_at);
+  CHECK(World::must(w.engine->deliver_due(w.tenant.id)).attempted == 0);
+
+  // Out of attempts: failed, and the timeline says so.
+  w.adapter.fail_with(Status::unavailable("503 from the provider"));
+  Touchpoint doomed = World::must(w.engine->send(out));
+  for (int i = 0; i < 5; ++i) {
+    w.clock.advance(std::chrono::seconds(100));
+    World::must(w.engine->deliver_due(w.tenant.id));
+  }
+  auto view = World::must(w.engine->conversation_view(w.tenant.id, r.conversation));
+  CHECK(view.touchpoints[view.touchpoints.size() - 2].id == doomed.id);
+  CHECK(view.touchpoints[view.touchpoints.size() - 2].delivery == DeliveryStatus::kFailed);
+  CHECK(view.touchpoints.back().body.find("gave up after 4 attempts") != std::string::npos);
+  auto events = World::must(w.engine->events(w.tenant.id, 0, 500));
+  CHECK(std::count_if(events.begin(), events.end(), [](const Event& e) {
+          return e.type == "delivery.retry_scheduled";
+        }) == 2 + 3);
+}
+
+TEST_CASE("engine: a send interrupted after the provider took it is retried with the same key",
+          "[conformance][engine]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  // An adapter that records every key it was given, and a store that fails the transaction
+  // recording the outcome once: the engine "dies" between sending and recording.
+  struct KeyRecorder : ForwardingChannelAdapter {
+    using ForwardingChannelAdapter::ForwardingChannelAdapter;
+    Result<SendReceipt> send(const OutboundEnvelope& e) override {
+      keys.push_back(e.idempotency_key);
+      attempts.push_back(e.attempt);
+      return ForwardingChannelAdapter::send(e);
+    }
+    std::vector<std::string> keys;
+    std::vector<int> attempts;
+  };
+  std::atomic<int> budget{1 << 30};
+  EngineOptions options;
+  options.delivery_lease = std::chrono::seconds(120);
+  World w(FaultInjectingStore::wrap(backend, &budget), options);
+  KeyRecorder recorder(&w.adapter);
+  OMNI_REQUIRE_OK(w.engine->register_adapter(w.tenant.id, w.sms.id, &recorder));
+  ReceiveResult r = w.receive(w.sms_from("+4915112345678", "m1"));
+  OutboundMessage out{w.tenant.id, r.conversation, {}, w.alice.id, "", "Antwort", {}};
+
+  // Writes of send: touchpoint, pending delivery, event (3); the 4th write is the first of the
+  // outcome's transaction.
+  budget = 3;
+  auto interrupted = w.engine->send(out);
+  budget = 1 << 30;
+  REQUIRE_FALSE(interrupted.ok());
+  CHECK(interrupted.status().is(StatusCode::kIoError));
+  REQUIRE(recorder.keys.size() == 1);  // the provider has it
+  auto view = World::must(w.engine->conversation_view(w.tenant.id, r.conversation));
+  CHECK(view.touchpoints.back().delivery == DeliveryStatus::kQueued);  // recorded, never lost
+
+  // Not before the lease ends; then again, with the same key.
+  w.clock.advance(std::chrono::seconds(119));
+  CHECK(World::must(w.engine->deliver_due(w.tenant.id)).attempted == 0);
+  w.clock.advance(std::chrono::seconds(1));
+  CHECK(World::must(w.engine->deliver_due(w.tenant.id)).sent == 1);
+  REQUIRE(recorder.keys.size() == 2);
+  CHECK(recorder.keys[1] == recorder.keys[0]);
+  CHECK(recorder.attempts == std::vector<int>{1, 2});
+  CHECK(recorder.keys[0] == "omni-" + std::to_string(w.tenant.id.value()) + "-" +
+                                std::to_string(view.touchpoints.back().id.value()));
+}
+
+}  // namespace
 }  // namespace omni::testing

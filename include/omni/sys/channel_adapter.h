@@ -8,7 +8,7 @@
 // while calling an adapter.
 //
 // Exceptions: whatever an adapter throws is caught by the engine and becomes a Status
-// (kInternal); the outbound touchpoint is then marked failed.
+// (kInternal, a permanent failure); the outbound touchpoint is then marked failed.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +38,12 @@ struct OutboundEnvelope {
   const Identity* recipient = nullptr;  // never null: the customer's address on this channel
   ConversationId conversation;
   TouchpointId touchpoint;  // the outbound touchpoint already recorded as queued
+  // The same for every attempt to deliver this message ("omni-<tenant>-<touchpoint>"). Pass it
+  // to providers that deduplicate (an Idempotency-Key header, an SMTP Message-ID): if omni dies
+  // after the provider accepted a message but before recording it, the retry carries the same
+  // key and the provider sends the message once.
+  std::string idempotency_key;
+  int attempt = 1;  // 1 for the first attempt, 2 for the first retry, ...
   std::string subject;
   std::string body;
   std::vector<Attachment> attachments;
@@ -59,7 +65,9 @@ class OMNI_EXPORT ChannelAdapter {
   virtual ChannelCapabilities capabilities() const = 0;
 
   // Must provide. Hands one message to the provider. Return an error Status when the provider
-  // refused it (kUnavailable for a transient failure, kInvalidArgument for a permanent one).
+  // refused it: kUnavailable (or kConflict) for a transient failure, which the engine retries
+  // with backoff; any other code (kInvalidArgument, kFailedPrecondition, ...) is permanent and
+  // marks the message failed at once.
   virtual Result<SendReceipt> send(const OutboundEnvelope& envelope) = 0;
 };
 

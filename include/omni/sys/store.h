@@ -74,6 +74,20 @@ struct TouchpointQuery {
   std::size_t limit = 50;
 };
 
+// An outbound message still to be handed to its channel's adapter: the transactional outbox of
+// deliveries. Written in the transaction that records the reply; removed in the one that records
+// the provider's acceptance or the final failure.
+struct PendingDelivery {
+  TenantId tenant;
+  TouchpointId touchpoint;  // the outbound touchpoint (its id is the delivery's key)
+  ChannelId channel;
+  int attempts = 0;  // attempts started so far
+  // When the next attempt is due. While an engine is sending it is the end of that engine's
+  // lease: if the engine dies mid-send, the delivery is due again then.
+  Timestamp next_attempt_at;
+  std::string last_error;  // the adapter's last transient error, for people
+};
+
 class OMNI_EXPORT StoreTransaction {
  public:
   StoreTransaction() = default;
@@ -211,6 +225,18 @@ class OMNI_EXPORT StoreTransaction {
   // Moves every touchpoint and handoff of conversation `from` into conversation `to`.
   virtual Status move_conversation_contents(TenantId tenant, ConversationId from,
                                             ConversationId to) = 0;
+
+  // --- pending deliveries: (tenant, touchpoint) unique
+  virtual Status insert_pending_delivery(const PendingDelivery& delivery) = 0;
+  virtual Result<PendingDelivery> get_pending_delivery(TenantId tenant,
+                                                       TouchpointId touchpoint) = 0;
+  virtual Status update_pending_delivery(const PendingDelivery& delivery) = 0;  // by key
+  virtual Status delete_pending_delivery(TenantId tenant, TouchpointId touchpoint) = 0;
+  // Deliveries of the tenant with next_attempt_at <= now, soonest first, at most limit. In a
+  // write transaction of a store shared by several processes, rows another transaction is
+  // claiming may be skipped (FOR UPDATE SKIP LOCKED); they must never be returned to both.
+  virtual Result<std::vector<PendingDelivery>> list_due_deliveries(TenantId tenant, Timestamp now,
+                                                                   std::size_t limit) = 0;
 
   // --- the outbox. Sequences are positive and increase within a tenant in commit order: a
   // reader of list_events never sees a sequence appear below one it has already read.
@@ -374,6 +400,22 @@ class OMNI_EXPORT ForwardingTransaction : public StoreTransaction {
   }
   Status move_conversation_contents(TenantId t, ConversationId from, ConversationId to) override {
     return target_->move_conversation_contents(t, from, to);
+  }
+  Status insert_pending_delivery(const PendingDelivery& v) override {
+    return target_->insert_pending_delivery(v);
+  }
+  Result<PendingDelivery> get_pending_delivery(TenantId t, TouchpointId id) override {
+    return target_->get_pending_delivery(t, id);
+  }
+  Status update_pending_delivery(const PendingDelivery& v) override {
+    return target_->update_pending_delivery(v);
+  }
+  Status delete_pending_delivery(TenantId t, TouchpointId id) override {
+    return target_->delete_pending_delivery(t, id);
+  }
+  Result<std::vector<PendingDelivery>> list_due_deliveries(TenantId t, Timestamp now,
+                                                           std::size_t limit) override {
+    return target_->list_due_deliveries(t, now, limit);
   }
   Result<std::int64_t> append_event(const Event& v) override { return target_->append_event(v); }
   Result<std::vector<Event>> list_events(TenantId t, std::int64_t after,
