@@ -59,6 +59,7 @@ bench: deps
 	build-release/bench/omni_bench_timeline
 	build-release/bench/omni_bench_identity
 	build-release/bench/omni_bench_memory 100000
+	build-release/bench/omni_bench_channels
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')

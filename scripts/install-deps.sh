@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build make pkg-config
   libsqlite3-dev libfmt-dev libcereal-dev rapidjson-dev libhowardhinnant-date-dev
-  libicu-dev libphonenumber-dev
+  libicu-dev libphonenumber-dev libgmime-3.0-dev
   catch2 libbenchmark-dev
   "$@"
 )
