@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -21,6 +22,8 @@
 #include "cli/render.h"
 #include "omni/engine.h"
 #include "omni/memory_store.h"
+#include "omni/recording_adapter.h"
+#include "omni/sqlite_store.h"
 #include "omni/version.h"
 #include "test_util.h"
 
@@ -1018,6 +1021,326 @@ TEST_CASE("omni merge and unmerge refuse bad arguments and unknown customers", "
   CHECK(run_omni({"--db", db, "--tenant", "nobody", "merge", "1", "2"}).status == 1);
   Run after = run_omni({"--db", db, "--tenant", "acme", "--json", "customers"});
   CHECK(after.out == before.out);
+}
+
+// --------------------------------------------------------------------------- provider payloads
+
+namespace {
+
+std::string data_file(const std::string& name) {
+  return std::string(OMNI_TEST_DATA_DIR) + "/" + name;
+}
+
+// Every identity value of the tenant's customers, by customer id.
+std::map<std::int64_t, std::set<std::string>> identities_by_customer(const std::string& db,
+                                                                     const std::string& tenant) {
+  Run run = run_omni({"--db", db, "--tenant", tenant, "--json", "customers"});
+  INFO(run.err);
+  REQUIRE(run.status == 0);
+  rapidjson::Document doc = parse_json(run.out);
+  std::map<std::int64_t, std::set<std::string>> out;
+  for (const auto& c : doc["customers"].GetArray()) {
+    auto& values = out[c["id"].GetInt64()];
+    for (const auto& identity : c["identities"].GetArray()) {
+      values.insert(std::string(identity["kind"].GetString()) + ":" +
+                    identity["value"].GetString());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("omni ingest --format stores every provider's payloads in one database", "[cli]") {
+  std::string db = temp_db();
+  struct Case {
+    std::vector<std::string> args;
+    std::string file;
+    std::string identity;  // kind:value of the sender
+  };
+  const std::vector<Case> cases = {
+      {{"--format", "email"}, "email/plain_utf8.eml", "email:"},
+      {{"--format", "twilio"}, "twilio/sms_inbound.form", "phone:+4915112345678"},
+      {{"--format", "whatsapp"}, "whatsapp/text_message.json", "phone:+4915112345678"},
+      {{"--format", "messenger"}, "messenger/text_message.json", "messenger_psid:6865405516836712"},
+      {{"--format", "instagram"}, "instagram/text_message.json", "instagram_id:1254459154682919"},
+      {{"--format", "telegram", "--bot", "acme_support_bot"},
+       "telegram/text_message.json",
+       "telegram_id:123456789"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args = {"--db", db, "--tenant", "acme", "ingest"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    args.push_back(data_file(c.file));
+    Run run = run_omni(args);
+    INFO(c.file << "\n" << run.out << run.err);
+    CHECK(run.status == 0);
+    CHECK_THAT(run.out, Catch::StartsWith("1 stored, 0 duplicates, 0 rejected (1 record from 1 "
+                                          "payload;"));
+    CHECK(run.err.empty());
+  }
+
+  // The Twilio SMS and the WhatsApp Cloud message came from one number: one customer.
+  auto customers = identities_by_customer(db, "acme");
+  CHECK(customers.size() == 5);
+  int with_phone = 0;
+  for (const auto& [id, values] : customers) {
+    if (values.count("phone:+4915112345678") != 0) ++with_phone;
+  }
+  CHECK(with_phone == 1);
+  std::set<std::string> all;
+  for (const auto& [id, values] : customers)
+    all.insert(values.begin(), values.end());
+  for (const Case& c : cases) {
+    bool found = false;
+    for (const std::string& value : all)
+      found = found || value.rfind(c.identity, 0) == 0;
+    CHECK(found);
+  }
+  // Each format made its channel, named after the format, with the format's kind: the one
+  // customer's conversation runs on the "twilio" (sms) and "whatsapp" channels.
+  Run listed = run_omni({"--db", db, "--tenant", "acme", "--json", "customers"});
+  rapidjson::Document doc = parse_json(listed.out);
+  for (const auto& c : doc["customers"].GetArray()) {
+    bool phone = false;
+    for (const auto& identity : c["identities"].GetArray())
+      phone = phone || std::string(identity["value"].GetString()) == "+4915112345678";
+    if (!phone) continue;
+    REQUIRE(c["active_conversations"].Size() == 1);
+    auto id = std::to_string(c["active_conversations"][0]["id"].GetInt64());
+    Run shown = run_omni({"--db", db, "--tenant", "acme", "--json", "conversation", id});
+    REQUIRE(shown.status == 0);
+    rapidjson::Document view = parse_json(shown.out);
+    std::set<std::string> channels;
+    for (const auto& channel : view["channels"].GetArray()) {
+      channels.insert(std::string(channel["kind"].GetString()) + " " + channel["name"].GetString());
+    }
+    CHECK(channels == std::set<std::string>{"sms twilio", "whatsapp whatsapp"});
+  }
+}
+
+TEST_CASE("omni ingest --format stores a payload once and names duplicates", "[cli]") {
+  std::string db = temp_db();
+  std::string file = data_file("whatsapp/batch.json");
+  Run first = run_omni({"--db", db, "--json", "ingest", "--format", "whatsapp", file});
+  INFO(first.out << first.err);
+  CHECK(first.status == 0);
+  rapidjson::Document one = parse_json(first.out);
+  CHECK(one["payloads"].GetUint64() == 1);
+  CHECK(one["stored"].GetUint64() >= 1);
+  CHECK(one["duplicates"].GetUint64() == 0);
+
+  Run second = run_omni({"--db", db, "--json", "ingest", "--format", "whatsapp", file});
+  CHECK(second.status == 0);
+  rapidjson::Document two = parse_json(second.out);
+  CHECK(two["stored"].GetUint64() == 0);
+  CHECK(two["duplicates"].GetUint64() == one["stored"].GetUint64());
+  CHECK(two["new_customers"].GetUint64() == 0);
+
+  // Standard input, text summary.
+  Run again = run_omni({"--db", db, "ingest", "--format", "whatsapp", "-"}, file);
+  CHECK(again.status == 0);
+  CHECK_THAT(again.out,
+             Catch::StartsWith("0 stored, " + std::to_string(two["duplicates"].GetUint64()) +
+                               " duplicate"));
+}
+
+TEST_CASE("omni ingest --format rejects a malformed payload and creates nothing", "[cli]") {
+  std::string db = temp_db();
+  std::string bad = data_file("whatsapp/missing_from.json");
+  Run run = run_omni({"--db", db, "ingest", "--format", "whatsapp", bad});
+  INFO(run.out << run.err);
+  CHECK(run.status == 1);
+  CHECK_THAT(run.out, Catch::StartsWith("0 stored, 0 duplicates, 1 rejected"));
+  CHECK_THAT(run.err,
+             Catch::Contains(bad + ": field \"entry[0].changes[0].value.messages[0].from\""));
+  // Not even the tenant was created.
+  Run customers = run_omni({"--db", db, "customers"});
+  CHECK(customers.status == 1);
+  CHECK_THAT(customers.err, Catch::Contains("no tenant named \"default\""));
+
+  // A bad escape in a form body, next to a good payload: the good one is stored.
+  std::string escape = data_file("twilio/bad_escape.form");
+  Run mixed = run_omni({"--db", db, "--json", "ingest", "--format", "twilio", escape,
+                        data_file("twilio/sms_inbound.form")});
+  CHECK(mixed.status == 1);
+  rapidjson::Document summary = parse_json(mixed.out);
+  CHECK(summary["stored"].GetUint64() == 1);
+  CHECK(summary["rejected"].GetUint64() == 1);
+  REQUIRE(summary["errors"].Size() == 1);
+  const auto& error = summary["errors"][0];
+  CHECK(std::string(error["file"].GetString()) == escape);
+  CHECK(error["line"].IsNull());
+  CHECK(error["provider_message_id"].IsNull());
+  CHECK(std::string(error["reason"].GetString()) == "invalid_payload");
+  CHECK_FALSE(std::string(error["field"].GetString()).empty());
+  CHECK(identities_by_customer(db, "default").size() == 1);
+
+  // An e-mail without a Message-ID cannot be deduplicated: refused.
+  std::string no_id = data_file("email/no_message_id.eml");
+  Run mail = run_omni({"--db", db, "ingest", "--format", "email", no_id});
+  CHECK(mail.status == 1);
+  CHECK_THAT(mail.err, Catch::Contains(no_id + ": field \"Message-ID\""));
+
+  // An Instagram payload given as Messenger would land on the wrong channel.
+  Run wrong = run_omni(
+      {"--db", db, "ingest", "--format", "messenger", data_file("instagram/text_message.json")});
+  CHECK(wrong.status == 1);
+  CHECK_THAT(wrong.err, Catch::Contains("--format instagram"));
+  CHECK(identities_by_customer(db, "default").size() == 1);
+
+  // A channel name taken by another kind is a conflict.
+  Run conflict = run_omni({"--db", db, "ingest", "--format", "whatsapp", "--channel", "twilio",
+                           data_file("whatsapp/text_message.json")});
+  CHECK(conflict.status == 1);
+  CHECK_THAT(conflict.err, Catch::Contains("field \"channel\""));
+  CHECK_THAT(conflict.err, Catch::Contains("--channel-kind"));
+
+  // Usage errors.
+  CHECK(run_omni({"--db", db, "ingest", "--format", "fax", bad}).status == 2);
+  CHECK(run_omni({"--db", db, "ingest", "--channel", "x", bad}).status == 2);  // jsonl
+  CHECK(run_omni({"--db", db, "ingest", "--format", "email", "--bot", "b", bad}).status == 2);
+  CHECK(
+      run_omni({"--db", db, "ingest", "--format", "twilio", "--channel-kind", "fax", bad}).status ==
+      2);
+  CHECK(run_omni({"--db", db, "--format", "email", "customers"}).status == 2);
+  CHECK(run_omni({"--db", db, "--channel", "x", "customers"}).status == 2);
+}
+
+TEST_CASE("omni ingest --format applies status callbacks to sent messages", "[cli]") {
+  std::string db = temp_db();
+  REQUIRE(
+      run_omni({"--db", db, "ingest", "--format", "twilio", data_file("twilio/sms_inbound.form")})
+          .status == 0);
+
+  // A report on a message this database never sent is unmatched, not an error; a tenant or
+  // channel that does not exist is not created for it.
+  Run unmatched = run_omni({"--db", db, "--json", "ingest", "--format", "twilio",
+                            data_file("twilio/status_delivered.form")});
+  INFO(unmatched.out << unmatched.err);
+  CHECK(unmatched.status == 0);
+  rapidjson::Document summary = parse_json(unmatched.out);
+  CHECK(summary["records"].GetUint64() == 1);
+  CHECK(summary["statuses_unmatched"].GetUint64() == 1);
+  CHECK(summary["statuses_applied"].GetUint64() == 0);
+  CHECK(summary["stored"].GetUint64() == 0);
+  Run elsewhere = run_omni({"--db", db, "--tenant", "other", "ingest", "--format", "whatsapp",
+                            data_file("whatsapp/statuses.json")});
+  CHECK(elsewhere.status == 0);
+  CHECK_THAT(elsewhere.out, Catch::Contains("0 status reports applied, 3 unmatched"));
+  CHECK(run_omni({"--db", db, "--tenant", "other", "customers"}).status == 1);
+
+  // Send a reply through the library, as a host would; the recording adapter names it "rec-1".
+  std::string conversation;
+  {
+    SqliteStoreOptions options;
+    options.path = db;
+    auto store = open_sqlite_store(options);
+    REQUIRE(store.ok());
+    auto engine = Engine::open(std::move(*store));
+    REQUIRE(engine.ok());
+    auto tenant = (*engine)->find_tenant("default");
+    REQUIRE(tenant.ok());
+    auto channels = (*engine)->list_channels(tenant->id);
+    REQUIRE(channels.ok());
+    REQUIRE(channels->size() == 1);
+    CHECK(channels->front().name == "twilio");
+    CHECK(channels->front().kind == ChannelKind::kSms);
+    RecordingAdapter adapter;
+    REQUIRE((*engine)->register_adapter(tenant->id, channels->front().id, &adapter).ok());
+    OutboundMessage reply;
+    reply.tenant = tenant->id;
+    reply.conversation = ConversationId(1);
+    reply.body = "It is on its way.";
+    auto sent = (*engine)->send(reply);
+    INFO(sent.status().to_string());
+    REQUIRE(sent.ok());
+    REQUIRE(sent->provider_message_id == "rec-1");
+    REQUIRE(sent->conversation.has_value());
+    conversation = std::to_string(sent->conversation->value());
+  }
+  std::string callback =
+      write_temp("status",
+                 "SmsSid=rec-1&SmsStatus=delivered&MessageStatus=delivered&To=%2B4915112345678"
+                 "&MessageSid=rec-1&From=%2B4930609859000&ApiVersion=2010-04-01");
+  Run applied = run_omni({"--db", db, "ingest", "--format", "twilio", callback});
+  CHECK(applied.status == 0);
+  CHECK_THAT(applied.out, Catch::Contains("1 status report applied, 0 unmatched"));
+  Run shown = run_omni({"--db", db, "--json", "conversation", conversation});
+  REQUIRE(shown.status == 0);
+  rapidjson::Document view = parse_json(shown.out);
+  std::string delivery;
+  for (const auto& tp : view["touchpoints"].GetArray()) {
+    if (std::string(tp["provider_message_id"].GetString()) == "rec-1") {
+      delivery = tp["delivery"].GetString();
+    }
+  }
+  CHECK(delivery == "delivered");
+
+  // A report naming an inbound message is refused.
+  std::string inbound = write_temp(
+      "inbound-status", "MessageStatus=delivered&MessageSid=SM1f0e8ae6ade43cb3c0ce4525424e404f");
+  Run refused = run_omni({"--db", db, "ingest", "--format", "twilio", inbound});
+  CHECK(refused.status == 1);
+  CHECK_THAT(refused.err,
+             Catch::Contains(inbound + ": status report SM1f0e8ae6ade43cb3c0ce4525424e404f:"));
+}
+
+TEST_CASE("omni fit measures a text for a channel", "[cli]") {
+  // GSM-7: the euro sign is an extension character and counts 2 septets.
+  Run euro = run_omni({"fit", "--channel", "sms", "10 €"});
+  CHECK(euro.status == 0);
+  CHECK(euro.out == "sms: gsm7, 5 septets, 1 segment (max 10), fits\n   1      5  \"10 €\"\n");
+  // German umlauts and ß are in the GSM alphabet.
+  Run umlauts = run_omni({"--json", "fit", "--channel", "sms", "Grüße aus Köln"});
+  CHECK(umlauts.status == 0);
+  rapidjson::Document gsm = parse_json(umlauts.out);
+  CHECK(std::string(gsm["encoding"].GetString()) == "gsm7");
+  CHECK(gsm["length"].GetUint64() == 14);
+  // An emoji switches to UCS-2 and is named.
+  Run emoji = run_omni({"fit", "--channel", "sms", "Danke 😀"});
+  CHECK(emoji.status == 0);
+  CHECK_THAT(emoji.out, Catch::StartsWith("sms: ucs2, 8 UTF-16 units, 1 segment"));
+  CHECK_THAT(emoji.out, Catch::Contains("non-GSM characters (they force UCS-2): 😀"));
+
+  // JSON field names; 160 septets + € need two segments.
+  Run json = run_omni({"--json", "fit", "--channel", "sms", std::string(160, 'a') + "€"});
+  CHECK(json.status == 0);
+  rapidjson::Document doc = parse_json(json.out);
+  CHECK(std::string(doc["channel"].GetString()) == "sms");
+  CHECK(std::string(doc["encoding"].GetString()) == "gsm7");
+  CHECK(doc["length"].GetUint64() == 162);
+  CHECK(doc["segments"].GetUint64() == 2);
+  REQUIRE(doc["parts"].Size() == 2);
+  CHECK(doc["parts"][0]["text"].GetStringLength() == 153);
+  CHECK(doc["parts"][0]["length"].GetUint64() == 153);
+  CHECK(doc["parts"][1]["length"].GetUint64() == 9);
+  CHECK(doc["max_length"].GetUint64() == 160);
+  CHECK(doc["max_part_length"].GetUint64() == 153);
+  CHECK(doc["max_parts"].GetUint64() == 10);
+  CHECK(doc["fits"].GetBool());
+  CHECK(doc["non_gsm_characters"].IsArray());
+  CHECK(doc["non_gsm_characters"].Size() == 0);
+
+  // Too long for an X direct message: the report, the reason on stderr, exit 1.
+  Run x = run_omni({"fit", "--channel", "x_dm", std::string(300, 'a')});
+  CHECK(x.status == 1);
+  CHECK_THAT(x.out, Catch::StartsWith("x_dm: utf8, 300 weighted characters, 2 parts (max 1), "
+                                      "does not fit"));
+  CHECK_THAT(x.err, Catch::Contains("the channel allows 1"));
+  Run x_json = run_omni({"--json", "fit", "--channel", "x_dm", std::string(300, 'a')});
+  CHECK(x_json.status == 1);
+  CHECK_FALSE(parse_json(x_json.out)["fits"].GetBool());
+
+  // Invalid UTF-8 is an error that says so; usage errors are 2.
+  Run invalid = run_omni({"fit", "--channel", "sms", "\xff"});
+  CHECK(invalid.status == 1);
+  CHECK_THAT(invalid.err, Catch::Contains("UTF-8"));
+  CHECK(run_omni({"fit", "--channel", "fax", "x"}).status == 2);
+  CHECK(run_omni({"fit", "--channel", "sms"}).status == 2);
+  CHECK(run_omni({"fit", "x"}).status == 2);
+  CHECK(run_omni({"fit", "--channel", "sms", "a", "b"}).status == 2);
+  CHECK(run_omni({"fit", "--channel", "sms", "--format", "email", "x"}).status == 2);
 }
 
 }  // namespace omni::cli

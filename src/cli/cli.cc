@@ -18,9 +18,11 @@
 
 #include "cli/ingest.h"
 #include "cli/json_writer.h"
+#include "cli/payload.h"
 #include "cli/record.h"
 #include "cli/render.h"
 #include "omni/engine.h"
+#include "omni/fit.h"
 #include "omni/normalize.h"
 #include "omni/sqlite_store.h"
 #include "omni/version.h"
@@ -38,6 +40,10 @@ constexpr std::string_view kUsage = R"(Usage: omni --db FILE [OPTIONS] COMMAND [
 Commands:
   ingest FILE...                  store inbound messages read as JSON Lines ("-" reads
                                   standard input); creates the database when missing
+  ingest --format F FILE...       store provider payloads, one per FILE, as the provider sends
+                                  them: F is email (.eml), twilio (form body), whatsapp,
+                                  messenger, instagram or telegram (JSON body); status
+                                  callbacks update the delivery of stored outbound messages
   customers                       list the tenant's customers
   duplicates                      list pairs of customers that are likely one person, with
                                   the evidence and a score, highest first; merges nothing
@@ -49,6 +55,8 @@ Commands:
   link CUSTOMER_ID KIND VALUE     link an identity (email, phone, messenger_psid, ...) to a
                                   customer; later messages from it land on that customer
   normalize phone|email VALUE     print the form omni matches identities by (needs no --db)
+  fit --channel KIND TEXT         how TEXT fits a channel of KIND: encoding, length, SMS
+                                  segments and the split into parts (needs no --db)
 
 Options (before or after the command):
   --db FILE            the SQLite database (required)
@@ -69,11 +77,21 @@ Options (before or after the command):
                        several times faster and safe against a crash of omni, but the last
                        lines may be lost on power loss (run the same ingest again: duplicates
                        are skipped)
+  --format F           ingest: jsonl (default), email, twilio, whatsapp, messenger,
+                       instagram, telegram
+  --channel NAME       ingest --format F: the channel the payloads arrived on, created when
+                       missing (default: the format's name, e.g. "twilio")
+  --channel KIND       fit: the channel kind (sms, whatsapp, x_dm, ...); required
+  --channel-kind KIND  ingest --format F: the kind of that channel (default: the format's;
+                       twilio: sms, so use whatsapp for a WhatsApp sender through Twilio)
+  --bot NAME           ingest --format telegram: the bot's name, which scopes the senders'
+                       Telegram ids (default: "bot")
   -h, --help           show this help and exit
   --version            print the version and exit
 
 Exit status: 0 success, 1 a record was rejected or a command failed (e.g. no such customer,
-a merge that is not allowed), 2 usage error, 3 the database could not be opened. The input
+a merge that is not allowed, a text that does not fit), 2 usage error, 3 the database could
+not be opened. The input
 format and outputs are described in docs/cli.md.
 )";
 
@@ -89,6 +107,10 @@ struct CommandLine {
   std::optional<std::string> region;
   std::optional<std::string> scope;
   std::optional<std::string> reason;
+  std::optional<std::string> format;
+  std::optional<std::string> channel;
+  std::optional<std::string> channel_kind;
+  std::optional<std::string> bot;
   bool verified = false;
   bool help = false;
   bool version = false;
@@ -122,6 +144,10 @@ std::optional<UsageError> parse_command_line(int argc, char** argv, CommandLine*
     kRegion,
     kScope,
     kReason,
+    kFormat,
+    kChannel,
+    kChannelKind,
+    kBot,
     kVerified,
     kVersion
   };
@@ -137,6 +163,10 @@ std::optional<UsageError> parse_command_line(int argc, char** argv, CommandLine*
       {"region", required_argument, nullptr, kRegion},
       {"scope", required_argument, nullptr, kScope},
       {"reason", required_argument, nullptr, kReason},
+      {"format", required_argument, nullptr, kFormat},
+      {"channel", required_argument, nullptr, kChannel},
+      {"channel-kind", required_argument, nullptr, kChannelKind},
+      {"bot", required_argument, nullptr, kBot},
       {"verified", no_argument, nullptr, kVerified},
       {"help", no_argument, nullptr, 'h'},
       {"version", no_argument, nullptr, kVersion},
@@ -187,6 +217,18 @@ std::optional<UsageError> parse_command_line(int argc, char** argv, CommandLine*
       case kReason:
         cl->reason = optarg;
         break;
+      case kFormat:
+        cl->format = optarg;
+        break;
+      case kChannel:
+        cl->channel = optarg;
+        break;
+      case kChannelKind:
+        cl->channel_kind = optarg;
+        break;
+      case kBot:
+        cl->bot = optarg;
+        break;
       case kVerified:
         cl->verified = true;
         break;
@@ -236,7 +278,14 @@ class Cli {
       return usage("--scope and --verified belong to link");
     }
     if (command != "merge" && cl_.reason) return usage("--reason belongs to merge");
+    if (command != "ingest" && (cl_.format || cl_.channel_kind || cl_.bot)) {
+      return usage("--format, --channel-kind and --bot belong to ingest");
+    }
+    if (command != "ingest" && command != "fit" && cl_.channel) {
+      return usage("--channel belongs to ingest and fit");
+    }
     if (command == "normalize") return normalize(operands);
+    if (command == "fit") return fit(operands);
     if (command == "link") return link(operands);
     if (command == "merge") return merge(operands);
     if (command == "unmerge") return unmerge(operands);
@@ -246,7 +295,44 @@ class Cli {
       if (cl_.durability && *cl_.durability != "full" && *cl_.durability != "normal") {
         return usage("--durability must be full or normal");
       }
-      return with_engine(true, [&](Engine& engine) { return ingest(engine, operands); });
+      PayloadFormat format = PayloadFormat::kJsonLines;
+      if (cl_.format) {
+        auto parsed = parse_payload_format(*cl_.format);
+        if (!parsed) {
+          return usage(fmt::format("unknown format \"{}\"; expected one of: {}",
+                                   printable(*cl_.format), payload_format_names()));
+        }
+        format = *parsed;
+      }
+      if (format == PayloadFormat::kJsonLines) {
+        if (cl_.channel || cl_.channel_kind || cl_.bot) {
+          return usage(
+              "--channel, --channel-kind and --bot belong to ingest --format with a provider "
+              "format (JSON Lines records name their channel)");
+        }
+        return with_engine(true, [&](Engine& engine) { return ingest(engine, operands); });
+      }
+      PayloadOptions options;
+      options.format = format;
+      options.tenant = cl_.tenant.value_or(std::string(kDefaultTenant));
+      options.channel_name = cl_.channel.value_or(default_channel_name(format));
+      options.channel_kind = default_channel_kind(format);
+      if (cl_.channel_kind) {
+        auto kind = parse_channel_kind(*cl_.channel_kind);
+        if (!kind) {
+          return usage(fmt::format("unknown channel kind \"{}\"", printable(*cl_.channel_kind)));
+        }
+        options.channel_kind = *kind;
+      }
+      if (cl_.bot) {
+        if (format != PayloadFormat::kTelegram) return usage("--bot belongs to --format telegram");
+        options.bot_name = *cl_.bot;
+      }
+      if (options.tenant.empty()) return usage("--tenant must not be empty");
+      if (options.channel_name.empty()) return usage("--channel must not be empty");
+      if (options.bot_name.empty()) return usage("--bot must not be empty");
+      return with_engine(
+          true, [&](Engine& engine) { return ingest_payloads(engine, operands, options); });
     }
     if (command == "customers") {
       if (!operands.empty()) return usage("customers takes no arguments");
@@ -300,6 +386,68 @@ class Cli {
     } else {
       fmt::print(out_, "{}\n", normalized);
     }
+    return kExitOk;
+  }
+
+  int fit(const std::vector<std::string>& operands) {
+    if (!cl_.channel) return usage("fit needs --channel KIND");
+    auto kind = parse_channel_kind(*cl_.channel);
+    if (!kind) return usage(fmt::format("unknown channel kind \"{}\"", printable(*cl_.channel)));
+    if (operands.size() != 1) return usage("fit needs one TEXT (quote it)");
+    auto report = fit_text(operands[0], default_profile(*kind));
+    if (!report.ok()) return fail(report.status().message());
+    const FitReport& r = *report;
+    if (cl_.json) {
+      JsonWriter w(out_);
+      w.begin_object();
+      w.field("channel", to_string(*kind));
+      w.field("encoding", to_string(r.encoding));
+      w.field("length", static_cast<std::uint64_t>(r.length));
+      w.field("segments", static_cast<std::uint64_t>(r.segments));
+      w.key("parts");
+      w.begin_array();
+      for (const FitPart& part : r.parts) {
+        w.begin_object();
+        w.field("text", part.text);
+        w.field("length", static_cast<std::uint64_t>(part.length));
+        w.end_object();
+      }
+      w.end_array();
+      w.field("max_length", static_cast<std::uint64_t>(r.max_length));
+      w.field("max_part_length", static_cast<std::uint64_t>(r.max_part_length));
+      w.field("max_parts", static_cast<std::uint64_t>(r.max_parts));
+      w.field("fits", r.fits);
+      w.field("non_gsm_characters", r.non_gsm_characters);
+      w.end_object();
+      w.finish();
+    } else {
+      const bool sms = r.rule == LengthRule::kSmsSegments;
+      std::string_view unit = "characters";
+      if (sms) {
+        unit = r.encoding == TextEncoding::kGsm7 ? "septets" : "UTF-16 units";
+      } else if (r.rule == LengthRule::kTwitterWeighted) {
+        unit = "weighted characters";
+      }
+      fmt::print(out_, "{}: {}, {} {}, {} {}{} (max {}), {}\n", to_string(*kind),
+                 to_string(r.encoding), r.length, unit, r.segments, sms ? "segment" : "part",
+                 r.segments == 1 ? "" : "s", r.max_parts, r.fits ? "fits" : "does not fit");
+      for (std::size_t i = 0; i < r.parts.size(); ++i) {
+        const FitPart& part = r.parts[i];
+        fmt::print(out_, "{:>4}  {:>5}  \"{}\"\n", i + 1, part.length,
+                   printable(part.text, part.text.size()));
+      }
+      if (!r.non_gsm_characters.empty()) {
+        std::string list;
+        for (const std::string& c : r.non_gsm_characters) {
+          if (!list.empty()) list += ' ';
+          list += printable(c);
+        }
+        fmt::print(out_, "non-GSM characters (they force UCS-2): {}\n", list);
+      }
+    }
+    std::fflush(out_);
+    Status fits = check_fit(r);
+    if (!fits.ok()) return fail(fits.message());
     return kExitOk;
   }
 
@@ -565,6 +713,89 @@ class Cli {
       files.push_back(std::move(file));
     }
 
+    return finish_ingest(json, files, total, unreadable, false);
+  }
+
+  // `ingest --format F`: one provider payload per file.
+  int ingest_payloads(Engine& engine, const std::vector<std::string>& paths,
+                      const PayloadOptions& options) {
+    PayloadIngester ingester(engine, options);
+    std::optional<JsonWriter> json;
+    if (cl_.json) {
+      json.emplace(out_);
+      json->begin_object();
+      json->key("errors");
+      json->begin_array();
+    }
+    auto on_rejected = [&](const PayloadRejection& r) {
+      std::string where = r.source;
+      if (!r.provider_message_id.empty()) {
+        where += fmt::format(": {} {}", r.status_report ? "status report" : "message",
+                             printable(r.provider_message_id));
+      }
+      if (r.error.field.empty()) {
+        fmt::print(err_, "{}: {}\n", where, r.error.message);
+      } else {
+        fmt::print(err_, "{}: field \"{}\": {}\n", where, r.error.field, r.error.message);
+      }
+      if (json) {
+        JsonWriter& w = *json;
+        w.begin_object();
+        w.field("file", r.source);
+        w.field("line", std::optional<std::uint64_t>());
+        w.field("provider_message_id", r.provider_message_id.empty()
+                                           ? std::optional<std::string>()
+                                           : std::optional<std::string>(r.provider_message_id));
+        w.field("status_report", r.status_report);
+        w.field("field", r.error.field);
+        w.field("reason", to_string(r.error.kind));
+        w.field("message", r.error.message);
+        w.end_object();
+      }
+    };
+
+    // One byte beyond the limit lets the parser report a payload that is too large.
+    const std::size_t limit = max_payload_bytes(options.format) + 1;
+    std::vector<FileResult> files;
+    IngestCounts total;
+    bool unreadable = false;
+    for (const std::string& path : paths) {
+      FileResult file;
+      file.source = path == "-" ? "<stdin>" : path;
+      std::string payload;
+      if (path == "-") {
+        payload = read_payload(std::cin, limit);
+        if (std::cin.bad()) file.error = "read error";
+      } else {
+        std::error_code ec;
+        if (std::filesystem::is_directory(path, ec)) {
+          file.error = "is a directory";
+        } else {
+          std::ifstream in(path, std::ios::binary);
+          if (!in) {
+            file.error = std::strerror(errno);
+          } else {
+            payload = read_payload(in, limit);
+            if (in.bad()) file.error = "read error";
+          }
+        }
+      }
+      if (file.error) {
+        fmt::print(err_, "omni: cannot read {}: {}\n", path, *file.error);
+        unreadable = true;
+      } else {
+        file.counts = ingester.ingest_payload(payload, file.source, on_rejected);
+      }
+      total += file.counts;
+      files.push_back(std::move(file));
+    }
+    return finish_ingest(json, files, total, unreadable, true);
+  }
+
+  // Writes the summary of an ingest (the rest of the JSON document when `json` is set) and
+  // returns the exit status. `payloads`: provider payloads, with their extra counters.
+  int finish_ingest(std::optional<JsonWriter>& json, const std::vector<FileResult>& files,
+                    const IngestCounts& total, bool unreadable, bool payloads) {
     if (json) {
       JsonWriter& w = *json;
       w.end_array();
@@ -574,26 +805,34 @@ class Cli {
         w.begin_object();
         w.field("file", f.source);
         w.field("error", f.error);
-        write_counts(w, f.counts);
+        write_counts(w, f.counts, payloads);
         w.end_object();
       }
       w.end_array();
-      write_counts(w, total);
+      write_counts(w, total, payloads);
       w.end_object();
       w.finish();
     } else {
+      auto plural = [](std::size_t n) { return n == 1 ? "" : "s"; };
+      std::string records = fmt::format("{} record{}", total.records, plural(total.records));
+      if (payloads)
+        records += fmt::format(" from {} payload{}", total.payloads, plural(total.payloads));
+      std::string statuses;
+      if (payloads) {
+        statuses = fmt::format("; {} status report{} applied, {} unmatched", total.statuses_applied,
+                               plural(total.statuses_applied), total.statuses_unmatched);
+      }
       fmt::print(out_,
-                 "{} stored, {} duplicate{}, {} rejected ({} record{}; {} new customer{}, "
-                 "{} new conversation{}, {} reopened)\n",
-                 total.stored, total.duplicates, total.duplicates == 1 ? "" : "s", total.rejected,
-                 total.records, total.records == 1 ? "" : "s", total.new_customers,
-                 total.new_customers == 1 ? "" : "s", total.new_conversations,
-                 total.new_conversations == 1 ? "" : "s", total.reopened_conversations);
+                 "{} stored, {} duplicate{}, {} rejected ({}; {} new customer{}, "
+                 "{} new conversation{}, {} reopened{})\n",
+                 total.stored, total.duplicates, plural(total.duplicates), total.rejected, records,
+                 total.new_customers, plural(total.new_customers), total.new_conversations,
+                 plural(total.new_conversations), total.reopened_conversations, statuses);
     }
     return total.rejected > 0 || unreadable ? kExitFailed : kExitOk;
   }
 
-  static void write_counts(JsonWriter& w, const IngestCounts& c) {
+  static void write_counts(JsonWriter& w, const IngestCounts& c, bool payloads) {
     w.field("records", static_cast<std::uint64_t>(c.records));
     w.field("stored", static_cast<std::uint64_t>(c.stored));
     w.field("duplicates", static_cast<std::uint64_t>(c.duplicates));
@@ -601,6 +840,11 @@ class Cli {
     w.field("new_customers", static_cast<std::uint64_t>(c.new_customers));
     w.field("new_conversations", static_cast<std::uint64_t>(c.new_conversations));
     w.field("reopened_conversations", static_cast<std::uint64_t>(c.reopened_conversations));
+    if (payloads) {
+      w.field("payloads", static_cast<std::uint64_t>(c.payloads));
+      w.field("statuses_applied", static_cast<std::uint64_t>(c.statuses_applied));
+      w.field("statuses_unmatched", static_cast<std::uint64_t>(c.statuses_unmatched));
+    }
   }
 
   CommandLine cl_;

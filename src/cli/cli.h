@@ -1,4 +1,4 @@
-// cli/cli.h — the `omni` command line: argument parsing and the four commands. docs/cli.md is
+// cli/cli.h — the `omni` command line: argument parsing and the commands. docs/cli.md is
 // the reference.
 //
 // Thread-safety: run() uses getopt_long, which keeps global state; call it from one thread.

@@ -57,6 +57,9 @@ IngestCounts& IngestCounts::operator+=(const IngestCounts& other) {
   new_customers += other.new_customers;
   new_conversations += other.new_conversations;
   reopened_conversations += other.reopened_conversations;
+  payloads += other.payloads;
+  statuses_applied += other.statuses_applied;
+  statuses_unmatched += other.statuses_unmatched;
   return *this;
 }
 
@@ -82,44 +85,62 @@ std::optional<RecordError> Ingester::validate(const InboundRecord& record) const
   return std::nullopt;
 }
 
-std::variant<Ingester::Target, RecordError> Ingester::resolve_target(
-    const InboundRecord& record, const std::string& tenant_name) {
-  auto conflict = [&](const Channel& channel) {
-    return RecordError{
-        RecordErrorKind::kChannelConflict, "channel",
-        fmt::format("channel \"{}\" exists with kind {}, not {}; use another channel_name",
-                    printable(channel.name), to_string(channel.kind),
-                    to_string(record.channel_kind))};
-  };
+RecordError Ingester::conflict(const Channel& channel, ChannelKind wanted) const {
+  return RecordError{RecordErrorKind::kChannelConflict, "channel",
+                     fmt::format("channel \"{}\" exists with kind {}, not {}; use another {}",
+                                 printable(channel.name), to_string(channel.kind),
+                                 to_string(wanted), options_.channel_option)};
+}
 
-  // What the database already has, looked up once and remembered.
-  std::optional<TenantId> tenant;
+std::optional<RecordError> Ingester::look_up(const std::string& tenant_name,
+                                             const std::string& channel_name,
+                                             std::optional<TenantId>* tenant,
+                                             std::optional<Channel>* channel) {
+  tenant->reset();
+  channel->reset();
   if (auto it = tenants_.find(tenant_name); it != tenants_.end()) {
-    tenant = it->second;
+    *tenant = it->second;
   } else {
     auto found = engine_.find_tenant(tenant_name);
     if (found.ok()) {
-      tenant = found->id;
+      *tenant = found->id;
       tenants_.emplace(tenant_name, found->id);
     } else if (!found.status().is(StatusCode::kNotFound)) {
       return engine_error(found.status());
     }
   }
-  std::optional<Channel> channel;
-  if (tenant) {
-    auto key = std::make_pair(tenant->value(), record.channel_name);
+  if (*tenant) {
+    auto key = std::make_pair((*tenant)->value(), channel_name);
     auto it = channels_.find(key);
     if (it == channels_.end()) {
-      auto listed = engine_.list_channels(*tenant);
+      auto listed = engine_.list_channels(**tenant);
       if (!listed.ok()) return engine_error(listed.status());
       for (const Channel& c : *listed)
-        channels_[{tenant->value(), c.name}] = c;
+        channels_[{(*tenant)->value(), c.name}] = c;
       it = channels_.find(key);
     }
-    if (it != channels_.end()) channel = it->second;
+    if (it != channels_.end()) *channel = it->second;
   }
+  return std::nullopt;
+}
+
+std::variant<std::optional<Ingester::Target>, RecordError> Ingester::find_target(
+    const std::string& tenant_name, const std::string& channel_name, ChannelKind kind) {
+  std::optional<TenantId> tenant;
+  std::optional<Channel> channel;
+  if (auto error = look_up(tenant_name, channel_name, &tenant, &channel)) return *error;
+  if (!channel) return std::optional<Target>();
+  if (channel->kind != kind) return conflict(*channel, kind);
+  return std::optional<Target>(Target{*tenant, channel->id});
+}
+
+std::variant<Ingester::Target, RecordError> Ingester::resolve_target(
+    const InboundRecord& record, const std::string& tenant_name) {
+  std::optional<TenantId> tenant;
+  std::optional<Channel> channel;
+  if (auto error = look_up(tenant_name, record.channel_name, &tenant, &channel)) return *error;
   if (channel) {
-    if (channel->kind != record.channel_kind) return conflict(*channel);
+    if (channel->kind != record.channel_kind) return conflict(*channel, record.channel_kind);
     return Target{*tenant, channel->id};
   }
 
@@ -143,7 +164,7 @@ std::variant<Ingester::Target, RecordError> Ingester::resolve_target(
   }
   channels_[{tenant->value(), created->name}] = *created;
   // Another process may have created it with another kind in the meantime.
-  if (created->kind != record.channel_kind) return conflict(*created);
+  if (created->kind != record.channel_kind) return conflict(*created, record.channel_kind);
   return Target{*tenant, created->id};
 }
 

@@ -14,6 +14,7 @@
 #include <functional>
 #include <istream>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -48,13 +49,19 @@ struct Rejection {
 };
 
 struct IngestCounts {
-  std::size_t records = 0;     // non-blank lines read
+  // JSON Lines: non-blank lines read. Provider payloads (cli/payload.h): messages and status
+  // reports found, plus one for each payload that could not be parsed.
+  std::size_t records = 0;
   std::size_t stored = 0;      // new touchpoints
-  std::size_t duplicates = 0;  // lines whose (channel, provider_message_id) was already stored
-  std::size_t rejected = 0;    // lines that stored nothing
+  std::size_t duplicates = 0;  // records whose (channel, provider_message_id) was already stored
+  std::size_t rejected = 0;    // records that stored nothing
   std::size_t new_customers = 0;
   std::size_t new_conversations = 0;
   std::size_t reopened_conversations = 0;
+  // Provider payloads only (always 0 for JSON Lines):
+  std::size_t payloads = 0;            // payloads read
+  std::size_t statuses_applied = 0;    // status reports that matched a stored outbound message
+  std::size_t statuses_unmatched = 0;  // status reports for a message this database lacks
 
   IngestCounts& operator+=(const IngestCounts& other);
 };
@@ -62,6 +69,9 @@ struct IngestCounts {
 struct IngestOptions {
   // Tenant of records without a "tenant" field. Default: "default".
   std::string default_tenant = "default";
+  // What a user changes to pick another channel, named in a channel conflict's message.
+  // Default: "channel_name" (the JSON Lines field).
+  std::string channel_option = "channel_name";
 };
 
 // The outcome of one record: what the engine returned, or why nothing was stored.
@@ -82,8 +92,19 @@ class Ingester {
   // `engine` is borrowed and must outlive the ingester.
   Ingester(Engine& engine, IngestOptions options);
 
+  // The ids of a tenant and channel that exist.
+  struct Target {
+    TenantId tenant;
+    ChannelId channel;
+  };
+
   // Resolves the record's tenant and channel (creating them when new) and receives it.
   IngestOutcome ingest_record(const InboundRecord& record);
+  // The tenant and channel when both exist (nullopt when either does not); creates nothing. A
+  // channel of that name with another kind is a kChannelConflict.
+  std::variant<std::optional<Target>, RecordError> find_target(const std::string& tenant_name,
+                                                               const std::string& channel_name,
+                                                               ChannelKind kind);
   // Parses and ingests one line (blank lines must be skipped by the caller).
   IngestOutcome ingest_line(std::string_view line);
   // Reads `in` to its end, one record per non-blank line. `source` names the input in
@@ -92,10 +113,13 @@ class Ingester {
                              const std::function<void(const Rejection&)>& on_rejected);
 
  private:
-  struct Target {
-    TenantId tenant;
-    ChannelId channel;
-  };
+  // What the database already has (remembered after the first look-up): sets *tenant and
+  // *channel when they exist.
+  std::optional<RecordError> look_up(const std::string& tenant_name,
+                                     const std::string& channel_name,
+                                     std::optional<TenantId>* tenant,
+                                     std::optional<Channel>* channel);
+  RecordError conflict(const Channel& channel, ChannelKind wanted) const;
   // The tenant and channel ids of the record, creating them when missing.
   std::variant<Target, RecordError> resolve_target(const InboundRecord& record,
                                                    const std::string& tenant_name);

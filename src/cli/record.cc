@@ -492,6 +492,10 @@ std::string_view to_string(RecordErrorKind kind) {
       return "rejected";
     case RecordErrorKind::kStorageError:
       return "storage_error";
+    case RecordErrorKind::kInvalidPayload:
+      return "invalid_payload";
+    case RecordErrorKind::kPayloadTooLarge:
+      return "payload_too_large";
   }
   return "unknown";
 }

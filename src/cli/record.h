@@ -37,6 +37,9 @@ enum class RecordErrorKind {
   kChannelConflict,  // "channel_conflict": the named channel exists with another kind
   kRejected,         // "rejected": the engine refused the message (bad identity, body too long)
   kStorageError,     // "storage_error": the database failed; the line may succeed when retried
+  // Provider payloads (`ingest --format F`, cli/payload.h):
+  kInvalidPayload,   // "invalid_payload": the payload's parser refused it
+  kPayloadTooLarge,  // "payload_too_large": larger than the parser accepts
 };
 std::string_view to_string(RecordErrorKind kind);
 
