@@ -10,7 +10,7 @@ DEMO_DB ?= $(BUILD)/omni-demo.db
 CONFIGURE = cmake -S . -G Ninja -DCMAKE_BUILD_TYPE=$(TYPE) -DBUILD_SHARED_LIBS=ON \
             -DOMNI_WERROR=$(WERROR) $(CMAKE_FLAGS)
 
-.PHONY: all deps build demo test sanitize tsan consumer bench format clean
+.PHONY: all deps build demo test sanitize tsan fuzz consumer bench format clean
 
 all: build
 
@@ -43,6 +43,26 @@ tsan: deps
 	cmake --build build-tsan -j $(JOBS)
 	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -j $(JOBS)
 
+# Every parser under libFuzzer for FUZZ_SECONDS each, seeded with the test payloads. A crash
+# leaves its input in build-fuzz/ (crash-*) and fails the target.
+FUZZ_SECONDS ?= 30
+FUZZERS = email twilio whatsapp messenger telegram
+fuzz:
+	@scripts/install-deps.sh clang libclang-rt-14-dev
+	CC=clang CXX=clang++ cmake -S . -G Ninja -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DBUILD_SHARED_LIBS=ON -DOMNI_BUILD_TESTS=OFF -DOMNI_BUILD_EXAMPLES=OFF \
+	  -DOMNI_BUILD_BENCHMARKS=OFF -DOMNI_BUILD_CLI=OFF -DOMNI_BUILD_FUZZERS=ON -DOMNI_WERROR=$(WERROR) \
+	  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fsanitize-recover=pointer-overflow"
+	cmake --build build-fuzz -j $(JOBS)
+	@for f in $(FUZZERS); do \
+	  mkdir -p build-fuzz/corpus/$$f && cp tests/data/$$f/* build-fuzz/corpus/$$f/ 2>/dev/null; \
+	  echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
+	  (cd build-fuzz && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/tests/fuzz/ubsan.supp \
+	    ./tests/fuzz/omni_fuzz_$$f -max_total_time=$(FUZZ_SECONDS) \
+	    -max_len=65536 -print_final_stats=1 corpus/$$f > fuzz-$$f.log 2>&1); rc=$$?; \
+	  tail -12 build-fuzz/fuzz-$$f.log; [ $$rc -eq 0 ] || exit 1; \
+	done
+
 # Installs omni into a prefix and builds the example consumer (C++17) against the installed
 # package, as an integrator would, then runs it and the shipped conformance suite from there.
 consumer: build
@@ -65,4 +85,4 @@ format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan build-release
+	rm -rf $(BUILD) build-asan build-tsan build-release build-fuzz

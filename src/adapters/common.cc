@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -378,11 +379,52 @@ JsonObject root_object(const rapidjson::Document& document, JsonErrors* errors) 
   return JsonObject(document, "", errors);
 }
 
-void stamp(ParsedPayload* payload, const ParseOptions& options) {
+namespace {
+
+// The engine's limits on an inbound message (src/engine_impl.h).
+constexpr std::size_t kMaxIdBytes = 256;
+constexpr std::size_t kMaxNameBytes = 256;
+constexpr std::size_t kMaxSubjectBytes = 1024;
+constexpr std::size_t kMaxMetadataBytes = 4096;
+
+// The longest prefix of at most `max_bytes` bytes that ends on a code point boundary.
+void cut_utf8(std::string& text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return;
+  std::size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
+    --end;
+  text.resize(end);
+}
+
+}  // namespace
+
+Status stamp(ParsedPayload* payload, const ParseOptions& options) {
   for (InboundMessage& message : payload->messages) {
     message.tenant = options.tenant;
     message.channel = options.channel;
+    if (message.provider_message_id.size() > kMaxIdBytes) {
+      return Status::invalid_argument("the provider message id is " +
+                                      std::to_string(message.provider_message_id.size()) +
+                                      " bytes long; at most 256 are accepted")
+          .with_field("provider_message_id");
+    }
+    cut_utf8(message.display_name, kMaxNameBytes);
+    cut_utf8(message.subject, kMaxSubjectBytes);
+    for (Attachment& attachment : message.attachments) {
+      cut_utf8(attachment.filename, kMaxNameBytes);
+      cut_utf8(attachment.content_type, kMaxNameBytes);
+    }
+    for (auto& entry : message.metadata)
+      cut_utf8(entry.second, kMaxMetadataBytes);
+    auto& refs = message.references;
+    refs.erase(
+        std::remove_if(refs.begin(), refs.end(),
+                       [](const std::string& r) { return r.empty() || r.size() > kMaxIdBytes; }),
+        refs.end());
   }
+  for (StatusReport& report : payload->statuses)
+    cut_utf8(report.error, kMaxMetadataBytes);
+  return Status();
 }
 
 }  // namespace omni::adapters::detail

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "internal/macros.h"
 #include "internal/rapidjson_config.h"
 #include "omni/adapters/inbound.h"
 #include "omni/clock.h"
@@ -145,7 +146,11 @@ Result<ParsedPayload> guarded(std::string_view what, Function&& body) {
   }
 }
 
-// Copies tenant and channel into every message of `payload`.
-void stamp(ParsedPayload* payload, const ParseOptions& options);
+// Copies tenant and channel into every message of `payload` and fits each message to what
+// Engine::receive accepts: names, content types and filenames are cut to 256 bytes, the
+// subject to 1024, metadata values to 4096 (on UTF-8 boundaries), references longer than a
+// provider id are dropped. A provider message id longer than 256 bytes cannot be shortened
+// without losing idempotency: kInvalidArgument.
+Status stamp(ParsedPayload* payload, const ParseOptions& options);
 
 }  // namespace omni::adapters::detail

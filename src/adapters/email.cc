@@ -92,6 +92,10 @@ constexpr std::size_t kMaxNameBytes = 256;
 constexpr std::size_t kMaxSubjectBytes = 1024;
 constexpr std::size_t kMaxMetadataBytes = 4096;
 constexpr std::size_t kMaxReferences = 50;
+// The engine's limit on provider message ids (and so on references).
+constexpr std::size_t kMaxMessageIdBytes = 256;
+// The engine's limit on attachments per message.
+constexpr std::size_t kMaxAttachments = 100;
 // MIME nesting deeper than this is not looked into (GMime parses it; we do not recurse further).
 constexpr int kMaxDepth = 32;
 // How many lines after "From:" an Outlook header block may spread over.
@@ -797,7 +801,10 @@ std::vector<std::string> collect_references(GMimeMessage* message, GMimeParserOp
   std::vector<std::string> out;
   auto add = [&](const std::string& id) {
     std::string valid = make_valid_utf8(id);
-    if (valid == own_id || out.size() >= kMaxReferences) return;
+    // An id longer than any this library stores cannot name an earlier message.
+    if (valid == own_id || valid.size() > kMaxMessageIdBytes || out.size() >= kMaxReferences) {
+      return;
+    }
     if (std::find(out.begin(), out.end(), valid) == out.end()) out.push_back(std::move(valid));
   };
   for (const std::string& id :
@@ -865,6 +872,12 @@ Result<ParsedPayload> parse_email(std::string_view message, const ParseOptions& 
   const char* name = internet_address_get_name(INTERNET_ADDRESS(sender));
   out.display_name = truncate_utf8(make_valid_utf8(trim(name ? name : "")), kMaxNameBytes);
   out.provider_message_id = make_valid_utf8(id);
+  if (out.provider_message_id.size() > kMaxMessageIdBytes) {
+    return Status::invalid_argument(
+               "the Message-ID is " + std::to_string(out.provider_message_id.size()) +
+               " bytes long; at most " + std::to_string(kMaxMessageIdBytes) + " are accepted")
+        .with_field("Message-ID");
+  }
   const char* subject = g_mime_message_get_subject(mail);
   out.subject = truncate_utf8(make_valid_utf8(trim(subject ? subject : "")), kMaxSubjectBytes);
   if (GDateTime* date = g_mime_message_get_date(mail)) {
@@ -883,7 +896,17 @@ Result<ParsedPayload> parse_email(std::string_view message, const ParseOptions& 
   }
   SplitText split = split_reply(text, collected.html);
   out.body = std::move(split.body);
+  if (collected.attachments.size() > kMaxAttachments) {
+    return Status::resource_exhausted(
+               "the email has " + std::to_string(collected.attachments.size()) +
+               " attachments; at most " + std::to_string(kMaxAttachments) + " are accepted")
+        .with_field("attachments");
+  }
   out.attachments = std::move(collected.attachments);
+  if (out.body.empty() && out.subject.empty() && out.attachments.empty()) {
+    return Status::invalid_argument("the email has no text, subject or attachment")
+        .with_field("body");
+  }
 
   set_metadata(out, "message_id", out.provider_message_id);
   set_metadata(out, "to", address_list(g_mime_message_get_addresses(mail, GMIME_ADDRESS_TYPE_TO)));

@@ -180,7 +180,7 @@ Result<ParsedPayload> parse_messenger_webhook(std::string_view json, const Parse
       if (!errors.ok()) break;
     }
     if (!errors.ok()) return errors.status();
-    detail::stamp(&payload, options);
+    OMNI_RETURN_IF_ERROR(detail::stamp(&payload, options));
     return payload;
   });
 }

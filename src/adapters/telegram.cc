@@ -194,7 +194,7 @@ Result<ParsedPayload> parse_telegram_update(std::string_view json, const std::st
       message->metadata["telegram_update_id"] = std::to_string(update_id);
       payload.messages.push_back(std::move(*message));
     }
-    detail::stamp(&payload, options);
+    OMNI_RETURN_IF_ERROR(detail::stamp(&payload, options));
     return payload;
   });
 }

@@ -204,7 +204,7 @@ Result<ParsedPayload> parse_twilio_webhook(std::string_view form_body,
     } else {
       payload = parse_message(*form, *sid);
     }
-    if (payload.ok()) detail::stamp(&*payload, options);
+    if (payload.ok()) OMNI_RETURN_IF_ERROR(detail::stamp(&*payload, options));
     return payload;
   });
 }

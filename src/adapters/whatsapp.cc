@@ -233,7 +233,7 @@ Result<ParsedPayload> parse_whatsapp_webhook(std::string_view json, const ParseO
       if (!errors.ok()) break;
     }
     if (!errors.ok()) return errors.status();
-    detail::stamp(&payload, options);
+    OMNI_RETURN_IF_ERROR(detail::stamp(&payload, options));
     return payload;
   });
 }

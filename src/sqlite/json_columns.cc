@@ -88,7 +88,8 @@ Result<std::map<std::string, std::string>> decode_string_map(std::string_view js
   if (!document.ok()) return document.status();
   if (!document->IsObject()) return malformed(what, "expected an object");
   std::map<std::string, std::string> values;
-  for (const auto& member : document->GetObject()) {
+  // Const iterators: C++20 finds RapidJSON's non-const iterator comparison ambiguous.
+  for (const auto& member : std::as_const(*document).GetObject()) {
     if (!member.value.IsString()) return malformed(what, "expected an object of strings");
     values.insert_or_assign(read_string(member.name), read_string(member.value));
   }

@@ -620,3 +620,44 @@ TEST_CASE("email: a reply threads into its conversation by In-Reply-To", "[adapt
   CHECK(threaded->reopened);
   CHECK_FALSE(threaded->new_conversation);
 }
+
+// Inputs the fuzzer (make fuzz) found; each once made a parsed message that receive() refused.
+TEST_CASE("email: fuzzer regressions are refused cleanly", "[adapters][email]") {
+  // A 288-byte Message-ID of control and Latin-1 bytes: longer than any provider id omni stores.
+  const std::string long_id = read_email("../fuzz-regressions/email/long-message-id.eml");
+  auto parsed = parse_email(long_id, ParseOptions{});
+  REQUIRE_FALSE(parsed.ok());
+  CHECK(parsed.status().is(StatusCode::kInvalidArgument));
+  CHECK(parsed.status().field() == "Message-ID");
+
+  // The same limit for references: an over-long one is dropped, the message is kept.
+  const std::string reply =
+      "From: Anna <anna@example.de>\r\nMessage-ID: <r1@example.de>\r\nIn-Reply-To: <" +
+      std::string(300, 'x') + "@example.de>\r\nReferences: <ok@example.de>\r\n\r\nDanke\r\n";
+  InboundMessage m = parse_text(reply);
+  CHECK(m.references == std::vector<std::string>{"ok@example.de"});
+
+  // More attachments than the engine takes: refused, not half-stored.
+  std::string many =
+      "From: Anna <anna@example.de>\r\nMessage-ID: <many@example.de>\r\n"
+      "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n";
+  for (int i = 0; i < 101; ++i) {
+    many +=
+        "--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; "
+        "filename=\"f" +
+        std::to_string(i) + ".bin\"\r\n\r\nx\r\n";
+  }
+  many += "--b--\r\n";
+  auto too_many = parse_email(many, ParseOptions{});
+  REQUIRE_FALSE(too_many.ok());
+  CHECK(too_many.status().is(StatusCode::kResourceExhausted));
+  CHECK(too_many.status().field() == "attachments");
+}
+
+TEST_CASE("email: a mail with nothing in it is refused", "[adapters][email]") {
+  // Found by the fuzzer: a mangled Subject header and an HTML body of nothing but a style block.
+  auto parsed = parse_email(read_email("../fuzz-regressions/email/empty-body.eml"), ParseOptions{});
+  REQUIRE_FALSE(parsed.ok());
+  CHECK(parsed.status().is(StatusCode::kInvalidArgument));
+  CHECK(parsed.status().field() == "body");
+}

@@ -718,3 +718,32 @@ TEST_CASE("parsed webhooks land on one customer across Twilio and WhatsApp", "[a
     }
   }
 }
+
+// Inputs the fuzzer (make fuzz) found; each once parsed into a message that receive() refused.
+TEST_CASE("webhooks: fuzzer regressions parse into messages the engine accepts", "[adapters]") {
+  auto engine = std::move(*omni::Engine::open(omni::make_memory_store()));
+  const omni::Tenant tenant = *engine->create_tenant("acme", "US");
+  omni::adapters::ParseOptions options;
+  options.tenant = tenant.id;
+  options.channel = omni::ChannelId(1);
+  // A media URL whose last segment (the attachment's filename) is 268 bytes long.
+  auto parsed = omni::adapters::parse_twilio_webhook(
+      read_data("fuzz-regressions/twilio/long-media-filename.form"), options);
+  INFO(parsed.status().to_string());
+  REQUIRE(parsed.ok());
+  REQUIRE(parsed->messages.size() == 1);
+  const omni::InboundMessage& m = parsed->messages[0];
+  REQUIRE(m.attachments.size() == 1);
+  CHECK(m.attachments[0].filename.size() == 256);
+  omni::Status valid = engine->validate(m);
+  INFO(valid.to_string());
+  CHECK(valid.ok());
+
+  // A provider id longer than any the engine stores is refused, never cut (it is the
+  // idempotency key).
+  std::string form = "MessageSid=SM" + std::string(300, 'a') +
+                     "&AccountSid=AC1&From=%2B14155552671&To=%2B14155550100&Body=hi";
+  auto refused = omni::adapters::parse_twilio_webhook(form, options);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().field() == "provider_message_id");
+}
