@@ -73,17 +73,94 @@ Result<Tenant> Engine::find_tenant(const std::string& name) {
   return impl_->run_read([&](StoreTransaction& tx) { return tx.find_tenant(name); });
 }
 
+namespace {
+
+// A profile the fitting and routing code can rely on.
+Status check_profile(const ChannelProfile& p) {
+  if (p.length_rule != LengthRule::kUnlimited && p.length_rule != LengthRule::kSmsSegments &&
+      p.max_length == 0) {
+    return Status::invalid_argument("a profile with a length rule needs max_length > 0")
+        .with_field("profile.max_length");
+  }
+  if (p.max_parts == 0) {
+    return Status::invalid_argument("max_parts must be at least 1").with_field("profile.max_parts");
+  }
+  if (p.expected_first_response.count() < 0) {
+    return Status::invalid_argument("expected_first_response is negative")
+        .with_field("profile.expected_first_response");
+  }
+  return Status();
+}
+
+// The profile a channel without its own follows.
+Result<ChannelProfile> inherited_profile(StoreTransaction& tx, TenantId tenant, ChannelKind kind) {
+  auto profile = tx.find_tenant_profile(tenant, kind);
+  if (profile.status().is(StatusCode::kNotFound)) return default_profile(kind);
+  return profile;
+}
+
+}  // namespace
+
 Result<Channel> Engine::create_channel(const ChannelSpec& spec) {
   OMNI_RETURN_IF_ERROR(check_required_text("name", spec.name, kMaxNameBytes));
+  if (spec.profile) OMNI_RETURN_IF_ERROR(check_profile(*spec.profile));
   return impl_->run_write([&](StoreTransaction& tx) -> Result<Channel> {
     OMNI_RETURN_IF_ERROR(tx.get_tenant(spec.tenant).status());
     Channel c;
     c.tenant = spec.tenant;
     c.kind = spec.kind;
     c.name = spec.name;
-    c.profile = spec.profile.value_or(default_profile(spec.kind));
+    c.own_profile = spec.profile.has_value();
+    if (spec.profile) {
+      c.profile = *spec.profile;
+    } else {
+      OMNI_ASSIGN_OR_RETURN(c.profile, inherited_profile(tx, spec.tenant, spec.kind));
+    }
     c.created_at = impl_->now();
     OMNI_ASSIGN_OR_RETURN(c.id, tx.insert_channel(c));
+    return c;
+  });
+}
+
+Status Engine::set_tenant_profile(TenantId tenant, ChannelKind kind,
+                                  const std::optional<ChannelProfile>& profile) {
+  if (profile) OMNI_RETURN_IF_ERROR(check_profile(*profile));
+  return impl_->run_write([&](StoreTransaction& tx) -> Status {
+    OMNI_RETURN_IF_ERROR(tx.get_tenant(tenant).status());
+    if (profile) {
+      OMNI_RETURN_IF_ERROR(tx.put_tenant_profile(tenant, kind, *profile));
+    } else {
+      Status deleted = tx.delete_tenant_profile(tenant, kind);
+      if (!deleted.ok() && !deleted.is(StatusCode::kNotFound)) return deleted;
+    }
+    const ChannelProfile effective = profile.value_or(default_profile(kind));
+    OMNI_ASSIGN_OR_RETURN(auto channels, tx.list_channels(tenant));
+    for (Channel& c : channels) {
+      if (c.kind != kind || c.own_profile) continue;
+      c.profile = effective;
+      OMNI_RETURN_IF_ERROR(tx.update_channel(c));
+    }
+    return Impl::event(tx, tenant, std::nullopt, std::nullopt, "channel.profile_changed",
+                       Payload().add("kind", to_string(kind)).add("scope", "tenant").str(),
+                       impl_->now());
+  });
+}
+
+Result<Channel> Engine::set_channel_profile(TenantId tenant, ChannelId channel,
+                                            const std::optional<ChannelProfile>& profile) {
+  if (profile) OMNI_RETURN_IF_ERROR(check_profile(*profile));
+  return impl_->run_write([&](StoreTransaction& tx) -> Result<Channel> {
+    OMNI_ASSIGN_OR_RETURN(Channel c, tx.get_channel(tenant, channel));
+    c.own_profile = profile.has_value();
+    if (profile) {
+      c.profile = *profile;
+    } else {
+      OMNI_ASSIGN_OR_RETURN(c.profile, inherited_profile(tx, tenant, c.kind));
+    }
+    OMNI_RETURN_IF_ERROR(tx.update_channel(c));
+    OMNI_RETURN_IF_ERROR(
+        Impl::event(tx, tenant, std::nullopt, std::nullopt, "channel.profile_changed",
+                    Payload().add("channel", c.id).add("scope", "channel").str(), impl_->now()));
     return c;
   });
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine_impl.h"
+#include "omni/fit.h"
 
 namespace omni {
 using namespace engine_internal;
@@ -262,6 +263,9 @@ Result<Touchpoint> Engine::send(const OutboundMessage& m) {
       return Status::failed_precondition("no adapter registered for channel '" + channel.name +
                                          "'");
     }
+    // Too long for the channel: refused before anything is recorded, with the reason.
+    OMNI_ASSIGN_OR_RETURN(FitReport fit, fit_text(m.body, channel.profile));
+    if (Status fits = check_fit(fit); !fits.ok()) return Status(fits).with_field("body");
     const Timestamp now_ts = impl_->now();
     Touchpoint tp;
     tp.tenant = m.tenant;
@@ -275,6 +279,10 @@ Result<Touchpoint> Engine::send(const OutboundMessage& m) {
     tp.body = m.body;
     tp.attachments = m.attachments;
     tp.delivery = DeliveryStatus::kQueued;
+    if (fit.rule == LengthRule::kSmsSegments) {
+      tp.metadata["sms_encoding"] = std::string(to_string(fit.encoding));
+      tp.metadata["sms_segments"] = std::to_string(fit.segments);
+    }
     tp.occurred_at = now_ts;
     tp.recorded_at = now_ts;
     OMNI_ASSIGN_OR_RETURN(tp.id, tx.insert_touchpoint(tp));

@@ -39,6 +39,7 @@ struct Tables {
   std::map<std::string, Key> tenant_names;
   std::map<Key, Channel> channels;
   std::map<std::pair<Key, std::string>, Key> channel_names;
+  std::map<std::pair<Key, int>, ChannelProfile> tenant_profiles;  // (tenant, kind)
   std::map<Key, Agent> agents;
   std::map<std::pair<Key, std::string>, Key> agent_names;
   std::map<Key, Customer> customers;
@@ -144,6 +145,44 @@ class MemoryTransaction final : public StoreTransaction {
   }
   Result<std::vector<Channel>> list_channels(TenantId tenant) override {
     return list_scoped(t_.channels, tenant);
+  }
+
+  Status update_channel(const Channel& v) override {
+    OMNI_WRITABLE();
+    auto old = get_scoped(t_.channels, v.tenant, v.id.value(), "channel");
+    if (!old.ok()) return old.status();
+    if (old->name != v.name) {
+      auto key = std::make_pair(v.tenant.value(), v.name);
+      if (t_.channel_names.count(key)) {
+        return Status::already_exists("channel '" + v.name + "' exists");
+      }
+      erase(t_.channel_names, std::make_pair(v.tenant.value(), old->name));
+      put(t_.channel_names, key, v.id.value());
+    }
+    Channel row = v;
+    row.kind = old->kind;
+    row.created_at = old->created_at;
+    put(t_.channels, v.id.value(), row);
+    return Status();
+  }
+  Status put_tenant_profile(TenantId tenant, ChannelKind kind,
+                            const ChannelProfile& profile) override {
+    OMNI_WRITABLE();
+    OMNI_REQUIRE_TENANT(tenant);
+    put(t_.tenant_profiles, std::make_pair(tenant.value(), static_cast<int>(kind)), profile);
+    return Status();
+  }
+  Result<ChannelProfile> find_tenant_profile(TenantId tenant, ChannelKind kind) override {
+    auto it = t_.tenant_profiles.find({tenant.value(), static_cast<int>(kind)});
+    if (it == t_.tenant_profiles.end()) return Status::not_found("tenant profile");
+    return it->second;
+  }
+  Status delete_tenant_profile(TenantId tenant, ChannelKind kind) override {
+    OMNI_WRITABLE();
+    auto key = std::make_pair(tenant.value(), static_cast<int>(kind));
+    if (!t_.tenant_profiles.count(key)) return Status::not_found("tenant profile");
+    erase(t_.tenant_profiles, key);
+    return Status();
   }
 
   // --- agents

@@ -359,6 +359,7 @@ TEST_CASE("sqlite: a version 1 file migrates to version 2 with its data", "[sqli
     // without what version 2 added), as a file written by omni 0.1.0 would be.
     RawDatabase raw(path.string());
     raw.exec(
+        "DROP TABLE tenant_profiles; ALTER TABLE channels DROP COLUMN own_profile; "
         "DROP TABLE pending_deliveries; DROP TABLE merge_moves; DROP TABLE merges; DROP INDEX "
         "customers_by_name_key; "
         "ALTER TABLE customers DROP COLUMN name_key; DROP INDEX conversations_one_joinable; "

@@ -84,7 +84,10 @@ struct Channel {
   ChannelKind kind = ChannelKind::kEmail;
   // Unique within the tenant, e.g. "support@example.com" or "fb-page-1234".
   std::string name;
+  // The channel's effective profile: its own when own_profile is set, else the tenant's profile
+  // for its kind (Engine::set_tenant_profile), else default_profile(kind).
   ChannelProfile profile;
+  bool own_profile = false;
   Timestamp created_at;
 };
 

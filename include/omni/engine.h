@@ -90,8 +90,10 @@ struct EngineOptions {
 struct ChannelSpec {
   TenantId tenant;
   ChannelKind kind = ChannelKind::kEmail;
-  std::string name;                       // unique within the tenant
-  std::optional<ChannelProfile> profile;  // default: default_profile(kind)
+  std::string name;  // unique within the tenant
+  // The channel's own profile; default: the tenant's profile for the kind
+  // (Engine::set_tenant_profile), else default_profile(kind).
+  std::optional<ChannelProfile> profile;
 };
 
 struct AgentSpec {
@@ -172,6 +174,15 @@ class OMNI_EXPORT Engine {
   // Returns the channel of that name (whatever its kind), creating it from spec when missing.
   Result<Channel> ensure_channel(const ChannelSpec& spec);
   Result<Channel> get_channel(TenantId tenant, ChannelId channel);
+  // The tenant's profile for every channel of `kind` that has no profile of its own (nullopt:
+  // back to default_profile(kind)); such channels follow it at once. kInvalidArgument for an
+  // inconsistent profile (a length rule without a length, no parts).
+  Status set_tenant_profile(TenantId tenant, ChannelKind kind,
+                            const std::optional<ChannelProfile>& profile);
+  // Gives one configured channel a profile of its own (nullopt: it follows the tenant's profile
+  // for its kind again, or the default). Returns the channel as stored.
+  Result<Channel> set_channel_profile(TenantId tenant, ChannelId channel,
+                                      const std::optional<ChannelProfile>& profile);
   Result<std::vector<Channel>> list_channels(TenantId tenant);
   Result<Agent> create_agent(const AgentSpec& spec);
   Result<Agent> get_agent(TenantId tenant, AgentId agent);
@@ -246,7 +257,11 @@ class OMNI_EXPORT Engine {
   // --- agent work
   // Records the reply as queued together with a pending delivery (one transaction: the
   // outbox), hands it to the channel's adapter (outside any lock or transaction) and records the
-  // outcome. Returns the touchpoint: kSent (or what the adapter reported) when the provider
+  // outcome. A reply longer than the channel's profile allows (more SMS segments than max_parts,
+  // an X post over 280 weighted characters, see omni/fit.h) is refused first with
+  // kResourceExhausted, field "body", and nothing is recorded; SMS replies record their
+  // encoding and segment count in the touchpoint's metadata ("sms_encoding", "sms_segments").
+  // Returns the touchpoint: kSent (or what the adapter reported) when the provider
   // accepted it; kQueued when the adapter failed transiently and deliver_due() will retry it.
   // A permanent failure marks the touchpoint kFailed, adds a status line to the conversation's
   // timeline and returns the adapter's Status.

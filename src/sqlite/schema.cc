@@ -317,6 +317,22 @@ CREATE TABLE pending_deliveries (
   FOREIGN KEY (tenant_id, channel_id) REFERENCES channels (tenant_id, id)
 ) WITHOUT ROWID;
 CREATE INDEX pending_deliveries_due ON pending_deliveries (tenant_id, next_attempt_at);
+
+-- A channel follows its tenant's profile for its kind (or the default) unless it has its own.
+ALTER TABLE channels ADD COLUMN own_profile INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE tenant_profiles (
+  tenant_id                  INTEGER NOT NULL REFERENCES tenants (id),
+  kind                       TEXT NOT NULL,
+  synchronous                INTEGER NOT NULL,
+  expected_first_response_s  INTEGER NOT NULL,
+  length_rule                TEXT NOT NULL,
+  max_length                 INTEGER NOT NULL,
+  max_parts                  INTEGER NOT NULL,
+  formality                  TEXT NOT NULL,
+  supports_attachments       INTEGER NOT NULL,
+  secure                     INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, kind)
+) WITHOUT ROWID;
 )sql",
               &backfill_customer_name_keys},
 };

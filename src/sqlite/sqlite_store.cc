@@ -182,18 +182,12 @@ Result<Tenant> read_tenant(const Statement& statement) {
   return tenant;
 }
 
-constexpr std::string_view kChannelColumns =
-    "id, tenant_id, kind, name, synchronous, expected_first_response_s, length_rule, max_length, "
-    "max_parts, formality, supports_attachments, secure, created_at";
+// The profile columns, in the order read_profile reads and bind_profile binds them.
+constexpr std::string_view kProfileColumns =
+    "synchronous, expected_first_response_s, length_rule, max_length, max_parts, formality, "
+    "supports_attachments, secure";
 
-Result<Channel> read_channel(const Statement& statement) {
-  Row row(statement, "channels");
-  Channel channel;
-  channel.id = row.id<ChannelId>();
-  channel.tenant = row.id<TenantId>();
-  OMNI_ASSIGN_OR_RETURN(channel.kind, row.name(parse_channel_kind));
-  channel.name = row.text();
-  ChannelProfile& profile = channel.profile;
+Status read_profile(Row& row, ChannelProfile& profile) {
   profile.synchronous = row.boolean();
   profile.expected_first_response = std::chrono::seconds(row.int64());
   OMNI_ASSIGN_OR_RETURN(profile.length_rule, row.name(parse_length_rule));
@@ -202,8 +196,41 @@ Result<Channel> read_channel(const Statement& statement) {
   OMNI_ASSIGN_OR_RETURN(profile.formality, row.name(parse_formality));
   profile.supports_attachments = row.boolean();
   profile.secure = row.boolean();
+  return Status::ok_status();
+}
+
+void bind_profile(Params& params, const ChannelProfile& profile) {
+  params.boolean(profile.synchronous)
+      .int64(profile.expected_first_response.count())
+      .name(profile.length_rule)
+      .int64(profile.max_length)
+      .int64(profile.max_parts)
+      .name(profile.formality)
+      .boolean(profile.supports_attachments)
+      .boolean(profile.secure);
+}
+
+const std::string kChannelColumns =
+    fmt::format("id, tenant_id, kind, name, {}, own_profile, created_at", kProfileColumns);
+
+Result<Channel> read_channel(const Statement& statement) {
+  Row row(statement, "channels");
+  Channel channel;
+  channel.id = row.id<ChannelId>();
+  channel.tenant = row.id<TenantId>();
+  OMNI_ASSIGN_OR_RETURN(channel.kind, row.name(parse_channel_kind));
+  channel.name = row.text();
+  OMNI_RETURN_IF_ERROR(read_profile(row, channel.profile));
+  channel.own_profile = row.boolean();
   channel.created_at = row.timestamp();
   return channel;
+}
+
+Result<ChannelProfile> read_tenant_profile(const Statement& statement) {
+  Row row(statement, "tenant_profiles");
+  ChannelProfile profile;
+  OMNI_RETURN_IF_ERROR(read_profile(row, profile));
+  return profile;
 }
 
 constexpr std::string_view kAgentColumns =
@@ -619,24 +646,13 @@ class SqliteTransaction final : public StoreTransaction {
     return guarded(kWrites, "inserting a channel", [&]() -> Result<ChannelId> {
       OMNI_ASSIGN_OR_RETURN(
           Statement statement,
-          prepare("INSERT INTO channels (tenant_id, kind, name, synchronous, "
-                  "expected_first_response_s, length_rule, max_length, max_parts, formality, "
-                  "supports_attachments, secure, created_at) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-      const ChannelProfile& profile = channel.profile;
-      Params(statement)
-          .id(channel.tenant)
-          .name(channel.kind)
-          .text(channel.name)
-          .boolean(profile.synchronous)
-          .int64(profile.expected_first_response.count())
-          .name(profile.length_rule)
-          .int64(profile.max_length)
-          .int64(profile.max_parts)
-          .name(profile.formality)
-          .boolean(profile.supports_attachments)
-          .boolean(profile.secure)
-          .timestamp(channel.created_at);
+          prepare(fmt::format("INSERT INTO channels (tenant_id, kind, name, {}, own_profile, "
+                              "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              kProfileColumns)));
+      Params params(statement);
+      params.id(channel.tenant).name(channel.kind).text(channel.name);
+      bind_profile(params, channel.profile);
+      params.boolean(channel.own_profile).timestamp(channel.created_at);
       OMNI_ASSIGN_OR_RETURN(std::int64_t id, insert(statement, "inserting a channel"));
       return ChannelId(id);
     });
@@ -666,6 +682,62 @@ class SqliteTransaction final : public StoreTransaction {
       OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
       Params(statement).id(tenant);
       return query_all(statement, "listing channels", read_channel);
+    });
+  }
+
+  Status update_channel(const Channel& channel) override {
+    return guarded(kWrites, "updating a channel", [&]() -> Status {
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("UPDATE channels SET name = ?, synchronous = ?, expected_first_response_s = ?, "
+                  "length_rule = ?, max_length = ?, max_parts = ?, formality = ?, "
+                  "supports_attachments = ?, secure = ?, own_profile = ? "
+                  "WHERE tenant_id = ? AND id = ?"));
+      Params params(statement);
+      params.text(channel.name);
+      bind_profile(params, channel.profile);
+      params.boolean(channel.own_profile).id(channel.tenant).id(channel.id);
+      return update(statement, "updating a channel", fmt::format("channel {}", channel.id.value()));
+    });
+  }
+
+  // --- a tenant's profile per channel kind
+
+  Status put_tenant_profile(TenantId tenant, ChannelKind kind,
+                            const ChannelProfile& profile) override {
+    return guarded(kWrites, "writing a tenant profile", [&]() -> Status {
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare(fmt::format("INSERT OR REPLACE INTO tenant_profiles (tenant_id, kind, {}) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              kProfileColumns)));
+      Params params(statement);
+      params.id(tenant).name(kind);
+      bind_profile(params, profile);
+      return statement.run("writing a tenant profile");
+    });
+  }
+
+  Result<ChannelProfile> find_tenant_profile(TenantId tenant, ChannelKind kind) override {
+    return guarded(kReads, "reading a tenant profile", [&]() -> Result<ChannelProfile> {
+      static const std::string sql =
+          select(kProfileColumns, "tenant_profiles WHERE tenant_id = ? AND kind = ?");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).name(kind);
+      return query_one(statement, "reading a tenant profile",
+                       fmt::format("{} profile of tenant {}", to_string(kind), tenant.value()),
+                       read_tenant_profile);
+    });
+  }
+
+  Status delete_tenant_profile(TenantId tenant, ChannelKind kind) override {
+    return guarded(kWrites, "deleting a tenant profile", [&]() -> Status {
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("DELETE FROM tenant_profiles WHERE tenant_id = ? AND kind = ?"));
+      Params(statement).id(tenant).name(kind);
+      return update(statement, "deleting a tenant profile",
+                    fmt::format("{} profile of tenant {}", to_string(kind), tenant.value()));
     });
   }
 

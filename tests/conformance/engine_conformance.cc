@@ -819,3 +819,84 @@ TEST_CASE("engine: a send interrupted after the provider took it is retried with
 
 }  // namespace
 }  // namespace omni::testing
+
+namespace omni::testing {
+namespace {
+
+TEST_CASE("engine: channel profiles are overridable per tenant and per channel",
+          "[conformance][engine]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  World w(backend);
+  CHECK_FALSE(w.sms.own_profile);
+  CHECK(w.sms.profile.max_parts == default_profile(ChannelKind::kSms).max_parts);
+
+  // The tenant allows SMS replies of at most 2 segments: every SMS channel without its own
+  // profile follows, also ones created later.
+  ChannelProfile short_sms = default_profile(ChannelKind::kSms);
+  short_sms.max_parts = 2;
+  OMNI_REQUIRE_OK(w.engine->set_tenant_profile(w.tenant.id, ChannelKind::kSms, short_sms));
+  CHECK(World::must(w.engine->get_channel(w.tenant.id, w.sms.id)).profile.max_parts == 2);
+  Channel second = w.channel(ChannelKind::kSms, "sms-line-2");
+  CHECK(second.profile.max_parts == 2);
+  CHECK(World::must(w.engine->get_channel(w.tenant.id, w.whatsapp.id)).profile.max_parts ==
+        default_profile(ChannelKind::kWhatsApp).max_parts);
+
+  // One line has its own: the tenant's later changes pass it by; clearing it follows again.
+  ChannelProfile one_segment = short_sms;
+  one_segment.max_parts = 1;
+  Channel own = World::must(w.engine->set_channel_profile(w.tenant.id, second.id, one_segment));
+  CHECK(own.own_profile);
+  short_sms.max_parts = 3;
+  OMNI_REQUIRE_OK(w.engine->set_tenant_profile(w.tenant.id, ChannelKind::kSms, short_sms));
+  CHECK(World::must(w.engine->get_channel(w.tenant.id, second.id)).profile.max_parts == 1);
+  CHECK(World::must(w.engine->get_channel(w.tenant.id, w.sms.id)).profile.max_parts == 3);
+  Channel follows =
+      World::must(w.engine->set_channel_profile(w.tenant.id, second.id, std::nullopt));
+  CHECK_FALSE(follows.own_profile);
+  CHECK(follows.profile.max_parts == 3);
+  OMNI_REQUIRE_OK(w.engine->set_tenant_profile(w.tenant.id, ChannelKind::kSms, std::nullopt));
+  CHECK(World::must(w.engine->get_channel(w.tenant.id, w.sms.id)).profile.max_parts ==
+        default_profile(ChannelKind::kSms).max_parts);
+
+  ChannelProfile broken = short_sms;
+  broken.max_parts = 0;
+  CHECK(w.engine->set_tenant_profile(w.tenant.id, ChannelKind::kSms, broken)
+            .is(StatusCode::kInvalidArgument));
+  CHECK(w.engine->set_channel_profile(w.tenant.id, ChannelId(999999), one_segment)
+            .status()
+            .is(StatusCode::kNotFound));
+}
+
+TEST_CASE("engine: a reply too long for its channel is refused before it is recorded",
+          "[conformance][engine]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  World w(backend);
+  ChannelProfile one_segment = default_profile(ChannelKind::kSms);
+  one_segment.max_parts = 1;
+  OMNI_REQUIRE_OK(w.engine->set_channel_profile(w.tenant.id, w.sms.id, one_segment));
+  ReceiveResult r = w.receive(w.sms_from("+4915112345678", "m1"));
+  const std::size_t before = w.timeline_size(r.customer);
+  OutboundMessage out{w.tenant.id, r.conversation, {}, w.alice.id, "", std::string(161, 'a'), {}};
+  auto refused = w.engine->send(out);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().is(StatusCode::kResourceExhausted));
+  CHECK(refused.status().field() == "body");
+  CHECK(refused.status().message().find("2 SMS segments") != std::string::npos);
+  CHECK(w.timeline_size(r.customer) == before);
+  CHECK(w.adapter.sent().empty());
+
+  // 160 GSM-7 septets fit one segment; one euro sign (two septets) more does not; an umlaut is
+  // GSM-7, an emoji makes it UCS-2 (70 units).
+  out.body = std::string(160, 'a');
+  Touchpoint sent = World::must(w.engine->send(out));
+  CHECK(sent.metadata.at("sms_encoding") == "gsm7");
+  CHECK(sent.metadata.at("sms_segments") == "1");
+  out.body = std::string(159, 'a') + "\xE2\x82\xAC";  // 159 + 2 septets
+  CHECK(w.engine->send(out).status().is(StatusCode::kResourceExhausted));
+  out.body = "Grüße, Ihr Paket ist unterwegs \xF0\x9F\x93\xA6";
+  Touchpoint emoji = World::must(w.engine->send(out));
+  CHECK(emoji.metadata.at("sms_encoding") == "ucs2");
+}
+
+}  // namespace
+}  // namespace omni::testing

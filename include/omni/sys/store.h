@@ -115,6 +115,14 @@ class OMNI_EXPORT StoreTransaction {
   virtual Result<Channel> get_channel(TenantId tenant, ChannelId id) = 0;
   virtual Result<Channel> find_channel(TenantId tenant, std::string_view name) = 0;
   virtual Result<std::vector<Channel>> list_channels(TenantId tenant) = 0;
+  // Writes name, profile and own_profile by (tenant, id); kAlreadyExists for a taken name.
+  virtual Status update_channel(const Channel& channel) = 0;
+
+  // --- a tenant's profile per channel kind: (tenant, kind) unique
+  virtual Status put_tenant_profile(TenantId tenant, ChannelKind kind,
+                                    const ChannelProfile& profile) = 0;  // insert or replace
+  virtual Result<ChannelProfile> find_tenant_profile(TenantId tenant, ChannelKind kind) = 0;
+  virtual Status delete_tenant_profile(TenantId tenant, ChannelKind kind) = 0;  // kNotFound if none
 
   // --- agents: (tenant, name) unique
   virtual Result<AgentId> insert_agent(const Agent& agent) = 0;
@@ -294,6 +302,16 @@ class OMNI_EXPORT ForwardingTransaction : public StoreTransaction {
   }
   Result<std::vector<Channel>> list_channels(TenantId t) override {
     return target_->list_channels(t);
+  }
+  Status update_channel(const Channel& v) override { return target_->update_channel(v); }
+  Status put_tenant_profile(TenantId t, ChannelKind k, const ChannelProfile& p) override {
+    return target_->put_tenant_profile(t, k, p);
+  }
+  Result<ChannelProfile> find_tenant_profile(TenantId t, ChannelKind k) override {
+    return target_->find_tenant_profile(t, k);
+  }
+  Status delete_tenant_profile(TenantId t, ChannelKind k) override {
+    return target_->delete_tenant_profile(t, k);
   }
   Result<AgentId> insert_agent(const Agent& v) override { return target_->insert_agent(v); }
   Result<Agent> get_agent(TenantId t, AgentId id) override { return target_->get_agent(t, id); }
