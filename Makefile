@@ -41,7 +41,8 @@ tsan: deps
 	$(CONFIGURE) -B build-tsan -DOMNI_BUILD_BENCHMARKS=OFF -DOMNI_BUILD_EXAMPLES=OFF \
 	  -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS="-fsanitize=thread"
 	cmake --build build-tsan -j $(JOBS)
-	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -j $(JOBS)
+	TSAN_OPTIONS=halt_on_error=1:suppressions=$(CURDIR)/tests/tsan.supp \
+	  ctest --test-dir build-tsan --output-on-failure -j $(JOBS)
 
 # Every parser under libFuzzer for FUZZ_SECONDS each, seeded with the test payloads. A crash
 # leaves its input in build-fuzz/ (crash-*) and fails the target.
