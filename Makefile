@@ -47,6 +47,8 @@ tsan: deps
 # Every parser under libFuzzer for FUZZ_SECONDS each, seeded with the test payloads. A crash
 # leaves its input in build-fuzz/ (crash-*) and fails the target.
 FUZZ_SECONDS ?= 30
+# A fixed seed makes a CI run repeat what was fuzzed before it landed; FUZZ_SEED=0 picks one.
+FUZZ_SEED ?= 1
 FUZZERS = email twilio whatsapp messenger telegram
 fuzz:
 	@scripts/install-deps.sh clang libclang-rt-14-dev
@@ -56,10 +58,11 @@ fuzz:
 	  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fsanitize-recover=pointer-overflow"
 	cmake --build build-fuzz -j $(JOBS)
 	@for f in $(FUZZERS); do \
-	  mkdir -p build-fuzz/corpus/$$f && cp tests/data/$$f/* build-fuzz/corpus/$$f/ 2>/dev/null; \
+	  rm -rf build-fuzz/corpus/$$f && mkdir -p build-fuzz/corpus/$$f && \
+	  cp tests/data/$$f/* tests/data/fuzz-regressions/$$f/* build-fuzz/corpus/$$f/ 2>/dev/null; \
 	  echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
 	  (cd build-fuzz && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/tests/fuzz/ubsan.supp \
-	    ./tests/fuzz/omni_fuzz_$$f -max_total_time=$(FUZZ_SECONDS) \
+	    ./tests/fuzz/omni_fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -seed=$(FUZZ_SEED) \
 	    -max_len=65536 -print_final_stats=1 corpus/$$f > fuzz-$$f.log 2>&1); rc=$$?; \
 	  tail -12 build-fuzz/fuzz-$$f.log; [ $$rc -eq 0 ] || exit 1; \
 	done

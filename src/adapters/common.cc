@@ -408,6 +408,28 @@ Status stamp(ParsedPayload* payload, const ParseOptions& options) {
                                       " bytes long; at most 256 are accepted")
           .with_field("provider_message_id");
     }
+    // JSON escapes can spell what is not UTF-8 (a lone surrogate "\ud800"): refuse it here,
+    // naming the field, rather than hand receive() a message it must refuse.
+    auto utf8 = [](const std::string& text) { return is_valid_utf8(text); };
+    if (!utf8(message.provider_message_id)) {
+      return Status::invalid_argument("the provider message id is not valid UTF-8")
+          .with_field("provider_message_id");
+    }
+    if (!utf8(message.from.value) || !utf8(message.from.scope)) {
+      return Status::invalid_argument("the sender id is not valid UTF-8").with_field("from");
+    }
+    bool text_ok = utf8(message.display_name) && utf8(message.subject) && utf8(message.body);
+    for (const auto& [key, value] : message.metadata)
+      text_ok = text_ok && utf8(key) && utf8(value);
+    for (const Attachment& a : message.attachments) {
+      text_ok = text_ok && utf8(a.filename) && utf8(a.content_type) && utf8(a.sha256);
+    }
+    for (const std::string& r : message.references)
+      text_ok = text_ok && utf8(r);
+    if (!text_ok) {
+      return Status::invalid_argument("the message contains text that is not valid UTF-8")
+          .with_field("body");
+    }
     cut_utf8(message.display_name, kMaxNameBytes);
     cut_utf8(message.subject, kMaxSubjectBytes);
     for (Attachment& attachment : message.attachments) {

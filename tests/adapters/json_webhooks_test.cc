@@ -739,6 +739,13 @@ TEST_CASE("webhooks: fuzzer regressions parse into messages the engine accepts",
   INFO(valid.to_string());
   CHECK(valid.ok());
 
+  // A message id with a lone low surrogate escape ("\udddd"): not UTF-8 once decoded.
+  auto surrogate = omni::adapters::parse_messenger_webhook(
+      read_data("fuzz-regressions/messenger/non-utf8-id.json"), options);
+  REQUIRE_FALSE(surrogate.ok());
+  CHECK(surrogate.status().is(omni::StatusCode::kInvalidArgument));
+  CHECK(surrogate.status().field() == "provider_message_id");
+
   // A provider id longer than any the engine stores is refused, never cut (it is the
   // idempotency key).
   std::string form = "MessageSid=SM" + std::string(300, 'a') +
