@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake ninja-build make pkg-config
-  libsqlite3-dev libfmt-dev libcereal-dev rapidjson-dev libhowardhinnant-date-dev
+  libsqlite3-dev libfmt-dev libcereal-dev rapidjson-dev libhowardhinnant-date-dev tzdata
   libicu-dev libphonenumber-dev libgmime-3.0-dev
   catch2 libbenchmark-dev
   "$@"
