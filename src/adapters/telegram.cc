@@ -123,10 +123,11 @@ std::optional<InboundMessage> read_message(const JsonObject& message, bool edite
   if (!photo.empty()) {
     // PhotoSize entries come smallest first; keep the largest.
     const JsonObject* largest = &photo.back();
-    std::int64_t best = -1;
+    double best = -1;
     for (const JsonObject& size : photo) {
-      const std::int64_t area =
-          size.optional_int("width").value_or(0) * size.optional_int("height").value_or(0);
+      // In double: hostile sizes must not overflow (found by the fuzzer).
+      const double area = static_cast<double>(size.optional_int("width").value_or(0)) *
+                          static_cast<double>(size.optional_int("height").value_or(0));
       if (area > best) {
         best = area;
         largest = &size;
