@@ -65,8 +65,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // identity that does not normalize (an impossible phone number) is the one thing a parser
     // cannot know, so only that may be refused.
     // Also allowed: a body above the engine's max_body_bytes, an option the parser cannot see.
-    const bool allowed = valid.field() == "from.value" || valid.field() == "from.scope" ||
-                         (valid.field() == "body" && valid.is(omni::StatusCode::kResourceExhausted));
+    const bool allowed =
+        valid.field() == "from.value" || valid.field() == "from.scope" ||
+        (valid.field() == "body" && valid.is(omni::StatusCode::kResourceExhausted));
     if (!valid.ok() && !allowed) {
       std::fprintf(stderr, "parsed message fails validate: %s\n", valid.to_string().c_str());
       std::abort();
