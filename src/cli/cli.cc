@@ -657,6 +657,39 @@ class Cli {
     std::optional<std::string> error;  // the input could not be read
   };
 
+  // Opens each path ("-" is standard input) and hands the stream to `read`, which returns the
+  // counts (and may set file.error). Unreadable inputs are reported on stderr and skipped.
+  // Returns whether any input was unreadable.
+  template <typename Read>
+  bool read_inputs(const std::vector<std::string>& paths, std::vector<FileResult>& files,
+                   IngestCounts& total, Read&& read) {
+    bool unreadable = false;
+    for (const std::string& path : paths) {
+      FileResult file;
+      file.source = path == "-" ? "<stdin>" : path;
+      std::ifstream opened;
+      std::istream* in = &std::cin;
+      if (path != "-") {
+        std::error_code ec;
+        if (std::filesystem::is_directory(path, ec)) {
+          file.error = "is a directory";
+        } else {
+          opened.open(path, std::ios::binary);
+          if (!opened) file.error = std::strerror(errno);
+          in = &opened;
+        }
+      }
+      if (!file.error) file.counts = read(*in, file);
+      if (file.error) {
+        fmt::print(err_, "omni: cannot read {}: {}\n", path, *file.error);
+        unreadable = true;
+      }
+      total += file.counts;
+      files.push_back(std::move(file));
+    }
+    return unreadable;
+  }
+
   int ingest(Engine& engine, const std::vector<std::string>& paths) {
     Ingester ingester(engine, IngestOptions{cl_.tenant.value_or(std::string(kDefaultTenant))});
     std::optional<JsonWriter> json;
@@ -687,32 +720,10 @@ class Cli {
 
     std::vector<FileResult> files;
     IngestCounts total;
-    bool unreadable = false;
-    for (const std::string& path : paths) {
-      FileResult file;
-      file.source = path == "-" ? "<stdin>" : path;
-      if (path == "-") {
-        file.counts = ingester.ingest_stream(std::cin, file.source, on_rejected);
-      } else {
-        std::error_code ec;
-        std::ifstream in;
-        if (std::filesystem::is_directory(path, ec)) {
-          file.error = "is a directory";
-        } else {
-          in.open(path, std::ios::binary);
-          if (!in) file.error = std::strerror(errno);
-        }
-        if (file.error) {
-          fmt::print(err_, "omni: cannot read {}: {}\n", path, *file.error);
-          unreadable = true;
-        } else {
-          file.counts = ingester.ingest_stream(in, file.source, on_rejected);
-        }
-      }
-      total += file.counts;
-      files.push_back(std::move(file));
-    }
-
+    const bool unreadable =
+        read_inputs(paths, files, total, [&](std::istream& in, FileResult& file) {
+          return ingester.ingest_stream(in, file.source, on_rejected);
+        });
     return finish_ingest(json, files, total, unreadable, false);
   }
 
@@ -758,37 +769,15 @@ class Cli {
     const std::size_t limit = max_payload_bytes(options.format) + 1;
     std::vector<FileResult> files;
     IngestCounts total;
-    bool unreadable = false;
-    for (const std::string& path : paths) {
-      FileResult file;
-      file.source = path == "-" ? "<stdin>" : path;
-      std::string payload;
-      if (path == "-") {
-        payload = read_payload(std::cin, limit);
-        if (std::cin.bad()) file.error = "read error";
-      } else {
-        std::error_code ec;
-        if (std::filesystem::is_directory(path, ec)) {
-          file.error = "is a directory";
-        } else {
-          std::ifstream in(path, std::ios::binary);
-          if (!in) {
-            file.error = std::strerror(errno);
-          } else {
-            payload = read_payload(in, limit);
-            if (in.bad()) file.error = "read error";
+    const bool unreadable =
+        read_inputs(paths, files, total, [&](std::istream& in, FileResult& file) {
+          std::string payload = read_payload(in, limit);
+          if (in.bad()) {
+            file.error = "read error";
+            return IngestCounts();
           }
-        }
-      }
-      if (file.error) {
-        fmt::print(err_, "omni: cannot read {}: {}\n", path, *file.error);
-        unreadable = true;
-      } else {
-        file.counts = ingester.ingest_payload(payload, file.source, on_rejected);
-      }
-      total += file.counts;
-      files.push_back(std::move(file));
-    }
+          return ingester.ingest_payload(payload, file.source, on_rejected);
+        });
     return finish_ingest(json, files, total, unreadable, true);
   }
 
