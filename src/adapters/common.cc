@@ -386,6 +386,7 @@ constexpr std::size_t kMaxIdBytes = 256;
 constexpr std::size_t kMaxNameBytes = 256;
 constexpr std::size_t kMaxSubjectBytes = 1024;
 constexpr std::size_t kMaxMetadataBytes = 4096;
+constexpr std::size_t kMaxAttachments = 100;
 
 // The longest prefix of at most `max_bytes` bytes that ends on a code point boundary.
 void cut_utf8(std::string& text, std::size_t max_bytes) {
@@ -429,6 +430,12 @@ Status stamp(ParsedPayload* payload, const ParseOptions& options) {
     if (!text_ok) {
       return Status::invalid_argument("the message contains text that is not valid UTF-8")
           .with_field("body");
+    }
+    if (message.attachments.size() > kMaxAttachments) {
+      return Status::resource_exhausted("the message has " +
+                                        std::to_string(message.attachments.size()) +
+                                        " attachments; at most 100 are accepted")
+          .with_field("attachments");
     }
     cut_utf8(message.display_name, kMaxNameBytes);
     cut_utf8(message.subject, kMaxSubjectBytes);

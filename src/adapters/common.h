@@ -149,8 +149,9 @@ Result<ParsedPayload> guarded(std::string_view what, Function&& body) {
 // Copies tenant and channel into every message of `payload` and fits each message to what
 // Engine::receive accepts: names, content types and filenames are cut to 256 bytes, the
 // subject to 1024, metadata values to 4096 (on UTF-8 boundaries), references longer than a
-// provider id are dropped. A provider message id longer than 256 bytes cannot be shortened
-// without losing idempotency: kInvalidArgument.
+// provider id are dropped. Refused: more than 100 attachments (kResourceExhausted), text that
+// is not UTF-8, and a provider message id over 256 bytes, which cannot be shortened without
+// losing idempotency (kInvalidArgument).
 Status stamp(ParsedPayload* payload, const ParseOptions& options);
 
 }  // namespace omni::adapters::detail

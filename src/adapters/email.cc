@@ -80,6 +80,7 @@
 #include <utility>
 #include <vector>
 
+#include "adapters/common.h"
 #include "omni/adapters/inbound.h"
 
 namespace omni::adapters {
@@ -88,14 +89,9 @@ namespace {
 constexpr std::size_t kDefaultMaxPayloadBytes = 1024 * 1024;  // ParseOptions' default
 constexpr std::size_t kEmailMaxPayloadBytes = 25 * 1024 * 1024;
 // The engine's limits (see Engine::validate).
-constexpr std::size_t kMaxNameBytes = 256;
-constexpr std::size_t kMaxSubjectBytes = 1024;
-constexpr std::size_t kMaxMetadataBytes = 4096;
 constexpr std::size_t kMaxReferences = 50;
 // The engine's limit on provider message ids (and so on references).
 constexpr std::size_t kMaxMessageIdBytes = 256;
-// The engine's limit on attachments per message.
-constexpr std::size_t kMaxAttachments = 100;
 // MIME nesting deeper than this is not looked into (GMime parses it; we do not recurse further).
 constexpr int kMaxDepth = 32;
 // How many lines after "From:" an Outlook header block may spread over.
@@ -146,15 +142,6 @@ std::string make_valid_utf8(std::string_view text) {
 }
 
 // Cuts `text` to at most `max` bytes without splitting a UTF-8 sequence.
-std::string truncate_utf8(std::string text, std::size_t max) {
-  if (text.size() <= max) return text;
-  std::size_t end = max;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
-    --end;
-  text.resize(end);
-  return text;
-}
-
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
 }
@@ -646,8 +633,7 @@ std::string sha256_hex(std::string_view bytes) {
 std::string content_type_of(GMimeObject* object) {
   GMimeContentType* type = g_mime_object_get_content_type(object);
   if (!type) return "application/octet-stream";
-  return truncate_utf8(make_valid_utf8(lower_ascii(take(g_mime_content_type_get_mime_type(type)))),
-                       kMaxNameBytes);
+  return make_valid_utf8(lower_ascii(take(g_mime_content_type_get_mime_type(type))));
 }
 
 bool is_attachment_disposition(GMimeObject* object) {
@@ -670,7 +656,7 @@ bool is_body_text(GMimeObject* object) {
 void add_attachment(std::string filename, GMimeObject* object, std::string_view bytes,
                     Collected& out) {
   Attachment attachment;
-  attachment.filename = truncate_utf8(make_valid_utf8(filename), kMaxNameBytes);
+  attachment.filename = make_valid_utf8(filename);
   attachment.content_type = content_type_of(object);
   attachment.size_bytes = bytes.size();
   attachment.sha256 = sha256_hex(bytes);
@@ -758,8 +744,7 @@ void walk(GMimeObject* object, Collected& out, int depth) {
 
 std::string address_list(InternetAddressList* list) {
   if (!list || internet_address_list_length(list) == 0) return {};
-  return truncate_utf8(make_valid_utf8(take(internet_address_list_to_string(list, nullptr, FALSE))),
-                       kMaxMetadataBytes);
+  return make_valid_utf8(take(internet_address_list_to_string(list, nullptr, FALSE)));
 }
 
 // The first mailbox of a From list, looking into groups.
@@ -820,7 +805,7 @@ std::vector<std::string> collect_references(GMimeMessage* message, GMimeParserOp
 
 void set_metadata(InboundMessage& message, const std::string& key, std::string value) {
   if (value.empty()) return;
-  message.metadata[key] = truncate_utf8(make_valid_utf8(value), kMaxMetadataBytes);
+  message.metadata[key] = make_valid_utf8(value);
 }
 
 }  // namespace
@@ -864,13 +849,11 @@ Result<ParsedPayload> parse_email(std::string_view message, const ParseOptions& 
   }
 
   InboundMessage out;
-  out.tenant = options.tenant;
-  out.channel = options.channel;
   out.from.kind = IdentityKind::kEmail;
   out.from.value =
       make_valid_utf8(take(internet_address_to_string(INTERNET_ADDRESS(sender), nullptr, FALSE)));
   const char* name = internet_address_get_name(INTERNET_ADDRESS(sender));
-  out.display_name = truncate_utf8(make_valid_utf8(trim(name ? name : "")), kMaxNameBytes);
+  out.display_name = make_valid_utf8(trim(name ? name : ""));
   out.provider_message_id = make_valid_utf8(id);
   if (out.provider_message_id.size() > kMaxMessageIdBytes) {
     return Status::invalid_argument(
@@ -879,7 +862,7 @@ Result<ParsedPayload> parse_email(std::string_view message, const ParseOptions& 
         .with_field("Message-ID");
   }
   const char* subject = g_mime_message_get_subject(mail);
-  out.subject = truncate_utf8(make_valid_utf8(trim(subject ? subject : "")), kMaxSubjectBytes);
+  out.subject = make_valid_utf8(trim(subject ? subject : ""));
   if (GDateTime* date = g_mime_message_get_date(mail)) {
     out.occurred_at =
         from_unix_micros(static_cast<std::int64_t>(g_date_time_to_unix(date)) * 1'000'000 +
@@ -896,12 +879,6 @@ Result<ParsedPayload> parse_email(std::string_view message, const ParseOptions& 
   }
   SplitText split = split_reply(text, collected.html);
   out.body = std::move(split.body);
-  if (collected.attachments.size() > kMaxAttachments) {
-    return Status::resource_exhausted(
-               "the email has " + std::to_string(collected.attachments.size()) +
-               " attachments; at most " + std::to_string(kMaxAttachments) + " are accepted")
-        .with_field("attachments");
-  }
   out.attachments = std::move(collected.attachments);
   if (out.body.empty() && out.subject.empty() && out.attachments.empty()) {
     return Status::invalid_argument("the email has no text, subject or attachment")
@@ -922,6 +899,8 @@ Result<ParsedPayload> parse_email(std::string_view message, const ParseOptions& 
 
   ParsedPayload payload;
   payload.messages.push_back(std::move(out));
+  // Tenant, channel, and the engine's limits on names, metadata and attachments.
+  OMNI_RETURN_IF_ERROR(detail::stamp(&payload, options));
   return payload;
 }
 
