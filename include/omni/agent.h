@@ -11,6 +11,7 @@
 #include "omni/clock.h"
 #include "omni/export.h"
 #include "omni/ids.h"
+#include "omni/routing.h"
 
 namespace omni {
 
@@ -32,6 +33,12 @@ struct Agent {
   std::vector<std::string> teams;
   std::vector<std::string> skills;
   std::vector<std::string> languages;  // BCP 47 tags: "de", "en-GB"
+  AgentCapacity capacity;
+  // Maintained by the store; ignored by insert_agent and update_agent.
+  AgentLoad load;
+  // When the agent was last offered or assigned a conversation by routing (round robin and the
+  // tie-break of least loaded); unset: never.
+  std::optional<Timestamp> last_routed_at;
   Timestamp created_at;
 };
 

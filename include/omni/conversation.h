@@ -6,10 +6,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "omni/clock.h"
 #include "omni/export.h"
 #include "omni/ids.h"
+#include "omni/routing.h"
+#include "omni/sla.h"
 
 namespace omni {
 
@@ -24,10 +27,6 @@ OMNI_EXPORT std::optional<ConversationStatus> parse_conversation_status(std::str
 inline bool is_active(ConversationStatus s) {
   return s == ConversationStatus::kOpen || s == ConversationStatus::kPending;
 }
-
-enum class Priority { kLow, kNormal, kHigh, kUrgent };
-OMNI_EXPORT std::string_view to_string(Priority priority);  // "low", "normal", "high", "urgent"
-OMNI_EXPORT std::optional<Priority> parse_priority(std::string_view name);
 
 struct Conversation {
   ConversationId id;
@@ -56,6 +55,37 @@ struct Conversation {
   // Set when this conversation was merged into another (Engine::merge_conversations); it is then
   // closed and its touchpoints and handoffs live on in that conversation.
   std::optional<ConversationId> merged_into;
+
+  // --- routing. The engine keeps these; a host reads them.
+  // The class of current_channel (its profile's `synchronous`): which of an agent's slots the
+  // conversation holds.
+  RoutingClass routing_class = RoutingClass::kAsynchronous;
+  // Requirements an agent must meet (Engine::set_routing): every skill, and the language.
+  std::vector<std::string> skills;
+  std::string language;
+  // Set while the conversation is open without an assignee: since when it waits. It keeps its
+  // place in the queue while offers are declined or time out.
+  std::optional<Timestamp> queued_at;
+  // The outstanding offer: to whom, until when.
+  std::optional<AgentId> offered_to;
+  std::optional<Timestamp> offer_expires_at;
+  // Agents who declined it or let an offer time out since it last began waiting; routing passes
+  // them over while another eligible agent is free.
+  std::vector<AgentId> passed_over;
+  // The agent who last served the customer, and until when the conversation waits for them.
+  std::optional<AgentId> preferred_agent;
+  std::optional<Timestamp> sticky_until;
+  SlaState sla;
+  // The earliest instant something falls due: the offer's expiry, the end of the sticky wait, an
+  // SLA warning or breach. Engine::run_due handles what is due.
+  std::optional<Timestamp> next_timer_at;
+  // Handoffs recorded on this conversation.
+  int handoff_count = 0;
+
+  // Waiting for an agent and not offered to one: in the queue.
+  bool waiting() const {
+    return status == ConversationStatus::kOpen && !assignee && !offered_to;
+  }
 };
 
 }  // namespace omni

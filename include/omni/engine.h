@@ -28,6 +28,8 @@
 #include "omni/handoff.h"
 #include "omni/merge.h"
 #include "omni/message.h"
+#include "omni/routing.h"
+#include "omni/sla.h"
 #include "omni/status.h"
 #include "omni/sys/channel_adapter.h"
 #include "omni/sys/store.h"
@@ -104,6 +106,25 @@ struct AgentSpec {
   std::vector<std::string> teams;
   std::vector<std::string> skills;
   std::vector<std::string> languages;
+  // Default: one synchronous and five asynchronous conversations at once.
+  AgentCapacity capacity;
+};
+
+// A change to an agent; what is not set stays as it is. Lowering the capacity below the
+// current load takes nothing away: the agent gets no new work until the load falls below it.
+struct AgentUpdate {
+  std::optional<std::vector<std::string>> teams;
+  std::optional<std::vector<std::string>> skills;
+  std::optional<std::vector<std::string>> languages;
+  std::optional<AgentCapacity> capacity;
+};
+
+// What routing must respect for one conversation (Engine::set_routing); what is not set stays.
+struct RoutingRequirements {
+  std::optional<std::string> team;                 // "": any team
+  std::optional<std::string> language;             // BCP 47, "": any
+  std::optional<std::vector<std::string>> skills;  // every one is required
+  std::optional<Priority> priority;                // also picks the SLA policy
 };
 
 // A change to a customer's profile; what is not set stays as it is.
@@ -186,7 +207,28 @@ class OMNI_EXPORT Engine {
   Result<std::vector<Channel>> list_channels(TenantId tenant);
   Result<Agent> create_agent(const AgentSpec& spec);
   Result<Agent> get_agent(TenantId tenant, AgentId agent);
+  // Becoming available starts routing to the agent's free slots (RoutingPolicy::automatic).
   Status set_presence(TenantId tenant, AgentId agent, Presence presence);
+  Result<Agent> update_agent(TenantId tenant, AgentId agent, const AgentUpdate& update);
+  Result<std::vector<Agent>> list_agents(TenantId tenant);
+
+  // --- routing and SLA policies (see omni/routing.h, omni/sla.h)
+  // The tenant's routing policy (`team` empty) or a team's own (nullopt: the team follows the
+  // tenant's policy again). Without any, RoutingPolicy's defaults apply.
+  Status set_routing_policy(TenantId tenant, const std::string& team,
+                            const std::optional<RoutingPolicy>& policy);
+  // The policy that applies to conversations of `team`.
+  Result<RoutingPolicy> routing_policy(TenantId tenant, const std::string& team);
+  // Adds or replaces the policy for (channel_kind, priority). Applies to conversations opened
+  // from now on; running clocks keep the policy they started with. kInvalidArgument for a
+  // negative target, a warning_ratio outside (0, 1] or invalid business hours (the field says
+  // which).
+  Status set_sla_policy(TenantId tenant, const SlaPolicy& policy);
+  // kNotFound when there is no policy for exactly that (kind, priority).
+  Status remove_sla_policy(TenantId tenant, std::optional<ChannelKind> kind,
+                           std::optional<Priority> priority);
+  // Every policy of the tenant, most specific last.
+  Result<std::vector<SlaPolicy>> list_sla_policies(TenantId tenant);
 
   // Registers the adapter that sends on `channel`. Borrowed: it must outlive the engine (or be
   // replaced first). Registering again replaces the previous adapter.
@@ -276,7 +318,41 @@ class OMNI_EXPORT Engine {
                                 const std::string& provider_message_id, DeliveryStatus status);
   Result<Touchpoint> add_note(const NoteSpec& note);
   Result<Touchpoint> log_interaction(const InteractionSpec& interaction);
+  // Assigns an active conversation to an agent directly (a supervisor's choice: presence and
+  // requirements are not checked, capacity is). Withdraws an outstanding offer. kResourceExhausted
+  // when the agent has no free slot of the conversation's class.
   Status assign(TenantId tenant, ConversationId conversation, AgentId agent);
+  // Sets a conversation's team, language, skills or priority, and routes it again when it is
+  // waiting. A new priority picks the SLA policy anew (deadlines are recomputed from the clocks'
+  // start).
+  Result<Conversation> set_routing(TenantId tenant, ConversationId conversation,
+                                   const RoutingRequirements& requirements);
+
+  // --- routing. Every decision runs in one store transaction that reads the agents' load and
+  // writes the offer or assignment, so a conversation is never offered or assigned twice and
+  // no agent gets more than its capacity, however many threads or processes route at once.
+  // Offers a waiting conversation to the best eligible agent (or assigns it: offer_timeout 0).
+  // A conversation that is not waiting comes back kNotWaiting, unchanged.
+  Result<RoutingDecision> route(TenantId tenant, ConversationId conversation);
+  // Fills an available agent's free slots from the queue: the conversations reserved for the
+  // agent (sticky) first, then by priority and waiting time among those the agent is eligible
+  // for. Returns one decision per conversation offered or assigned.
+  Result<std::vector<RoutingDecision>> fill(TenantId tenant, AgentId agent);
+  // The agent takes the conversation offered to them: it is assigned. kFailedPrecondition when
+  // it is not (or no longer) offered to this agent.
+  Result<Conversation> accept_offer(TenantId tenant, ConversationId conversation, AgentId agent);
+  // The agent declines; the conversation goes to the next eligible agent (the decliner is passed
+  // over while another is free). Returns that routing decision.
+  Result<RoutingDecision> decline_offer(TenantId tenant, ConversationId conversation,
+                                        AgentId agent, const std::string& reason);
+  // Handles what has fallen due by the clock's now(), in the order it fell due: expired offers
+  // (offered to the next agent), sticky waits that ended (routed to any eligible agent), SLA
+  // warnings and breaches (events sla.warning and sla.breached whose created_at is the exact
+  // instant they fell due, not the time of this call). At most `limit` conversations per call.
+  // Call it from a host worker at next_due(), or every second.
+  Result<TimerRun> run_due(TenantId tenant, std::size_t limit = 100);
+  // When run_due next has something to do; unset when nothing is scheduled.
+  Result<std::optional<Timestamp>> next_due(TenantId tenant);
   Result<Handoff> record_handoff(const HandoffSpec& spec);
   // The receiving agent confirms it read the context packet; a warm transfer takes effect now.
   Result<Handoff> acknowledge_handoff(TenantId tenant, HandoffId handoff, AgentId agent);

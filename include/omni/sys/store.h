@@ -30,6 +30,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "omni/agent.h"
@@ -42,6 +43,7 @@
 #include "omni/handoff.h"
 #include "omni/ids.h"
 #include "omni/merge.h"
+#include "omni/routing.h"
 #include "omni/status.h"
 #include "omni/touchpoint.h"
 
@@ -124,11 +126,36 @@ class OMNI_EXPORT StoreTransaction {
   virtual Result<ChannelProfile> find_tenant_profile(TenantId tenant, ChannelKind kind) = 0;
   virtual Status delete_tenant_profile(TenantId tenant, ChannelKind kind) = 0;  // kNotFound if none
 
-  // --- agents: (tenant, name) unique
+  // --- settings: small documents (JSON) the engine keeps per tenant, such as routing and SLA
+  // policies: (tenant, key) unique.
+  virtual Status put_setting(TenantId tenant, std::string_view key,
+                             std::string_view value) = 0;  // insert or replace
+  virtual Result<std::string> get_setting(TenantId tenant, std::string_view key) = 0;
+  virtual Status delete_setting(TenantId tenant, std::string_view key) = 0;  // kNotFound if none
+  // Settings whose key starts with `prefix`, ascending by key.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> list_settings(
+      TenantId tenant, std::string_view prefix) = 0;
+
+  // --- agents: (tenant, name) unique. Agent::load is the store's to maintain: for each agent and
+  // routing class, the number of active (open or pending) conversations of that class whose
+  // assignee is the agent, plus those offered to the agent (Conversation::offered_to).
+  // It must follow every insert and update of a conversation in the same transaction (SQLite
+  // does it with triggers), so routing reads it without counting. insert_agent and
+  // update_agent ignore Agent::load.
   virtual Result<AgentId> insert_agent(const Agent& agent) = 0;
   virtual Result<Agent> get_agent(TenantId tenant, AgentId id) = 0;
   virtual Status update_agent(const Agent& agent) = 0;  // by (tenant, id)
   virtual Result<std::vector<Agent>> list_agents(TenantId tenant) = 0;
+  // Agents that can take a conversation of `routing_class` now: presence kAvailable and
+  // load.of(c) < capacity.of(c). Ordered for `strategy`: kLeastLoaded by (load.of(c),
+  // last_routed_at with "never" first, id); kRoundRobin by (last_routed_at, id). The page starts
+  // after `after` (the last agent of the previous page as returned, nullptr: from the start) and
+  // holds at most limit. Must be an indexed range scan: routing calls it with every decision.
+  virtual Result<std::vector<Agent>> list_routable_agents(TenantId tenant,
+                                                          RoutingClass routing_class,
+                                                          RoutingStrategy strategy,
+                                                          const Agent* after,
+                                                          std::size_t limit) = 0;
 
   // --- customers. A store keeps customer_name_key(display_name) (omni/normalize.h) beside each
   // customer, indexed, for find_customers_by_name_key.
@@ -180,6 +207,25 @@ class OMNI_EXPORT StoreTransaction {
   // Newest first (by opened_at, then id), at most limit.
   virtual Result<std::vector<Conversation>> list_conversations(TenantId tenant, CustomerId customer,
                                                                std::size_t limit) = 0;
+
+  // Waiting conversations (Conversation::waiting(): open, no assignee, no offer) of
+  // `routing_class`, by priority (urgent first), then queued_at, then id; starting after `after`
+  // (the last of the previous page, nullptr: from the start), at most limit. Indexed.
+  virtual Result<std::vector<Conversation>> list_waiting_conversations(
+      TenantId tenant, RoutingClass routing_class, const Conversation* after,
+      std::size_t limit) = 0;
+  // Waiting conversations whose preferred_agent is `agent` and sticky_until is later than `now`,
+  // in the same order, at most limit. Indexed.
+  virtual Result<std::vector<Conversation>> list_reserved_conversations(TenantId tenant,
+                                                                        AgentId agent,
+                                                                        Timestamp now,
+                                                                        std::size_t limit) = 0;
+  // Conversations whose next_timer_at is at or before `now`, soonest first (then id), at most
+  // limit. Indexed.
+  virtual Result<std::vector<Conversation>> list_due_conversations(TenantId tenant, Timestamp now,
+                                                                   std::size_t limit) = 0;
+  // The earliest next_timer_at of the tenant's conversations; kNotFound when none is set.
+  virtual Result<Timestamp> next_timer(TenantId tenant) = 0;
 
   // --- touchpoints: (tenant, channel, provider_message_id) unique when provider_message_id is
   // non-empty and channel is set.
@@ -317,6 +363,23 @@ class OMNI_EXPORT ForwardingTransaction : public StoreTransaction {
   Result<Agent> get_agent(TenantId t, AgentId id) override { return target_->get_agent(t, id); }
   Status update_agent(const Agent& v) override { return target_->update_agent(v); }
   Result<std::vector<Agent>> list_agents(TenantId t) override { return target_->list_agents(t); }
+  Result<std::vector<Agent>> list_routable_agents(TenantId t, RoutingClass c, RoutingStrategy s,
+                                                  const Agent* after, std::size_t limit) override {
+    return target_->list_routable_agents(t, c, s, after, limit);
+  }
+  Status put_setting(TenantId t, std::string_view k, std::string_view v) override {
+    return target_->put_setting(t, k, v);
+  }
+  Result<std::string> get_setting(TenantId t, std::string_view k) override {
+    return target_->get_setting(t, k);
+  }
+  Status delete_setting(TenantId t, std::string_view k) override {
+    return target_->delete_setting(t, k);
+  }
+  Result<std::vector<std::pair<std::string, std::string>>> list_settings(
+      TenantId t, std::string_view prefix) override {
+    return target_->list_settings(t, prefix);
+  }
   Result<CustomerId> insert_customer(const Customer& v) override {
     return target_->insert_customer(v);
   }
@@ -372,6 +435,21 @@ class OMNI_EXPORT ForwardingTransaction : public StoreTransaction {
                                                        std::size_t limit) override {
     return target_->list_conversations(t, c, limit);
   }
+  Result<std::vector<Conversation>> list_waiting_conversations(TenantId t, RoutingClass c,
+                                                               const Conversation* after,
+                                                               std::size_t limit) override {
+    return target_->list_waiting_conversations(t, c, after, limit);
+  }
+  Result<std::vector<Conversation>> list_reserved_conversations(TenantId t, AgentId a,
+                                                                Timestamp now,
+                                                                std::size_t limit) override {
+    return target_->list_reserved_conversations(t, a, now, limit);
+  }
+  Result<std::vector<Conversation>> list_due_conversations(TenantId t, Timestamp now,
+                                                           std::size_t limit) override {
+    return target_->list_due_conversations(t, now, limit);
+  }
+  Result<Timestamp> next_timer(TenantId t) override { return target_->next_timer(t); }
   Result<TouchpointId> insert_touchpoint(const Touchpoint& v) override {
     return target_->insert_touchpoint(v);
   }
