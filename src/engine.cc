@@ -187,7 +187,10 @@ Result<std::vector<Channel>> Engine::list_channels(TenantId tenant) {
 
 Result<Agent> Engine::create_agent(const AgentSpec& spec) {
   OMNI_RETURN_IF_ERROR(check_required_text("name", spec.name, kMaxNameBytes));
-  return impl_->run_write([&](StoreTransaction& tx) -> Result<Agent> {
+  if (spec.capacity.synchronous < 0 || spec.capacity.asynchronous < 0) {
+    return Status::invalid_argument("capacity is negative").with_field("capacity");
+  }
+  auto created = impl_->run_write([&](StoreTransaction& tx) -> Result<Agent> {
     OMNI_RETURN_IF_ERROR(tx.get_tenant(spec.tenant).status());
     Agent a;
     a.tenant = spec.tenant;
@@ -197,10 +200,15 @@ Result<Agent> Engine::create_agent(const AgentSpec& spec) {
     a.teams = spec.teams;
     a.skills = spec.skills;
     a.languages = spec.languages;
+    a.capacity = spec.capacity;
     a.created_at = impl_->now();
     OMNI_ASSIGN_OR_RETURN(a.id, tx.insert_agent(a));
     return a;
   });
+  if (created.ok() && created->presence == Presence::kAvailable) {
+    impl_->refill(spec.tenant, created->id);
+  }
+  return created;
 }
 
 Result<Agent> Engine::get_agent(TenantId tenant, AgentId agent) {
@@ -208,11 +216,13 @@ Result<Agent> Engine::get_agent(TenantId tenant, AgentId agent) {
 }
 
 Status Engine::set_presence(TenantId tenant, AgentId agent, Presence presence) {
-  return impl_->run_write([&](StoreTransaction& tx) -> Status {
+  Status status = impl_->run_write([&](StoreTransaction& tx) -> Status {
     OMNI_ASSIGN_OR_RETURN(Agent a, tx.get_agent(tenant, agent));
     a.presence = presence;
     return tx.update_agent(a);
   });
+  if (status.ok() && presence == Presence::kAvailable) impl_->refill(tenant, agent);
+  return status;
 }
 
 Status Engine::register_adapter(TenantId tenant, ChannelId channel, ChannelAdapter* adapter) {
@@ -455,7 +465,7 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
       if (occurred - last > options.contact_join_window) {
         active->joinable = false;
         active->updated_at = now_ts;
-        OMNI_RETURN_IF_ERROR(tx.update_conversation(*active));
+        OMNI_RETURN_IF_ERROR(save_conversation(tx, *active, now_ts, SaveMode::kImplicit));
         OMNI_RETURN_IF_ERROR(event(tx, m.tenant, customer.id, active->id, "conversation.detached",
                                    Payload().add("reason", "contact_join_window").str(), now_ts));
         active = Status::not_found("the active conversation is outside the join window");
@@ -543,7 +553,16 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
       conversation->last_inbound_at = occurred;
     }
     conversation->updated_at = now_ts;
-    OMNI_RETURN_IF_ERROR(tx.update_conversation(*conversation));
+    OMNI_RETURN_IF_ERROR(save_conversation(tx, *conversation, now_ts, SaveMode::kImplicit));
+    // A new or reopened case looks for an agent in the same transaction.
+    if ((out.new_conversation || out.reopened) && conversation->waiting()) {
+      OMNI_ASSIGN_OR_RETURN(RoutingPolicy policy,
+                            routing_policy_in(tx, m.tenant, conversation->team));
+      if (policy.automatic) {
+        OMNI_ASSIGN_OR_RETURN(RoutingDecision decision, route_in(tx, *conversation, now_ts));
+        (void)decision;
+      }
+    }
   }
   OMNI_RETURN_IF_ERROR(event(tx, m.tenant, customer.id,
                              conversation ? std::optional(conversation->id) : std::nullopt,
@@ -707,7 +726,8 @@ Result<Touchpoint> Engine::log_interaction(const InteractionSpec& in) {
     c.last_outbound_at = started;
     c.current_channel = channel.id;
     c.updated_at = now_ts;
-    OMNI_RETURN_IF_ERROR(tx.update_conversation(c));
+    OMNI_RETURN_IF_ERROR(
+        impl_->save_conversation(tx, c, now_ts, Impl::SaveMode::kExplicit));
     OMNI_RETURN_IF_ERROR(Impl::event(tx, in.tenant, c.customer, c.id, "touchpoint.added",
                                      Payload()
                                          .add("touchpoint", tp.id)
@@ -728,8 +748,10 @@ Status Engine::assign(TenantId tenant, ConversationId conversation, AgentId agen
     OMNI_ASSIGN_OR_RETURN(Agent a, tx.get_agent(tenant, agent));
     if (c.assignee == a.id) return Status();
     c.assignee = a.id;
+    c.offered_to.reset();  // a supervisor's choice withdraws the offer
     c.updated_at = impl_->now();
-    OMNI_RETURN_IF_ERROR(tx.update_conversation(c));
+    OMNI_RETURN_IF_ERROR(
+        impl_->save_conversation(tx, c, c.updated_at, Impl::SaveMode::kExplicit));
     return Impl::event(tx, tenant, c.customer, c.id, "conversation.assigned",
                        Payload().add("agent", a.id).str(), c.updated_at);
   });
@@ -808,7 +830,13 @@ Status Engine::Impl::apply_handoff(StoreTransaction& tx, Conversation& c, const 
                                Payload().add("agent", *h.to_agent).add("handoff", h.id).str(), at));
   }
   c.updated_at = at;
-  return tx.update_conversation(c);
+  OMNI_RETURN_IF_ERROR(save_conversation(tx, c, at, SaveMode::kExplicit));
+  // A transfer to a team's queue looks for an agent at once.
+  if (c.waiting()) {
+    OMNI_ASSIGN_OR_RETURN(RoutingPolicy policy, routing_policy_in(tx, c.tenant, c.team));
+    if (policy.automatic) OMNI_RETURN_IF_ERROR(route_in(tx, c, at).status());
+  }
+  return Status();
 }
 
 Result<Handoff> Engine::record_handoff(const HandoffSpec& spec) {
@@ -911,8 +939,13 @@ Result<Handoff> Engine::record_handoff(const HandoffSpec& spec) {
                                          .add("mode", to_string(h.mode))
                                          .str(),
                                      h.created_at));
+    c.handoff_count += 1;
     if (h.mode == HandoffMode::kCold) {
       OMNI_RETURN_IF_ERROR(impl_->apply_handoff(tx, c, h, h.created_at));
+    } else {
+      c.updated_at = h.created_at;
+      OMNI_RETURN_IF_ERROR(
+          impl_->save_conversation(tx, c, h.created_at, Impl::SaveMode::kImplicit));
     }
     return h;
   });
@@ -954,9 +987,11 @@ Result<Handoff> Engine::acknowledge_handoff(TenantId tenant, HandoffId handoff, 
 // ---------------------------------------------------------------------------------- lifecycle
 
 Status Engine::Impl::change_status(TenantId tenant, ConversationId id, ConversationStatus to) {
-  return run_write([&](StoreTransaction& tx) -> Status {
+  std::optional<AgentId> freed;  // an agent whose slot this frees
+  Status status = run_write([&](StoreTransaction& tx) -> Status {
     OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(tenant, id));
     const ConversationStatus from = c.status;
+    freed = is_active(from) && !is_active(to) ? c.assignee : std::nullopt;
     bool allowed = false;
     switch (to) {
       case ConversationStatus::kPending:
@@ -987,12 +1022,16 @@ Status Engine::Impl::change_status(TenantId tenant, ConversationId id, Conversat
       c.resolved_at.reset();
       c.reopen_count += 1;
     }
-    Status updated = tx.update_conversation(c);
+    Status updated = save_conversation(tx, c, now_ts, SaveMode::kImplicit);
     if (updated.is(StatusCode::kAlreadyExists)) {
       return Status::failed_precondition(
           "the customer already has another open conversation; resolve it first");
     }
     OMNI_RETURN_IF_ERROR(updated);
+    if (c.waiting()) {  // reopened without its agent: find one
+      OMNI_ASSIGN_OR_RETURN(RoutingPolicy policy, routing_policy_in(tx, tenant, c.team));
+      if (policy.automatic) OMNI_RETURN_IF_ERROR(route_in(tx, c, now_ts).status());
+    }
     OMNI_ASSIGN_OR_RETURN(ChannelKind kind, channel_kind_of(tx, tenant, c.current_channel));
     const char* verb = to == ConversationStatus::kOpen ? "reopened" : nullptr;
     OMNI_RETURN_IF_ERROR(add_status_touchpoint(
@@ -1002,6 +1041,8 @@ Status Engine::Impl::change_status(TenantId tenant, ConversationId id, Conversat
         to == ConversationStatus::kOpen ? "conversation.reopened" : "conversation.status_changed",
         Payload().add("from", to_string(from)).add("to", to_string(to)).str(), now_ts);
   });
+  if (status.ok()) refill(tenant, freed);
+  return status;
 }
 
 Status Engine::set_pending(TenantId tenant, ConversationId conversation) {

@@ -258,6 +258,33 @@ struct Engine::Impl {
   Result<ContextPacket> build_context(StoreTransaction& tx, const Conversation& c,
                                       const HandoffSpec& spec);
   Status apply_handoff(StoreTransaction& tx, Conversation& c, const Handoff& h, Timestamp at);
+
+  // --- routing and SLA (engine_routing.cc)
+  enum class SaveMode {
+    kImplicit,  // a customer's action: a slot that does not fit is released to the queue
+    kExplicit,  // a host's or agent's request: a slot that does not fit is kResourceExhausted
+    kRouting,   // a routing decision: a slot that does not fit is kConflict (retried)
+  };
+  // Every write of an existing conversation goes through here: it derives the routing class,
+  // the queue fields, the SLA clocks and next_timer_at, writes the row and checks the capacity
+  // of every agent the write gave a slot.
+  Status save_conversation(StoreTransaction& tx, Conversation& c, Timestamp now, SaveMode mode);
+  Status apply_sla(StoreTransaction& tx, Conversation& c, Timestamp now);
+  Result<BusinessCalendar> calendar_for(const SlaPolicy& policy, const std::string& key);
+  Result<RoutingPolicy> routing_policy_in(StoreTransaction& tx, TenantId tenant,
+                                          const std::string& team);
+  Result<std::optional<AgentId>> last_agent_of(StoreTransaction& tx, const Conversation& c);
+  Result<RoutingDecision> give(StoreTransaction& tx, Conversation& c, Agent agent,
+                               const RoutingPolicy& policy, bool sticky, Timestamp now);
+  Result<RoutingDecision> route_in(StoreTransaction& tx, Conversation& c, Timestamp now);
+  Result<std::vector<RoutingDecision>> fill_in(StoreTransaction& tx, TenantId tenant,
+                                               AgentId agent, Timestamp now);
+  // After a commit that freed a slot of `agent` or made it available: fill it from the queue
+  // when the tenant's routing is automatic. Best effort.
+  void refill(TenantId tenant, std::optional<AgentId> agent);
+
+  std::shared_mutex calendars_mutex;
+  std::map<std::string, BusinessCalendar> calendars;  // by the SLA policy document
 };
 
 }  // namespace omni
