@@ -10,6 +10,7 @@ namespace omni::testing {
 void link_store_conformance();
 void link_engine_conformance();
 void link_identity_conformance();
+void link_routing_conformance();
 
 namespace {
 std::vector<StoreBackend>& registry() {
@@ -22,6 +23,7 @@ void register_store_backend(std::string name, StoreFactory factory) {
   link_store_conformance();
   link_engine_conformance();
   link_identity_conformance();
+  link_routing_conformance();
   registry().push_back(StoreBackend{std::move(name), std::move(factory)});
 }
 
