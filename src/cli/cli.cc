@@ -10,6 +10,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,7 @@
 #include "omni/engine.h"
 #include "omni/fit.h"
 #include "omni/normalize.h"
+#include "omni/simulation.h"
 #include "omni/sqlite_store.h"
 #include "omni/version.h"
 
@@ -57,6 +59,10 @@ Commands:
   normalize phone|email VALUE     print the form omni matches identities by (needs no --db)
   fit --channel KIND TEXT         how TEXT fits a channel of KIND: encoding, length, SMS
                                   segments and the split into parts (needs no --db)
+  simulate SCENARIO               run a contact-centre scenario (JSON, see docs/simulation.md)
+                                  on virtual time and print service level, waiting times,
+                                  occupancy, SLA attainment and handoffs (needs no --db; "-"
+                                  reads standard input)
 
 Options (before or after the command):
   --db FILE            the SQLite database (required)
@@ -90,7 +96,7 @@ Options (before or after the command):
   --version            print the version and exit
 
 Exit status: 0 success, 1 a record was rejected or a command failed (e.g. no such customer,
-a merge that is not allowed, a text that does not fit), 2 usage error, 3 the database could
+a merge that is not allowed, a text that does not fit, an invalid scenario), 2 usage error, 3 the database could
 not be opened. The input
 format and outputs are described in docs/cli.md.
 )";
@@ -286,6 +292,7 @@ class Cli {
     }
     if (command == "normalize") return normalize(operands);
     if (command == "fit") return fit(operands);
+    if (command == "simulate") return simulate(operands);
     if (command == "link") return link(operands);
     if (command == "merge") return merge(operands);
     if (command == "unmerge") return unmerge(operands);
@@ -448,6 +455,42 @@ class Cli {
     std::fflush(out_);
     Status fits = check_fit(r);
     if (!fits.ok()) return fail(fits.message());
+    return kExitOk;
+  }
+
+  int simulate(const std::vector<std::string>& operands) {
+    if (operands.size() != 1)
+      return usage("simulate needs one SCENARIO file (\"-\" for standard input)");
+    const std::string& path = operands[0];
+    std::string text;
+    {
+      std::ifstream file;
+      std::istream* in = &std::cin;
+      if (path != "-") {
+        file.open(path, std::ios::binary);
+        if (!file) return fail(fmt::format("{}: {}", printable(path), std::strerror(errno)));
+        in = &file;
+      }
+      std::ostringstream buffer;
+      buffer << in->rdbuf();
+      if (in->bad()) return fail(fmt::format("{}: read error", printable(path)));
+      text = buffer.str();
+    }
+    auto scenario = parse_scenario(text);
+    if (!scenario.ok()) {
+      return fail(fmt::format("{}: {}", printable(path), scenario.status().message()));
+    }
+    auto report = omni::simulate(*scenario);
+    if (!report.ok())
+      return fail(fmt::format("{}: {}", printable(path), report.status().message()));
+    const std::string rendered = cl_.json ? report_json(*report) : report_text(*report);
+    std::fwrite(rendered.data(), 1, rendered.size(), out_);
+    std::fflush(out_);
+    if (report->capacity_violations > 0) {
+      return fail(
+          fmt::format("{} capacity violations: routing gave an agent more than its capacity",
+                      report->capacity_violations));
+    }
     return kExitOk;
   }
 
