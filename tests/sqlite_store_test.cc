@@ -1090,6 +1090,22 @@ TEST_CASE("sqlite: damaged rows are reported as corruption", "[sqlite]") {
     auto tx = begin(*store, TransactionMode::kRead);
     CHECK(tx->get_touchpoint(f.tenant, touchpoint_id).status().code() == StatusCode::kCorruption);
   }
+  SECTION("an SLA state, a passed-over list or a routing class of the wrong shape") {
+    auto read_conversation = [&] {
+      auto tx = begin(*store, TransactionMode::kRead);
+      return tx->get_conversation(f.tenant, omni::ConversationId(1));
+    };
+    CHECK(read_conversation().ok());
+    raw.exec("UPDATE conversations SET sla = '{\"first_response\": {\"due_at\": \"soon\"}}'");
+    CHECK(read_conversation().status().code() == StatusCode::kCorruption);
+    CHECK(read_conversation().status().message().find("due_at") != std::string::npos);
+    raw.exec("UPDATE conversations SET sla = '{}', passed_over = '[\"bob\"]'");
+    CHECK(read_conversation().status().code() == StatusCode::kCorruption);
+    raw.exec("UPDATE conversations SET passed_over = '[]', routing_class = 'telepathic'");
+    CHECK(read_conversation().status().code() == StatusCode::kCorruption);
+    raw.exec("UPDATE conversations SET routing_class = 'sync'");
+    CHECK(read_conversation().ok());
+  }
   SECTION("a context packet that does not decode") {
     raw.exec("UPDATE handoffs SET context = '{\"version\": 99}'");
     auto tx = begin(*store, TransactionMode::kRead);
