@@ -69,12 +69,6 @@ class FaultInjectingTransaction : public ForwardingTransaction {
   Status update_agent(const Agent& v) override {
     OMNI_FAULT_POINT(update_agent(v));
   }
-  Status put_setting(TenantId t, std::string_view k, std::string_view v) override {
-    OMNI_FAULT_POINT(put_setting(t, k, v));
-  }
-  Status delete_setting(TenantId t, std::string_view k) override {
-    OMNI_FAULT_POINT(delete_setting(t, k));
-  }
   Result<CustomerId> insert_customer(const Customer& v) override {
     OMNI_FAULT_POINT(insert_customer(v));
   }
