@@ -420,6 +420,30 @@ TEST_CASE("a reply during a pause is measured against the time left when the pau
   CHECK(c.sla.first_response.met());
 }
 
+TEST_CASE("a cycle that starts during a pause gets its whole target when the pause ends", "[sla]") {
+  const BusinessHours business = office("America/New_York");
+  const SlaPolicy policy = policy_with(hours(1), hours(2), seconds(0), business);
+  const BusinessCalendar calendar = make(business);
+  // Opened Fri 2026-10-30 10:00 EDT, answered 10:30 EDT, pending from 11:00 EDT.
+  Conversation c = opened_at(utc("2026-10-30T14:00:00Z"));
+  reconcile(c, policy, calendar, c.opened_at);
+  reply(c, utc("2026-10-30T14:30:00Z"));
+  reconcile(c, policy, calendar, utc("2026-10-30T14:30:00Z"));
+  c.status = ConversationStatus::kPending;
+  reconcile(c, policy, calendar, utc("2026-10-30T15:00:00Z"));
+  // The customer writes Fri 16:00 EDT while it is still pending: a cycle starts, paused.
+  c.last_inbound_at = utc("2026-10-30T20:00:00Z");
+  reconcile(c, policy, calendar, utc("2026-10-30T20:00:00Z"));
+  CHECK(c.sla.next_response.started_at == utc("2026-10-30T20:00:00Z"));
+  CHECK_FALSE(next_sla_timer(c.sla));
+  // Open again Mon 2026-11-02 10:00 EST (after the fall-back Sunday): 2 h from then, 12:00 EST.
+  c.status = ConversationStatus::kOpen;
+  reconcile(c, policy, calendar, utc("2026-11-02T15:00:00Z"));
+  CHECK(c.sla.next_response.due_at == utc("2026-11-02T17:00:00Z"));
+  CHECK(c.sla.next_response.warn_at == utc("2026-11-02T16:36:00Z"));  // 1 h 36 min
+  CHECK(next_sla_timer(c.sla) == utc("2026-11-02T16:36:00Z"));
+}
+
 TEST_CASE("next-response cycles are counted once each, met or breached", "[sla]") {
   const SlaPolicy policy = policy_with(hours(1), minutes(30), seconds(0));
   const BusinessCalendar calendar = make(policy.hours);
