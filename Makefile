@@ -84,6 +84,7 @@ bench: deps
 	build-release/bench/omni_bench_identity
 	build-release/bench/omni_bench_memory 100000
 	build-release/bench/omni_bench_channels
+	build-release/bench/omni_bench_routing
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')

@@ -650,7 +650,10 @@ Result<Conversation> Engine::set_routing(TenantId tenant, ConversationId convers
                                          .add("priority", to_string(c.priority))
                                          .str(),
                                      now));
-    if (c.waiting()) OMNI_RETURN_IF_ERROR(impl_->route_in(tx, c, now).status());
+    if (c.waiting()) {
+      OMNI_ASSIGN_OR_RETURN(RoutingPolicy policy, impl_->routing_policy_in(tx, tenant, c.team));
+      if (policy.automatic) OMNI_RETURN_IF_ERROR(impl_->route_in(tx, c, now).status());
+    }
     return tx.get_conversation(tenant, conversation);
   });
 }

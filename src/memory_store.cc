@@ -40,6 +40,7 @@ struct Tables {
   std::map<Key, Channel> channels;
   std::map<std::pair<Key, std::string>, Key> channel_names;
   std::map<std::pair<Key, int>, ChannelProfile> tenant_profiles;  // (tenant, kind)
+  std::map<std::pair<Key, std::string>, std::string> settings;    // (tenant, key) -> value
   std::map<Key, Agent> agents;
   std::map<std::pair<Key, std::string>, Key> agent_names;
   std::map<Key, Customer> customers;
@@ -62,6 +63,28 @@ enum MovedKind { kMovedIdentity, kMovedConversation, kMovedTouchpoint };
 
 bool takes_joinable_slot(const Conversation& c) {
   return is_active(c.status) && c.joinable;
+}
+
+// The queue's order: urgent first.
+int priority_rank(Priority priority) {
+  return static_cast<int>(Priority::kUrgent) - static_cast<int>(priority);
+}
+
+// The sort keys of the routing queries. "Never routed" is 0, as SqliteStore stores it; an unset
+// queued_at sorts first, as NULL does in SQLite.
+std::int64_t routed_key(const Agent& a) {
+  return a.last_routed_at ? to_unix_micros(*a.last_routed_at) : 0;
+}
+std::tuple<int, std::int64_t, Key> agent_key(const Agent& a, RoutingClass c, RoutingStrategy s) {
+  return {s == RoutingStrategy::kLeastLoaded ? a.load.of(c) : 0, routed_key(a), a.id.value()};
+}
+std::tuple<int, std::optional<Timestamp>, Key> queue_key(const Conversation& c) {
+  return {priority_rank(c.priority), c.queued_at, c.id.value()};
+}
+
+// Whether the conversation holds slots of agents (Agent::load).
+bool holds_slots(const Conversation& c) {
+  return is_active(c.status) && (c.assignee || c.offered_to);
 }
 
 class MemoryStore;
@@ -185,6 +208,37 @@ class MemoryTransaction final : public StoreTransaction {
     return Status();
   }
 
+  // --- settings
+  Status put_setting(TenantId tenant, std::string_view key, std::string_view value) override {
+    OMNI_WRITABLE();
+    OMNI_REQUIRE_TENANT(tenant);
+    put(t_.settings, std::make_pair(tenant.value(), std::string(key)), std::string(value));
+    return Status();
+  }
+  Result<std::string> get_setting(TenantId tenant, std::string_view key) override {
+    auto it = t_.settings.find({tenant.value(), std::string(key)});
+    if (it == t_.settings.end()) return Status::not_found("setting '" + std::string(key) + "'");
+    return it->second;
+  }
+  Status delete_setting(TenantId tenant, std::string_view key) override {
+    OMNI_WRITABLE();
+    auto k = std::make_pair(tenant.value(), std::string(key));
+    if (!t_.settings.count(k)) return Status::not_found("setting '" + std::string(key) + "'");
+    erase(t_.settings, k);
+    return Status();
+  }
+  Result<std::vector<std::pair<std::string, std::string>>> list_settings(
+      TenantId tenant, std::string_view prefix) override {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (auto it = t_.settings.lower_bound({tenant.value(), std::string(prefix)});
+         it != t_.settings.end() && it->first.first == tenant.value() &&
+         it->first.second.compare(0, prefix.size(), prefix) == 0;
+         ++it) {
+      out.emplace_back(it->first.second, it->second);
+    }
+    return out;
+  }
+
   // --- agents
   Result<AgentId> insert_agent(const Agent& v) override {
     OMNI_WRITABLE();
@@ -192,6 +246,7 @@ class MemoryTransaction final : public StoreTransaction {
     if (t_.agent_names.count(key)) return Status::already_exists("agent '" + v.name + "' exists");
     Agent row = v;
     row.id = AgentId(t_.next_id++);
+    row.load = AgentLoad();  // the store's to keep; no conversation holds a slot of a new agent
     put(t_.agents, row.id.value(), row);
     put(t_.agent_names, key, row.id.value());
     return row.id;
@@ -209,11 +264,32 @@ class MemoryTransaction final : public StoreTransaction {
       erase(t_.agent_names, std::make_pair(v.tenant.value(), old->name));
       put(t_.agent_names, key, v.id.value());
     }
-    put(t_.agents, v.id.value(), v);
+    Agent row = v;
+    row.load = old->load;
+    put(t_.agents, v.id.value(), row);
     return Status();
   }
   Result<std::vector<Agent>> list_agents(TenantId tenant) override {
     return list_scoped(t_.agents, tenant);
+  }
+  Result<std::vector<Agent>> list_routable_agents(TenantId tenant, RoutingClass routing_class,
+                                                  RoutingStrategy strategy, const Agent* after,
+                                                  std::size_t limit) override {
+    std::vector<Agent> out;
+    for (const auto& [id, row] : t_.agents) {
+      if (row.tenant != tenant || row.presence != Presence::kAvailable) continue;
+      if (row.load.of(routing_class) >= row.capacity.of(routing_class)) continue;
+      if (after &&
+          !(agent_key(*after, routing_class, strategy) < agent_key(row, routing_class, strategy))) {
+        continue;
+      }
+      out.push_back(row);
+    }
+    std::sort(out.begin(), out.end(), [&](const Agent& a, const Agent& b) {
+      return agent_key(a, routing_class, strategy) < agent_key(b, routing_class, strategy);
+    });
+    if (out.size() > limit) out.resize(limit);
+    return out;
   }
 
   // --- customers
@@ -337,6 +413,7 @@ class MemoryTransaction final : public StoreTransaction {
     if (takes_joinable_slot(row)) {
       put(t_.active_conversation, row.customer.value(), row.id.value());
     }
+    count_slots(row, +1);
     return row.id;
   }
   Result<Conversation> get_conversation(TenantId tenant, ConversationId id) override {
@@ -355,6 +432,12 @@ class MemoryTransaction final : public StoreTransaction {
     release_slot(*old);
     if (takes_joinable_slot(v)) put(t_.active_conversation, v.customer.value(), v.id.value());
     put(t_.conversations, v.id.value(), v);
+    if (holds_slots(*old) != holds_slots(v) || old->status != v.status ||
+        old->assignee != v.assignee || old->offered_to != v.offered_to ||
+        old->routing_class != v.routing_class) {
+      count_slots(*old, -1);
+      count_slots(v, +1);
+    }
     return Status();
   }
   Result<Conversation> find_active_conversation(TenantId tenant, CustomerId customer) override {
@@ -393,6 +476,48 @@ class MemoryTransaction final : public StoreTransaction {
     sort_newest_first(out);
     if (out.size() > limit) out.resize(limit);
     return out;
+  }
+
+  Result<std::vector<Conversation>> list_waiting_conversations(TenantId tenant,
+                                                               RoutingClass routing_class,
+                                                               const Conversation* after,
+                                                               std::size_t limit) override {
+    return queue(limit, [&](const Conversation& row) {
+      return row.tenant == tenant && row.routing_class == routing_class &&
+             (!after || queue_key(*after) < queue_key(row));
+    });
+  }
+  Result<std::vector<Conversation>> list_reserved_conversations(TenantId tenant, AgentId agent,
+                                                                Timestamp now,
+                                                                std::size_t limit) override {
+    return queue(limit, [&](const Conversation& row) {
+      return row.tenant == tenant && row.preferred_agent == agent && row.sticky_until &&
+             *row.sticky_until > now;
+    });
+  }
+  Result<std::vector<Conversation>> list_due_conversations(TenantId tenant, Timestamp now,
+                                                           std::size_t limit) override {
+    std::vector<Conversation> out;
+    for (const auto& [id, row] : t_.conversations) {
+      if (row.tenant == tenant && row.next_timer_at && *row.next_timer_at <= now) {
+        out.push_back(row);
+      }
+    }
+    std::sort(out.begin(), out.end(), [](const Conversation& a, const Conversation& b) {
+      return std::tie(*a.next_timer_at, a.id) < std::tie(*b.next_timer_at, b.id);
+    });
+    if (out.size() > limit) out.resize(limit);
+    return out;
+  }
+  Result<Timestamp> next_timer(TenantId tenant) override {
+    std::optional<Timestamp> earliest;
+    for (const auto& [id, row] : t_.conversations) {
+      if (row.tenant == tenant && row.next_timer_at &&
+          (!earliest || *row.next_timer_at < *earliest))
+        earliest = row.next_timer_at;
+    }
+    if (!earliest) return Status::not_found("no conversation has a timer");
+    return *earliest;
   }
 
   // --- touchpoints
@@ -772,6 +897,33 @@ class MemoryTransaction final : public StoreTransaction {
     std::sort(out.begin(), out.end(), [](const Conversation& a, const Conversation& b) {
       return std::tie(a.opened_at, a.id) > std::tie(b.opened_at, b.id);
     });
+  }
+  // Waiting conversations that `select` picks, in the queue's order, at most limit.
+  template <typename Select>
+  std::vector<Conversation> queue(std::size_t limit, Select select) const {
+    std::vector<Conversation> out;
+    for (const auto& [id, row] : t_.conversations) {
+      if (row.waiting() && select(row)) out.push_back(row);
+    }
+    std::sort(out.begin(), out.end(), [](const Conversation& a, const Conversation& b) {
+      return queue_key(a) < queue_key(b);
+    });
+    if (out.size() > limit) out.resize(limit);
+    return out;
+  }
+  // Adds (sign +1) or removes (-1) the slots `row` holds to its agents' loads (Agent::load): one
+  // of its class for the assignee and one for the agent it is offered to, while it is active.
+  void count_slots(const Conversation& row, int sign) {
+    if (!holds_slots(row)) return;
+    for (const auto& agent : {row.assignee, row.offered_to}) {
+      if (!agent) continue;
+      auto it = t_.agents.find(agent->value());
+      if (it == t_.agents.end() || it->second.tenant != row.tenant) continue;
+      Agent changed = it->second;
+      (row.routing_class == RoutingClass::kSynchronous ? changed.load.synchronous
+                                                       : changed.load.asynchronous) += sign;
+      put(t_.agents, agent->value(), changed);
+    }
   }
   // Frees the joinable slot `row` held, if any.
   void release_slot(const Conversation& row) {

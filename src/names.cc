@@ -10,6 +10,8 @@
 #include "omni/customer.h"
 #include "omni/handoff.h"
 #include "omni/merge.h"
+#include "omni/routing.h"
+#include "omni/sla.h"
 #include "omni/touchpoint.h"
 
 namespace omni {
@@ -126,6 +128,30 @@ constexpr NameTable<Priority, 4> kPriorities{{
     {Priority::kUrgent, "urgent"},
 }};
 
+constexpr NameTable<RoutingClass, 2> kRoutingClasses{{
+    {RoutingClass::kSynchronous, "sync"},
+    {RoutingClass::kAsynchronous, "async"},
+}};
+
+constexpr NameTable<RoutingStrategy, 2> kRoutingStrategies{{
+    {RoutingStrategy::kLeastLoaded, "least_loaded"},
+    {RoutingStrategy::kRoundRobin, "round_robin"},
+}};
+
+constexpr NameTable<RoutingOutcome, 5> kRoutingOutcomes{{
+    {RoutingOutcome::kOffered, "offered"},
+    {RoutingOutcome::kAssigned, "assigned"},
+    {RoutingOutcome::kQueued, "queued"},
+    {RoutingOutcome::kReserved, "reserved"},
+    {RoutingOutcome::kNotWaiting, "not_waiting"},
+}};
+
+constexpr NameTable<SlaClockKind, 3> kSlaClockKinds{{
+    {SlaClockKind::kFirstResponse, "first_response"},
+    {SlaClockKind::kNextResponse, "next_response"},
+    {SlaClockKind::kResolution, "resolution"},
+}};
+
 constexpr NameTable<HandoffKind, 5> kHandoffKinds{{
     {HandoffKind::kChannelSwitch, "channel_switch"},
     {HandoffKind::kAgentTransfer, "agent_transfer"},
@@ -228,6 +254,24 @@ std::string_view to_string(Priority v) {
 }
 std::optional<Priority> parse_priority(std::string_view n) {
   return parse_name(kPriorities, n);
+}
+std::string_view to_string(RoutingClass v) {
+  return name_of(kRoutingClasses, v);
+}
+std::optional<RoutingClass> parse_routing_class(std::string_view n) {
+  return parse_name(kRoutingClasses, n);
+}
+std::string_view to_string(RoutingStrategy v) {
+  return name_of(kRoutingStrategies, v);
+}
+std::optional<RoutingStrategy> parse_routing_strategy(std::string_view n) {
+  return parse_name(kRoutingStrategies, n);
+}
+std::string_view to_string(RoutingOutcome v) {
+  return name_of(kRoutingOutcomes, v);
+}
+std::string_view to_string(SlaClockKind v) {
+  return name_of(kSlaClockKinds, v);
 }
 std::string_view to_string(HandoffKind v) {
   return name_of(kHandoffKinds, v);

@@ -12,8 +12,10 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "omni/sqlite_store.h"
@@ -200,6 +202,56 @@ std::vector<std::string> bodies(const std::vector<omni::Touchpoint>& touchpoints
   return out;
 }
 
+// Takes a file of the current schema back to the shape schema version 2 gave it (the same
+// tables and data, without what version 3 added), as a file written by omni 0.2 would be.
+// offered_to and preferred_agent are composite foreign keys, which DROP COLUMN refuses, so the
+// conversations table is rebuilt as version 2 had it.
+void downgrade_to_version_2(RawDatabase& raw) {
+  raw.exec(
+      "DROP TRIGGER conversations_load_insert; DROP TRIGGER conversations_load_update; "
+      "DROP TRIGGER conversations_load_delete; DROP TABLE settings; "
+      "DROP INDEX agents_least_loaded_sync; DROP INDEX agents_least_loaded_async; "
+      "DROP INDEX agents_round_robin_sync; DROP INDEX agents_round_robin_async; "
+      "ALTER TABLE agents DROP COLUMN capacity_sync; "
+      "ALTER TABLE agents DROP COLUMN capacity_async; "
+      "ALTER TABLE agents DROP COLUMN load_sync; ALTER TABLE agents DROP COLUMN load_async; "
+      "ALTER TABLE agents DROP COLUMN last_routed_at; "
+      "CREATE TABLE conversations_v2 (id INTEGER PRIMARY KEY, tenant_id INTEGER NOT NULL "
+      "REFERENCES tenants (id), customer_id INTEGER NOT NULL, status TEXT NOT NULL, priority "
+      "TEXT NOT NULL, assignee_id INTEGER, team TEXT NOT NULL, subject TEXT NOT NULL, "
+      "origin_channel_id INTEGER, current_channel_id INTEGER, opened_at INTEGER NOT NULL, "
+      "updated_at INTEGER NOT NULL, first_response_at INTEGER, last_inbound_at INTEGER, "
+      "last_outbound_at INTEGER, resolved_at INTEGER, closed_at INTEGER, reopen_count INTEGER "
+      "NOT NULL, joinable INTEGER NOT NULL DEFAULT 1, merged_into INTEGER, "
+      "UNIQUE (tenant_id, id), "
+      "FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id), "
+      "FOREIGN KEY (tenant_id, assignee_id) REFERENCES agents (tenant_id, id), "
+      "FOREIGN KEY (tenant_id, origin_channel_id) REFERENCES channels (tenant_id, id), "
+      "FOREIGN KEY (tenant_id, current_channel_id) REFERENCES channels (tenant_id, id)); "
+      "INSERT INTO conversations_v2 SELECT id, tenant_id, customer_id, status, priority, "
+      "assignee_id, team, subject, origin_channel_id, current_channel_id, opened_at, updated_at, "
+      "first_response_at, last_inbound_at, last_outbound_at, resolved_at, closed_at, "
+      "reopen_count, joinable, merged_into FROM conversations; "
+      "DROP TABLE conversations; ALTER TABLE conversations_v2 RENAME TO conversations; "
+      "CREATE UNIQUE INDEX conversations_one_joinable ON conversations (tenant_id, customer_id) "
+      "WHERE status IN ('open', 'pending') AND joinable = 1; "
+      "CREATE INDEX conversations_active ON conversations (tenant_id, customer_id, opened_at, id) "
+      "WHERE status IN ('open', 'pending'); "
+      "CREATE INDEX conversations_by_customer ON conversations (tenant_id, customer_id, "
+      "opened_at, id); "
+      "CREATE INDEX conversations_last_resolved ON conversations (tenant_id, customer_id, "
+      "resolved_at, id) WHERE status = 'resolved'; "
+      "PRAGMA user_version = 2;");
+}
+
+// The query plan of `sql`, one line per step.
+std::string query_plan(RawDatabase& raw, const std::string& sql) {
+  std::string plan;
+  for (const auto& row : raw.rows("EXPLAIN QUERY PLAN " + sql))
+    plan += row + "\n";
+  return plan;
+}
+
 }  // namespace
 
 TEST_CASE("sqlite: refuses an empty path and in-memory databases", "[sqlite]") {
@@ -356,8 +408,9 @@ TEST_CASE("sqlite: a version 1 file migrates to version 2 with its data", "[sqli
   }
   {
     // Take the file back to the shape schema version 1 gave it (the same tables and data,
-    // without what version 2 added), as a file written by omni 0.1.0 would be.
+    // without what versions 2 and 3 added), as a file written by omni 0.1.0 would be.
     RawDatabase raw(path.string());
+    downgrade_to_version_2(raw);
     raw.exec(
         "DROP TABLE tenant_profiles; ALTER TABLE channels DROP COLUMN own_profile; "
         "DROP TABLE pending_deliveries; DROP TABLE merge_moves; DROP TABLE merges; DROP INDEX "
@@ -412,6 +465,237 @@ TEST_CASE("sqlite: a version 1 file migrates to version 2 with its data", "[sqli
   another.joinable = false;
   require_value(tx->insert_conversation(another));
   require_ok(tx->commit());
+}
+
+TEST_CASE("sqlite: a version 2 file migrates to version 3 with loads, classes and the queue",
+          "[sqlite][routing]") {
+  TempDatabasePath path;
+  Fixture f;
+  omni::ChannelId chat;
+  omni::AgentId alice, bob;
+  omni::ConversationId waiting, assigned_call, pending, resolved, waiting_call;
+  {
+    auto store = open_store(path.string());
+    f = make_fixture(*store);  // its channel is WhatsApp: asynchronous
+    auto tx = begin(*store, TransactionMode::kWrite);
+    omni::Channel live_chat;
+    live_chat.tenant = f.tenant;
+    live_chat.kind = omni::ChannelKind::kLiveChat;
+    live_chat.name = "web-chat";
+    live_chat.profile.synchronous = true;
+    live_chat.created_at = at(2);
+    chat = require_value(tx->insert_channel(live_chat));
+    for (auto [name, id] : {std::pair{"alice", &alice}, std::pair{"bob", &bob}}) {
+      omni::Agent agent;
+      agent.tenant = f.tenant;
+      agent.name = name;
+      agent.presence = omni::Presence::kAvailable;
+      agent.created_at = at(3);
+      *id = require_value(tx->insert_agent(agent));
+    }
+    auto conversation = [&](omni::ChannelId channel, omni::ConversationStatus status,
+                            std::optional<omni::AgentId> assignee, std::int64_t opened) {
+      omni::Conversation c;
+      c.tenant = f.tenant;
+      c.customer = f.customer;
+      c.joinable = false;
+      c.status = status;
+      c.assignee = assignee;
+      c.origin_channel = c.current_channel = channel;
+      c.opened_at = c.updated_at = at(opened);
+      if (status == omni::ConversationStatus::kResolved) c.resolved_at = at(opened + 1);
+      return require_value(tx->insert_conversation(c));
+    };
+    waiting = conversation(f.channel, omni::ConversationStatus::kOpen, std::nullopt, 10);
+    assigned_call = conversation(chat, omni::ConversationStatus::kOpen, alice, 11);
+    pending = conversation(f.channel, omni::ConversationStatus::kPending, alice, 12);
+    resolved = conversation(f.channel, omni::ConversationStatus::kResolved, bob, 13);
+    waiting_call = conversation(chat, omni::ConversationStatus::kOpen, std::nullopt, 14);
+    omni::Handoff handoff;
+    handoff.tenant = f.tenant;
+    handoff.conversation = assigned_call;
+    handoff.to_agent = alice;
+    handoff.created_at = at(15);
+    require_value(tx->insert_handoff(handoff));
+    require_ok(tx->commit());
+  }
+  {
+    RawDatabase raw(path.string());
+    downgrade_to_version_2(raw);
+    CHECK(raw.integer("SELECT count(*) FROM pragma_table_info('agents') "
+                      "WHERE name = 'load_sync'") == 0);
+    CHECK(raw.integer("SELECT count(*) FROM pragma_table_info('conversations') "
+                      "WHERE name = 'queued_at'") == 0);
+    CHECK(raw.text("PRAGMA integrity_check") == "ok");
+  }
+  auto store = open_store(path.string());
+  {
+    RawDatabase raw(path.string());
+    CHECK(raw.integer("PRAGMA user_version") == omni::sqlite_schema_version());
+    CHECK(raw.text("PRAGMA integrity_check") == "ok");
+    CHECK(raw.rows("PRAGMA foreign_key_check").empty());
+  }
+  auto tx = begin(*store, TransactionMode::kWrite);
+  // Loads count the active conversations each agent holds, per class.
+  omni::Agent a = require_value(tx->get_agent(f.tenant, alice));
+  CHECK(a.load.synchronous == 1);   // the call
+  CHECK(a.load.asynchronous == 1);  // the pending WhatsApp case
+  CHECK(a.capacity.synchronous == 1);
+  CHECK(a.capacity.asynchronous == 5);
+  CHECK_FALSE(a.last_routed_at.has_value());
+  omni::Agent b = require_value(tx->get_agent(f.tenant, bob));
+  CHECK(b.load.synchronous == 0);
+  CHECK(b.load.asynchronous == 0);  // its case is resolved
+  // Classes come from the current channel; open unassigned conversations queue since they
+  // opened.
+  auto get = [&](omni::ConversationId id) {
+    return require_value(tx->get_conversation(f.tenant, id));
+  };
+  CHECK(get(waiting).routing_class == omni::RoutingClass::kAsynchronous);
+  CHECK(get(waiting).queued_at == at(10));
+  CHECK(get(assigned_call).routing_class == omni::RoutingClass::kSynchronous);
+  CHECK_FALSE(get(assigned_call).queued_at.has_value());
+  CHECK(get(assigned_call).handoff_count == 1);
+  CHECK_FALSE(get(pending).queued_at.has_value());
+  CHECK_FALSE(get(resolved).queued_at.has_value());
+  CHECK(get(waiting_call).routing_class == omni::RoutingClass::kSynchronous);
+  CHECK(get(waiting_call).queued_at == at(14));
+  CHECK(get(waiting_call).sla.policy.empty());
+  CHECK_FALSE(get(waiting_call).sla.first_response.started_at.has_value());
+  CHECK(get(waiting_call).passed_over.empty());
+  auto queue = require_value(
+      tx->list_waiting_conversations(f.tenant, omni::RoutingClass::kAsynchronous, nullptr, 10));
+  REQUIRE(queue.size() == 1);
+  CHECK(queue[0].id == waiting);
+  queue = require_value(
+      tx->list_waiting_conversations(f.tenant, omni::RoutingClass::kSynchronous, nullptr, 10));
+  REQUIRE(queue.size() == 1);
+  CHECK(queue[0].id == waiting_call);
+  // Alice's one synchronous slot is taken; bob is free.
+  auto routable =
+      require_value(tx->list_routable_agents(f.tenant, omni::RoutingClass::kSynchronous,
+                                             omni::RoutingStrategy::kLeastLoaded, nullptr, 10));
+  REQUIRE(routable.size() == 1);
+  CHECK(routable[0].id == bob);
+  // The triggers keep the loads from here on.
+  omni::Conversation call = get(waiting_call);
+  call.assignee = bob;
+  call.queued_at = std::nullopt;
+  require_ok(tx->update_conversation(call));
+  CHECK(require_value(tx->get_agent(f.tenant, bob)).load.synchronous == 1);
+  omni::Conversation done = get(pending);
+  done.status = omni::ConversationStatus::kResolved;
+  done.resolved_at = at(20);
+  require_ok(tx->update_conversation(done));
+  CHECK(require_value(tx->get_agent(f.tenant, alice)).load.asynchronous == 0);
+  require_ok(tx->put_setting(f.tenant, "routing", "{}"));
+  require_ok(tx->commit());
+}
+
+TEST_CASE("sqlite: routing queries are index range scans", "[sqlite][routing]") {
+  TempDatabasePath path;
+  { open_store(path.string()); }
+  RawDatabase raw(path.string());
+  // The statements SqliteStore runs (see list_routable_agents, list_waiting_conversations,
+  // list_reserved_conversations, list_due_conversations, next_timer and list_settings), without
+  // INDEXED BY: the planner picks each index by itself, never scans a table and never sorts.
+  const std::string agents = "SELECT * FROM agents WHERE tenant_id = 1 AND presence = 'available' ";
+  const std::string waiting =
+      "SELECT * FROM conversations WHERE tenant_id = 1 AND routing_class = 'async' AND "
+      "status = 'open' AND assignee_id IS NULL AND offered_to IS NULL ";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {agents + "AND load_sync < capacity_sync AND (load_sync, last_routed_at, id) > (0, 0, 0) "
+                "ORDER BY load_sync, last_routed_at, id LIMIT 10",
+       "agents_least_loaded_sync"},
+      {agents + "AND load_async < capacity_async AND (load_async, last_routed_at, id) > (0, 0, 0) "
+                "ORDER BY load_async, last_routed_at, id LIMIT 10",
+       "agents_least_loaded_async"},
+      {agents + "AND load_sync < capacity_sync AND (last_routed_at, id) > (0, 0) "
+                "ORDER BY last_routed_at, id LIMIT 10",
+       "agents_round_robin_sync"},
+      {agents + "AND load_async < capacity_async AND (last_routed_at, id) > (0, 0) "
+                "ORDER BY last_routed_at, id LIMIT 10",
+       "agents_round_robin_async"},
+      {waiting + "AND (priority_rank, queued_at, id) > (-1, 0, 0) "
+                 "ORDER BY priority_rank, queued_at, id LIMIT 10",
+       "conversations_queue"},
+      {"SELECT * FROM conversations WHERE tenant_id = 1 AND preferred_agent = 2 AND "
+       "preferred_agent IS NOT NULL AND status = 'open' AND assignee_id IS NULL AND "
+       "offered_to IS NULL AND sticky_until > 5 ORDER BY priority_rank, queued_at, id LIMIT 10",
+       "conversations_reserved"},
+      {"SELECT * FROM conversations WHERE tenant_id = 1 AND next_timer_at IS NOT NULL AND "
+       "next_timer_at <= 5 ORDER BY next_timer_at, id LIMIT 10",
+       "conversations_timers"},
+      {"SELECT next_timer_at FROM conversations WHERE tenant_id = 1 AND next_timer_at IS NOT "
+       "NULL ORDER BY next_timer_at LIMIT 1",
+       "conversations_timers"},
+      {"SELECT key, value FROM settings WHERE tenant_id = 1 AND key >= 'a/' AND key < 'a0' "
+       "ORDER BY key",
+       "PRIMARY KEY"},
+  };
+  for (const auto& [sql, index] : cases) {
+    const std::string plan = query_plan(raw, sql);
+    INFO(sql << "\n" << plan);
+    const std::string used = index == "PRIMARY KEY" ? "USING PRIMARY KEY" : "INDEX " + index;
+    CHECK(plan.find(used) != std::string::npos);  // "USING INDEX" or "USING COVERING INDEX"
+    CHECK(plan.find("SEARCH") != std::string::npos);
+    CHECK(plan.find("SCAN") == std::string::npos);
+    CHECK(plan.find("TEMP B-TREE") == std::string::npos);
+  }
+}
+
+TEST_CASE("sqlite: agents' loads are kept by triggers, and only when slots change",
+          "[sqlite][routing]") {
+  TempDatabasePath path;
+  auto store = open_store(path.string());
+  Fixture f = make_fixture(*store);
+  omni::AgentId alice;
+  omni::ConversationId id;
+  {
+    auto tx = begin(*store, TransactionMode::kWrite);
+    omni::Agent agent;
+    agent.tenant = f.tenant;
+    agent.name = "alice";
+    agent.created_at = at(3);
+    alice = require_value(tx->insert_agent(agent));
+    omni::Conversation c;
+    c.tenant = f.tenant;
+    c.customer = f.customer;
+    c.assignee = alice;
+    c.opened_at = c.updated_at = at(4);
+    id = require_value(tx->insert_conversation(c));
+    require_ok(tx->commit());
+  }
+  RawDatabase raw(path.string());
+  CHECK(raw.text("SELECT load_sync || '/' || load_async FROM agents") == "0/1");
+  // A message arriving changes neither status, assignee, offer nor class: agents untouched. The
+  // load is set by hand to see whether anything recomputes it.
+  raw.exec("UPDATE agents SET load_async = 42");
+  {
+    auto tx = begin(*store, TransactionMode::kWrite);
+    omni::Conversation c = require_value(tx->get_conversation(f.tenant, id));
+    c.last_inbound_at = c.updated_at = at(5);
+    c.priority = omni::Priority::kHigh;
+    c.sla.policy = "*/*";
+    require_ok(tx->update_conversation(c));
+    require_ok(tx->commit());
+  }
+  CHECK(raw.text("SELECT load_sync || '/' || load_async FROM agents") == "0/42");
+  raw.exec("UPDATE agents SET load_async = 1");
+  {
+    auto tx = begin(*store, TransactionMode::kWrite);
+    omni::Conversation c = require_value(tx->get_conversation(f.tenant, id));
+    c.status = omni::ConversationStatus::kClosed;
+    c.closed_at = at(6);
+    require_ok(tx->update_conversation(c));
+    require_ok(tx->commit());
+  }
+  CHECK(raw.text("SELECT load_sync || '/' || load_async FROM agents") == "0/0");
+  // Deleting a conversation (the store never does) gives its slots back too.
+  raw.exec("UPDATE conversations SET status = 'open'");
+  CHECK(raw.text("SELECT load_sync || '/' || load_async FROM agents") == "0/1");
+  raw.exec("DELETE FROM conversations");
+  CHECK(raw.text("SELECT load_sync || '/' || load_async FROM agents") == "0/0");
 }
 
 TEST_CASE("sqlite: two stores on one file see each other's commits", "[sqlite]") {
@@ -805,6 +1089,22 @@ TEST_CASE("sqlite: damaged rows are reported as corruption", "[sqlite]") {
     raw.exec("UPDATE touchpoints SET attachments = '[{\"filename\": 3}]'");
     auto tx = begin(*store, TransactionMode::kRead);
     CHECK(tx->get_touchpoint(f.tenant, touchpoint_id).status().code() == StatusCode::kCorruption);
+  }
+  SECTION("an SLA state, a passed-over list or a routing class of the wrong shape") {
+    auto read_conversation = [&] {
+      auto tx = begin(*store, TransactionMode::kRead);
+      return tx->get_conversation(f.tenant, omni::ConversationId(1));
+    };
+    CHECK(read_conversation().ok());
+    raw.exec("UPDATE conversations SET sla = '{\"first_response\": {\"due_at\": \"soon\"}}'");
+    CHECK(read_conversation().status().code() == StatusCode::kCorruption);
+    CHECK(read_conversation().status().message().find("due_at") != std::string::npos);
+    raw.exec("UPDATE conversations SET sla = '{}', passed_over = '[\"bob\"]'");
+    CHECK(read_conversation().status().code() == StatusCode::kCorruption);
+    raw.exec("UPDATE conversations SET passed_over = '[]', routing_class = 'telepathic'");
+    CHECK(read_conversation().status().code() == StatusCode::kCorruption);
+    raw.exec("UPDATE conversations SET routing_class = 'sync'");
+    CHECK(read_conversation().ok());
   }
   SECTION("a context packet that does not decode") {
     raw.exec("UPDATE handoffs SET context = '{\"version\": 99}'");

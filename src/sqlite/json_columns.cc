@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <optional>
 #include <utility>
 
 namespace omni::sqlite {
@@ -45,7 +46,127 @@ Result<rapidjson::Document> parse(std::string_view json, std::string_view what) 
   return document;
 }
 
+void write_optional_micros(Writer& writer, std::string_view key,
+                           const std::optional<Timestamp>& value) {
+  write_key(writer, key);
+  if (value) {
+    writer.Int64(to_unix_micros(*value));
+  } else {
+    writer.Null();
+  }
+}
+
+void write_sla_clock(Writer& writer, std::string_view key, const SlaClock& clock) {
+  write_key(writer, key);
+  writer.StartObject();
+  write_optional_micros(writer, "started_at", clock.started_at);
+  write_optional_micros(writer, "warn_at", clock.warn_at);
+  write_optional_micros(writer, "due_at", clock.due_at);
+  write_optional_micros(writer, "stopped_at", clock.stopped_at);
+  write_key(writer, "warned");
+  writer.Bool(clock.warned);
+  write_key(writer, "breached");
+  writer.Bool(clock.breached);
+  writer.EndObject();
+}
+
+// Reads the member `key` of `object` into `out` with `read`, which returns false for a value of
+// the wrong type; an absent member leaves `out` as it is.
+template <typename T, typename Read>
+Status read_member(const rapidjson::Value& object, const char* key, T& out, std::string_view what,
+                   Read read) {
+  const auto member = object.FindMember(key);
+  if (member == object.MemberEnd()) return Status::ok_status();
+  if (!read(member->value, out)) return malformed(what, fmt::format("unexpected '{}'", key));
+  return Status::ok_status();
+}
+
+bool read_optional_micros(const rapidjson::Value& value, std::optional<Timestamp>& out) {
+  if (value.IsNull()) {
+    out.reset();
+    return true;
+  }
+  if (!value.IsInt64()) return false;
+  out = from_unix_micros(value.GetInt64());
+  return true;
+}
+
+bool read_bool(const rapidjson::Value& value, bool& out) {
+  if (!value.IsBool()) return false;
+  out = value.GetBool();
+  return true;
+}
+
+bool read_int(const rapidjson::Value& value, int& out) {
+  if (!value.IsInt()) return false;
+  out = value.GetInt();
+  return true;
+}
+
+Status read_sla_clock(const rapidjson::Value& object, const char* key, SlaClock& clock,
+                      std::string_view what) {
+  const auto member = object.FindMember(key);
+  if (member == object.MemberEnd()) return Status::ok_status();
+  const rapidjson::Value& value = member->value;
+  if (!value.IsObject()) return malformed(what, fmt::format("'{}' is not an object", key));
+  for (auto [name, field] :
+       {std::pair{"started_at", &clock.started_at}, std::pair{"warn_at", &clock.warn_at},
+        std::pair{"due_at", &clock.due_at}, std::pair{"stopped_at", &clock.stopped_at}}) {
+    Status read = read_member(value, name, *field, what, read_optional_micros);
+    if (!read.ok()) return read;
+  }
+  Status warned = read_member(value, "warned", clock.warned, what, read_bool);
+  if (!warned.ok()) return warned;
+  return read_member(value, "breached", clock.breached, what, read_bool);
+}
+
 }  // namespace
+
+std::string encode_sla_state(const SlaState& state) {
+  rapidjson::StringBuffer buffer;
+  Writer writer(buffer);
+  writer.StartObject();
+  write_key(writer, "policy");
+  write_string(writer, state.policy);
+  write_sla_clock(writer, "first_response", state.first_response);
+  write_sla_clock(writer, "next_response", state.next_response);
+  write_sla_clock(writer, "resolution", state.resolution);
+  write_optional_micros(writer, "paused_at", state.paused_at);
+  write_key(writer, "next_responses_met");
+  writer.Int(state.next_responses_met);
+  write_key(writer, "next_responses_breached");
+  writer.Int(state.next_responses_breached);
+  writer.EndObject();
+  return finish(buffer);
+}
+
+Result<SlaState> decode_sla_state(std::string_view json, std::string_view what) {
+  auto document = parse(json, what);
+  if (!document.ok()) return document.status();
+  const rapidjson::Value& object = *document;
+  if (!object.IsObject()) return malformed(what, "expected an object");
+  SlaState state;
+  Status read = read_member(object, "policy", state.policy, what,
+                            [](const rapidjson::Value& value, std::string& out) {
+                              if (!value.IsString()) return false;
+                              out = read_string(value);
+                              return true;
+                            });
+  if (read.ok()) read = read_sla_clock(object, "first_response", state.first_response, what);
+  if (read.ok()) read = read_sla_clock(object, "next_response", state.next_response, what);
+  if (read.ok()) read = read_sla_clock(object, "resolution", state.resolution, what);
+  if (read.ok())
+    read = read_member(object, "paused_at", state.paused_at, what, read_optional_micros);
+  if (read.ok()) {
+    read = read_member(object, "next_responses_met", state.next_responses_met, what, read_int);
+  }
+  if (read.ok()) {
+    read = read_member(object, "next_responses_breached", state.next_responses_breached, what,
+                       read_int);
+  }
+  if (!read.ok()) return read;
+  return state;
+}
 
 std::string encode_string_list(const std::vector<std::string>& values) {
   rapidjson::StringBuffer buffer;
@@ -68,6 +189,29 @@ Result<std::vector<std::string>> decode_string_list(std::string_view json, std::
     values.push_back(read_string(item));
   }
   return values;
+}
+
+std::string encode_id_list(const std::vector<std::int64_t>& ids) {
+  rapidjson::StringBuffer buffer;
+  Writer writer(buffer);
+  writer.StartArray();
+  for (std::int64_t id : ids)
+    writer.Int64(id);
+  writer.EndArray();
+  return finish(buffer);
+}
+
+Result<std::vector<std::int64_t>> decode_id_list(std::string_view json, std::string_view what) {
+  auto document = parse(json, what);
+  if (!document.ok()) return document.status();
+  if (!document->IsArray()) return malformed(what, "expected an array");
+  std::vector<std::int64_t> ids;
+  ids.reserve(document->Size());
+  for (const auto& item : document->GetArray()) {
+    if (!item.IsInt64()) return malformed(what, "expected an array of integers");
+    ids.push_back(item.GetInt64());
+  }
+  return ids;
 }
 
 std::string encode_string_map(const std::map<std::string, std::string>& values) {

@@ -1,15 +1,18 @@
 // JSON text for the list- and map-valued columns of the SQLite schema (agent teams, customer
-// attributes, touchpoint attachments and metadata, merge conflicts), written and parsed with
+// attributes, touchpoint attachments and metadata, merge conflicts, a conversation's SLA state),
+// written and parsed with
 // RapidJSON. Decoding fails with kCorruption when the stored text is not what these functions
 // write. Internal.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "omni/merge.h"
+#include "omni/sla.h"
 #include "omni/status.h"
 #include "omni/touchpoint.h"
 
@@ -18,6 +21,10 @@ namespace omni::sqlite {
 // ["a","b"]
 std::string encode_string_list(const std::vector<std::string>& values);
 Result<std::vector<std::string>> decode_string_list(std::string_view json, std::string_view what);
+
+// [3,17]: record ids.
+std::string encode_id_list(const std::vector<std::int64_t>& ids);
+Result<std::vector<std::int64_t>> decode_id_list(std::string_view json, std::string_view what);
 
 // {"key":"value"}
 std::string encode_string_map(const std::map<std::string, std::string>& values);
@@ -32,5 +39,14 @@ Result<std::vector<Attachment>> decode_attachments(std::string_view json, std::s
 std::string encode_attribute_conflicts(const std::vector<AttributeConflict>& conflicts);
 Result<std::vector<AttributeConflict>> decode_attribute_conflicts(std::string_view json,
                                                                   std::string_view what);
+
+// Every field of the state; timestamps as unix microseconds, unset ones null:
+// {"policy":"email/high","first_response":{"started_at":1,"warn_at":2,"due_at":3,
+//  "stopped_at":null,"warned":false,"breached":false},"next_response":{..},"resolution":{..},
+//  "paused_at":null,"next_responses_met":0,"next_responses_breached":0}
+// A member that is absent decodes to its default, so "{}" (the column's default for conversations
+// written before schema version 3) is an empty state.
+std::string encode_sla_state(const SlaState& state);
+Result<SlaState> decode_sla_state(std::string_view json, std::string_view what);
 
 }  // namespace omni::sqlite

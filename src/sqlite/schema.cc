@@ -335,6 +335,185 @@ CREATE TABLE tenant_profiles (
 ) WITHOUT ROWID;
 )sql",
               &backfill_customer_name_keys},
+    Migration{"routing", R"sql(
+-- Agents' capacity per routing class ('sync', 'async'), their load and when routing last picked
+-- them. load_* is never written by the store's code: the triggers on conversations below keep it
+-- equal to the number of active ('open', 'pending') conversations of the class that the agent is
+-- the assignee of, plus those offered to the agent. last_routed_at 0: never.
+ALTER TABLE agents ADD COLUMN capacity_sync INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE agents ADD COLUMN capacity_async INTEGER NOT NULL DEFAULT 5;
+ALTER TABLE agents ADD COLUMN load_sync INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE agents ADD COLUMN load_async INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE agents ADD COLUMN last_routed_at INTEGER NOT NULL DEFAULT 0;
+
+-- list_routable_agents: per class and strategy, the agents with a free slot in the strategy's
+-- order, one range of one partial index.
+CREATE INDEX agents_least_loaded_sync ON agents (tenant_id, load_sync, last_routed_at, id)
+  WHERE presence = 'available' AND load_sync < capacity_sync;
+CREATE INDEX agents_least_loaded_async ON agents (tenant_id, load_async, last_routed_at, id)
+  WHERE presence = 'available' AND load_async < capacity_async;
+CREATE INDEX agents_round_robin_sync ON agents (tenant_id, last_routed_at, id)
+  WHERE presence = 'available' AND load_sync < capacity_sync;
+CREATE INDEX agents_round_robin_async ON agents (tenant_id, last_routed_at, id)
+  WHERE presence = 'available' AND load_async < capacity_async;
+
+-- Conversations gain their routing state. ALTER TABLE cannot add the composite foreign keys of
+-- offered_to and preferred_agent, so the table is rebuilt (foreign keys are off while migrating).
+CREATE TABLE conversations_v3 (
+  id                  INTEGER PRIMARY KEY,
+  tenant_id           INTEGER NOT NULL REFERENCES tenants (id),
+  customer_id         INTEGER NOT NULL,
+  status              TEXT NOT NULL,
+  priority            TEXT NOT NULL,
+  -- The queue's order: urgent first.
+  priority_rank       INTEGER NOT NULL GENERATED ALWAYS AS (
+                        CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1
+                                      WHEN 'normal' THEN 2 ELSE 3 END) VIRTUAL,
+  assignee_id         INTEGER,
+  team                TEXT NOT NULL,
+  subject             TEXT NOT NULL,
+  origin_channel_id   INTEGER,
+  current_channel_id  INTEGER,
+  opened_at           INTEGER NOT NULL,
+  updated_at          INTEGER NOT NULL,
+  first_response_at   INTEGER,
+  last_inbound_at     INTEGER,
+  last_outbound_at    INTEGER,
+  resolved_at         INTEGER,
+  closed_at           INTEGER,
+  reopen_count        INTEGER NOT NULL,
+  joinable            INTEGER NOT NULL DEFAULT 1,
+  merged_into         INTEGER,  -- a conversation id of the tenant
+  routing_class       TEXT NOT NULL,  -- 'sync' or 'async'
+  skills              TEXT NOT NULL,  -- JSON array of strings
+  language            TEXT NOT NULL,
+  queued_at           INTEGER,
+  offered_to          INTEGER,
+  offer_expires_at    INTEGER,
+  passed_over         TEXT NOT NULL,  -- JSON array of agent ids
+  preferred_agent     INTEGER,
+  sticky_until        INTEGER,
+  sla                 TEXT NOT NULL,  -- encode_sla_state()
+  next_timer_at       INTEGER,
+  handoff_count       INTEGER NOT NULL,
+  UNIQUE (tenant_id, id),
+  FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id),
+  FOREIGN KEY (tenant_id, assignee_id) REFERENCES agents (tenant_id, id),
+  FOREIGN KEY (tenant_id, origin_channel_id) REFERENCES channels (tenant_id, id),
+  FOREIGN KEY (tenant_id, current_channel_id) REFERENCES channels (tenant_id, id),
+  FOREIGN KEY (tenant_id, offered_to) REFERENCES agents (tenant_id, id),
+  FOREIGN KEY (tenant_id, preferred_agent) REFERENCES agents (tenant_id, id)
+);
+-- Existing conversations: the class of their current channel, in the queue since they opened
+-- when open without an assignee, their handoffs counted, no SLA state.
+INSERT INTO conversations_v3 (
+  id, tenant_id, customer_id, status, priority, assignee_id, team, subject, origin_channel_id,
+  current_channel_id, opened_at, updated_at, first_response_at, last_inbound_at,
+  last_outbound_at, resolved_at, closed_at, reopen_count, joinable, merged_into, routing_class,
+  skills, language, queued_at, passed_over, sla, handoff_count)
+SELECT
+  c.id, c.tenant_id, c.customer_id, c.status, c.priority, c.assignee_id, c.team, c.subject,
+  c.origin_channel_id, c.current_channel_id, c.opened_at, c.updated_at, c.first_response_at,
+  c.last_inbound_at, c.last_outbound_at, c.resolved_at, c.closed_at, c.reopen_count, c.joinable,
+  c.merged_into,
+  CASE WHEN (SELECT ch.synchronous FROM channels AS ch
+             WHERE ch.tenant_id = c.tenant_id AND ch.id = c.current_channel_id) = 1
+       THEN 'sync' ELSE 'async' END,
+  '[]', '',
+  CASE WHEN c.status = 'open' AND c.assignee_id IS NULL THEN c.opened_at END,
+  '[]', '{}',
+  (SELECT count(*) FROM handoffs AS h WHERE h.tenant_id = c.tenant_id AND h.conversation_id = c.id)
+FROM conversations AS c;
+DROP TABLE conversations;
+ALTER TABLE conversations_v3 RENAME TO conversations;
+CREATE UNIQUE INDEX conversations_one_joinable ON conversations (tenant_id, customer_id)
+  WHERE status IN ('open', 'pending') AND joinable = 1;
+CREATE INDEX conversations_active ON conversations (tenant_id, customer_id, opened_at, id)
+  WHERE status IN ('open', 'pending');
+CREATE INDEX conversations_by_customer ON conversations (tenant_id, customer_id, opened_at, id);
+CREATE INDEX conversations_last_resolved ON conversations (tenant_id, customer_id, resolved_at, id)
+  WHERE status = 'resolved';
+-- The queue (list_waiting_conversations): waiting conversations, i.e. open, without an assignee
+-- and not offered, per class by (priority, queued_at, id).
+CREATE INDEX conversations_queue
+  ON conversations (tenant_id, routing_class, priority_rank, queued_at, id)
+  WHERE status = 'open' AND assignee_id IS NULL AND offered_to IS NULL;
+-- Waiting conversations reserved for their preferred agent (list_reserved_conversations), in the
+-- queue's order; sticky_until is filtered in the index.
+CREATE INDEX conversations_reserved
+  ON conversations (tenant_id, preferred_agent, priority_rank, queued_at, id, sticky_until)
+  WHERE status = 'open' AND assignee_id IS NULL AND offered_to IS NULL
+    AND preferred_agent IS NOT NULL;
+-- Timers (list_due_conversations, next_timer).
+CREATE INDEX conversations_timers ON conversations (tenant_id, next_timer_at, id)
+  WHERE next_timer_at IS NOT NULL;
+
+-- The loads of the conversations already there (none is offered yet).
+UPDATE agents SET load_sync = held.sync, load_async = held.async
+FROM (SELECT tenant_id, assignee_id, sum(routing_class = 'sync') AS sync,
+             sum(routing_class = 'async') AS async
+      FROM conversations
+      WHERE status IN ('open', 'pending') AND assignee_id IS NOT NULL
+      GROUP BY tenant_id, assignee_id) AS held
+WHERE agents.tenant_id = held.tenant_id AND agents.id = held.assignee_id;
+
+-- From now on the loads follow the conversations. A conversation holds one slot of its class for
+-- its assignee and one for the agent it is offered to while it is active. The update trigger
+-- fires only for updates that set one of the columns the slots depend on and change whether or
+-- whose slots the conversation holds; the updates of an incoming message or a reply do not.
+CREATE TRIGGER conversations_load_insert AFTER INSERT ON conversations
+WHEN NEW.status IN ('open', 'pending')
+  AND (NEW.assignee_id IS NOT NULL OR NEW.offered_to IS NOT NULL)
+BEGIN
+  UPDATE agents SET
+    load_sync = load_sync
+      + (NEW.routing_class = 'sync') * ((id IS NEW.assignee_id) + (id IS NEW.offered_to)),
+    load_async = load_async
+      + (NEW.routing_class = 'async') * ((id IS NEW.assignee_id) + (id IS NEW.offered_to))
+  WHERE tenant_id = NEW.tenant_id AND id IN (NEW.assignee_id, NEW.offered_to);
+END;
+CREATE TRIGGER conversations_load_update
+AFTER UPDATE OF status, assignee_id, offered_to, routing_class ON conversations
+WHEN (OLD.status IN ('open', 'pending')) <> (NEW.status IN ('open', 'pending'))
+  OR OLD.assignee_id IS NOT NEW.assignee_id OR OLD.offered_to IS NOT NEW.offered_to
+  OR OLD.routing_class <> NEW.routing_class
+BEGIN
+  UPDATE agents SET
+    load_sync = load_sync
+      - (OLD.routing_class = 'sync') * ((id IS OLD.assignee_id) + (id IS OLD.offered_to)),
+    load_async = load_async
+      - (OLD.routing_class = 'async') * ((id IS OLD.assignee_id) + (id IS OLD.offered_to))
+  WHERE OLD.status IN ('open', 'pending') AND tenant_id = OLD.tenant_id
+    AND id IN (OLD.assignee_id, OLD.offered_to);
+  UPDATE agents SET
+    load_sync = load_sync
+      + (NEW.routing_class = 'sync') * ((id IS NEW.assignee_id) + (id IS NEW.offered_to)),
+    load_async = load_async
+      + (NEW.routing_class = 'async') * ((id IS NEW.assignee_id) + (id IS NEW.offered_to))
+  WHERE NEW.status IN ('open', 'pending') AND tenant_id = NEW.tenant_id
+    AND id IN (NEW.assignee_id, NEW.offered_to);
+END;
+-- The store never deletes a conversation; should anything else, the loads stay right.
+CREATE TRIGGER conversations_load_delete AFTER DELETE ON conversations
+WHEN OLD.status IN ('open', 'pending')
+  AND (OLD.assignee_id IS NOT NULL OR OLD.offered_to IS NOT NULL)
+BEGIN
+  UPDATE agents SET
+    load_sync = load_sync
+      - (OLD.routing_class = 'sync') * ((id IS OLD.assignee_id) + (id IS OLD.offered_to)),
+    load_async = load_async
+      - (OLD.routing_class = 'async') * ((id IS OLD.assignee_id) + (id IS OLD.offered_to))
+  WHERE tenant_id = OLD.tenant_id AND id IN (OLD.assignee_id, OLD.offered_to);
+END;
+
+-- Small per-tenant documents of the engine (routing and SLA policies), by key.
+CREATE TABLE settings (
+  tenant_id  INTEGER NOT NULL REFERENCES tenants (id),
+  key        TEXT NOT NULL,
+  value      TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, key)
+) WITHOUT ROWID;
+)sql"},
 };
 
 struct FileState {

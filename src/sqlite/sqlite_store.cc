@@ -234,7 +234,13 @@ Result<ChannelProfile> read_tenant_profile(const Statement& statement) {
 }
 
 constexpr std::string_view kAgentColumns =
-    "id, tenant_id, name, kind, presence, teams, skills, languages, created_at";
+    "id, tenant_id, name, kind, presence, teams, skills, languages, created_at, capacity_sync, "
+    "capacity_async, load_sync, load_async, last_routed_at";
+
+// agents.last_routed_at: 0 stands for "never".
+std::int64_t last_routed_column(const std::optional<Timestamp>& at) {
+  return at ? to_unix_micros(*at) : 0;
+}
 
 Result<Agent> read_agent(const Statement& statement) {
   Row row(statement, "agents");
@@ -249,6 +255,13 @@ Result<Agent> read_agent(const Statement& statement) {
   OMNI_ASSIGN_OR_RETURN(agent.languages,
                         sqlite::decode_string_list(row.text(), "agents.languages"));
   agent.created_at = row.timestamp();
+  OMNI_ASSIGN_OR_RETURN(agent.capacity.synchronous, row.int32());
+  OMNI_ASSIGN_OR_RETURN(agent.capacity.asynchronous, row.int32());
+  OMNI_ASSIGN_OR_RETURN(agent.load.synchronous, row.int32());
+  OMNI_ASSIGN_OR_RETURN(agent.load.asynchronous, row.int32());
+  if (const std::int64_t routed = row.int64(); routed != 0) {
+    agent.last_routed_at = from_unix_micros(routed);
+  }
   return agent;
 }
 
@@ -291,7 +304,24 @@ Result<Identity> read_identity(const Statement& statement) {
 constexpr std::string_view kConversationColumns =
     "id, tenant_id, customer_id, status, priority, assignee_id, team, subject, origin_channel_id, "
     "current_channel_id, opened_at, updated_at, first_response_at, last_inbound_at, "
-    "last_outbound_at, resolved_at, closed_at, reopen_count, joinable, merged_into";
+    "last_outbound_at, resolved_at, closed_at, reopen_count, joinable, merged_into, "
+    "routing_class, skills, language, queued_at, offered_to, offer_expires_at, passed_over, "
+    "preferred_agent, sticky_until, sla, next_timer_at, handoff_count";
+
+// conversations.priority_rank (a generated column, see schema.cc): the queue's order.
+std::int64_t priority_rank(Priority priority) {
+  switch (priority) {
+    case Priority::kUrgent:
+      return 0;
+    case Priority::kHigh:
+      return 1;
+    case Priority::kNormal:
+      return 2;
+    case Priority::kLow:
+      break;
+  }
+  return 3;
+}
 
 Result<Conversation> read_conversation(const Statement& statement) {
   Row row(statement, "conversations");
@@ -316,6 +346,23 @@ Result<Conversation> read_conversation(const Statement& statement) {
   OMNI_ASSIGN_OR_RETURN(conversation.reopen_count, row.int32());
   conversation.joinable = row.boolean();
   conversation.merged_into = row.optional_id<ConversationId>();
+  OMNI_ASSIGN_OR_RETURN(conversation.routing_class, row.name(parse_routing_class));
+  OMNI_ASSIGN_OR_RETURN(conversation.skills,
+                        sqlite::decode_string_list(row.text(), "conversations.skills"));
+  conversation.language = row.text();
+  conversation.queued_at = row.optional_timestamp();
+  conversation.offered_to = row.optional_id<AgentId>();
+  conversation.offer_expires_at = row.optional_timestamp();
+  OMNI_ASSIGN_OR_RETURN(std::vector<std::int64_t> passed_over,
+                        sqlite::decode_id_list(row.text(), "conversations.passed_over"));
+  for (std::int64_t id : passed_over)
+    conversation.passed_over.emplace_back(id);
+  conversation.preferred_agent = row.optional_id<AgentId>();
+  conversation.sticky_until = row.optional_timestamp();
+  OMNI_ASSIGN_OR_RETURN(conversation.sla,
+                        sqlite::decode_sla_state(row.text(), "conversations.sla"));
+  conversation.next_timer_at = row.optional_timestamp();
+  OMNI_ASSIGN_OR_RETURN(conversation.handoff_count, row.int32());
   return conversation;
 }
 
@@ -741,6 +788,60 @@ class SqliteTransaction final : public StoreTransaction {
     });
   }
 
+  // --- settings
+
+  Status put_setting(TenantId tenant, std::string_view key, std::string_view value) override {
+    return guarded(kWrites, "writing a setting", [&]() -> Status {
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("INSERT OR REPLACE INTO settings (tenant_id, key, value) VALUES (?, ?, ?)"));
+      Params(statement).id(tenant).text(key).text(value);
+      return statement.run("writing a setting");
+    });
+  }
+
+  Result<std::string> get_setting(TenantId tenant, std::string_view key) override {
+    return guarded(kReads, "reading a setting", [&]() -> Result<std::string> {
+      OMNI_ASSIGN_OR_RETURN(Statement statement,
+                            prepare("SELECT value FROM settings WHERE tenant_id = ? AND key = ?"));
+      Params(statement).id(tenant).text(key);
+      return query_one(
+          statement, "reading a setting", fmt::format("setting '{}'", key),
+          [](const Statement& row) -> Result<std::string> { return row.column_text(0); });
+    });
+  }
+
+  Status delete_setting(TenantId tenant, std::string_view key) override {
+    return guarded(kWrites, "deleting a setting", [&]() -> Status {
+      OMNI_ASSIGN_OR_RETURN(Statement statement,
+                            prepare("DELETE FROM settings WHERE tenant_id = ? AND key = ?"));
+      Params(statement).id(tenant).text(key);
+      return update(statement, "deleting a setting", fmt::format("setting '{}'", key));
+    });
+  }
+
+  Result<std::vector<std::pair<std::string, std::string>>> list_settings(
+      TenantId tenant, std::string_view prefix) override {
+    using Settings = std::vector<std::pair<std::string, std::string>>;
+    return guarded(kReads, "listing settings", [&]() -> Result<Settings> {
+      // A range of the primary key: [prefix, upper bound).
+      constexpr std::string_view bounded_sql =
+          "SELECT key, value FROM settings WHERE tenant_id = ? AND key >= ? AND key < ? "
+          "ORDER BY key";
+      constexpr std::string_view open_sql =
+          "SELECT key, value FROM settings WHERE tenant_id = ? AND key >= ? ORDER BY key";
+      const std::optional<std::string> upper = prefix_upper_bound(prefix);
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(upper ? bounded_sql : open_sql));
+      Params params(statement);
+      params.id(tenant).text(prefix);
+      if (upper) params.text(*upper);
+      return query_all(statement, "listing settings",
+                       [](const Statement& row) -> Result<std::pair<std::string, std::string>> {
+                         return std::pair(row.column_text(0), row.column_text(1));
+                       });
+    });
+  }
+
   // --- agents
 
   Result<AgentId> insert_agent(const Agent& agent) override {
@@ -748,7 +849,8 @@ class SqliteTransaction final : public StoreTransaction {
       OMNI_ASSIGN_OR_RETURN(
           Statement statement,
           prepare("INSERT INTO agents (tenant_id, name, kind, presence, teams, skills, languages, "
-                  "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+                  "created_at, capacity_sync, capacity_async, last_routed_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
       Params(statement)
           .id(agent.tenant)
           .text(agent.name)
@@ -757,7 +859,10 @@ class SqliteTransaction final : public StoreTransaction {
           .text(sqlite::encode_string_list(agent.teams))
           .text(sqlite::encode_string_list(agent.skills))
           .text(sqlite::encode_string_list(agent.languages))
-          .timestamp(agent.created_at);
+          .timestamp(agent.created_at)
+          .int64(agent.capacity.synchronous)
+          .int64(agent.capacity.asynchronous)
+          .int64(last_routed_column(agent.last_routed_at));
       OMNI_ASSIGN_OR_RETURN(std::int64_t id, insert(statement, "inserting an agent"));
       return AgentId(id);
     });
@@ -773,7 +878,8 @@ class SqliteTransaction final : public StoreTransaction {
       OMNI_ASSIGN_OR_RETURN(
           Statement statement,
           prepare("UPDATE agents SET name = ?, kind = ?, presence = ?, teams = ?, skills = ?, "
-                  "languages = ?, created_at = ? WHERE tenant_id = ? AND id = ?"));
+                  "languages = ?, created_at = ?, capacity_sync = ?, capacity_async = ?, "
+                  "last_routed_at = ? WHERE tenant_id = ? AND id = ?"));
       Params(statement)
           .text(agent.name)
           .name(agent.kind)
@@ -782,6 +888,9 @@ class SqliteTransaction final : public StoreTransaction {
           .text(sqlite::encode_string_list(agent.skills))
           .text(sqlite::encode_string_list(agent.languages))
           .timestamp(agent.created_at)
+          .int64(agent.capacity.synchronous)
+          .int64(agent.capacity.asynchronous)
+          .int64(last_routed_column(agent.last_routed_at))
           .id(agent.tenant)
           .id(agent.id);
       return update(statement, "updating an agent", fmt::format("agent {}", agent.id.value()));
@@ -795,6 +904,47 @@ class SqliteTransaction final : public StoreTransaction {
       OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
       Params(statement).id(tenant);
       return query_all(statement, "listing agents", read_agent);
+    });
+  }
+
+  Result<std::vector<Agent>> list_routable_agents(TenantId tenant, RoutingClass routing_class,
+                                                  RoutingStrategy strategy, const Agent* after,
+                                                  std::size_t limit) override {
+    return guarded(kReads, "listing routable agents", [&]() -> Result<std::vector<Agent>> {
+      // One range of one partial index per class and strategy (agents_least_loaded_*,
+      // agents_round_robin_*, see schema.cc): the condition repeats the index's WHERE, the
+      // cursor is a row value on the whole sort key. Without a cursor it starts below every
+      // row (loads are never negative, ids positive).
+      static const std::array<std::string, 4> sqls = [] {
+        std::array<std::string, 4> out;
+        for (const char* c : {"sync", "async"}) {
+          const std::string where = fmt::format(
+              "agents WHERE tenant_id = ? AND presence = 'available' AND load_{0} < "
+              "capacity_{0} AND ",
+              c);
+          const bool sync = std::string_view(c) == "sync";
+          out[sync ? 0 : 2] = select(
+              kAgentColumns, where + fmt::format("(load_{0}, last_routed_at, id) > (?, ?, ?) "
+                                                 "ORDER BY load_{0}, last_routed_at, id LIMIT ?",
+                                                 c));
+          out[sync ? 1 : 3] = select(kAgentColumns, where +
+                                                        "(last_routed_at, id) > (?, ?) "
+                                                        "ORDER BY last_routed_at, id LIMIT ?");
+        }
+        return out;
+      }();
+      const bool least_loaded = strategy == RoutingStrategy::kLeastLoaded;
+      const std::size_t which =
+          (routing_class == RoutingClass::kSynchronous ? 0 : 2) + (least_loaded ? 0 : 1);
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sqls[which]));
+      Params params(statement);
+      params.id(tenant);
+      constexpr std::int64_t kBelowAll = std::numeric_limits<std::int64_t>::min();
+      if (least_loaded) params.int64(after ? after->load.of(routing_class) : kBelowAll);
+      params.int64(after ? last_routed_column(after->last_routed_at) : kBelowAll)
+          .int64(after ? after->id.value() : kBelowAll)
+          .int64(sql_limit(limit));
+      return query_all(statement, "listing routable agents", read_agent);
     });
   }
 
@@ -969,8 +1119,11 @@ class SqliteTransaction final : public StoreTransaction {
           prepare("INSERT INTO conversations (tenant_id, customer_id, status, priority, "
                   "assignee_id, team, subject, origin_channel_id, current_channel_id, opened_at, "
                   "updated_at, first_response_at, last_inbound_at, last_outbound_at, resolved_at, "
-                  "closed_at, reopen_count, joinable, merged_into) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                  "closed_at, reopen_count, joinable, merged_into, routing_class, skills, "
+                  "language, queued_at, offered_to, offer_expires_at, passed_over, "
+                  "preferred_agent, sticky_until, sla, next_timer_at, handoff_count) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                  "?, ?, ?, ?, ?, ?, ?, ?)"));
       Params params(statement);
       params.id(conversation.tenant);
       bind_conversation_fields(params, conversation);
@@ -989,23 +1142,28 @@ class SqliteTransaction final : public StoreTransaction {
   Status update_conversation(const Conversation& conversation) override {
     return guarded(kWrites, "updating a conversation", [&]() -> Status {
       // Most updates (a message arrives, a reply goes out) change neither an indexed column
-      // (customer, status, joinable, opened_at, resolved_at) nor a reference (assignee, origin
+      // (customer, status, priority, joinable, opened_at, resolved_at, the routing columns of the
+      // queue and timer indexes) nor a reference (assignee, offered_to, preferred_agent, origin
       // and current channel). The first statement updates only the other columns, and only when
       // those already hold the new values: it then touches none of the conversation indexes
       // (SQLite maintains an index only when the UPDATE sets one of its columns, including those
-      // of a partial index's WHERE) and checks no foreign key. When it changes no row, the full
-      // update runs.
+      // of a partial index's WHERE and the priority behind priority_rank), checks no foreign key
+      // and fires no trigger (the agents' loads stay as they are). When it changes no row, the
+      // full update runs.
       {
         OMNI_ASSIGN_OR_RETURN(
             Statement narrow,
-            prepare("UPDATE conversations SET priority = ?, team = ?, subject = ?, "
+            prepare("UPDATE conversations SET team = ?, subject = ?, "
                     "updated_at = ?, first_response_at = ?, last_inbound_at = ?, "
-                    "last_outbound_at = ?, closed_at = ?, reopen_count = ?, merged_into = ? "
+                    "last_outbound_at = ?, closed_at = ?, reopen_count = ?, merged_into = ?, "
+                    "skills = ?, language = ?, offer_expires_at = ?, passed_over = ?, sla = ?, "
+                    "handoff_count = ? "
                     "WHERE tenant_id = ? AND id = ? AND customer_id = ? AND status = ? AND "
-                    "joinable = ? AND opened_at = ? AND resolved_at IS ? AND assignee_id IS ? AND "
-                    "origin_channel_id IS ? AND current_channel_id IS ?"));
+                    "priority = ? AND joinable = ? AND opened_at = ? AND resolved_at IS ? AND "
+                    "assignee_id IS ? AND origin_channel_id IS ? AND current_channel_id IS ? AND "
+                    "routing_class = ? AND queued_at IS ? AND offered_to IS ? AND "
+                    "preferred_agent IS ? AND sticky_until IS ? AND next_timer_at IS ?"));
         Params(narrow)
-            .name(conversation.priority)
             .text(conversation.team)
             .text(conversation.subject)
             .timestamp(conversation.updated_at)
@@ -1015,27 +1173,42 @@ class SqliteTransaction final : public StoreTransaction {
             .optional_timestamp(conversation.closed_at)
             .int64(conversation.reopen_count)
             .optional_id(conversation.merged_into)
+            .text(sqlite::encode_string_list(conversation.skills))
+            .text(conversation.language)
+            .optional_timestamp(conversation.offer_expires_at)
+            .text(encode_agent_ids(conversation.passed_over))
+            .text(sqlite::encode_sla_state(conversation.sla))
+            .int64(conversation.handoff_count)
             .id(conversation.tenant)
             .id(conversation.id)
             .id(conversation.customer)
             .name(conversation.status)
+            .name(conversation.priority)
             .boolean(conversation.joinable)
             .timestamp(conversation.opened_at)
             .optional_timestamp(conversation.resolved_at)
             .optional_id(conversation.assignee)
             .id_or_null(conversation.origin_channel)
-            .id_or_null(conversation.current_channel);
+            .id_or_null(conversation.current_channel)
+            .name(conversation.routing_class)
+            .optional_timestamp(conversation.queued_at)
+            .optional_id(conversation.offered_to)
+            .optional_id(conversation.preferred_agent)
+            .optional_timestamp(conversation.sticky_until)
+            .optional_timestamp(conversation.next_timer_at);
         OMNI_RETURN_IF_ERROR(narrow.run("updating a conversation"));
         if (sqlite3_changes(narrow.db()) == 1) return Status::ok_status();
       }
       OMNI_ASSIGN_OR_RETURN(
           Statement statement,
-          prepare(
-              "UPDATE conversations SET customer_id = ?, status = ?, priority = ?, "
-              "assignee_id = ?, team = ?, subject = ?, origin_channel_id = ?, "
-              "current_channel_id = ?, opened_at = ?, updated_at = ?, first_response_at = ?, "
-              "last_inbound_at = ?, last_outbound_at = ?, resolved_at = ?, closed_at = ?, "
-              "reopen_count = ?, joinable = ?, merged_into = ? WHERE tenant_id = ? AND id = ?"));
+          prepare("UPDATE conversations SET customer_id = ?, status = ?, priority = ?, "
+                  "assignee_id = ?, team = ?, subject = ?, origin_channel_id = ?, "
+                  "current_channel_id = ?, opened_at = ?, updated_at = ?, first_response_at = ?, "
+                  "last_inbound_at = ?, last_outbound_at = ?, resolved_at = ?, closed_at = ?, "
+                  "reopen_count = ?, joinable = ?, merged_into = ?, routing_class = ?, skills = ?, "
+                  "language = ?, queued_at = ?, offered_to = ?, offer_expires_at = ?, "
+                  "passed_over = ?, preferred_agent = ?, sticky_until = ?, sla = ?, "
+                  "next_timer_at = ?, handoff_count = ? WHERE tenant_id = ? AND id = ?"));
       Params params(statement);
       bind_conversation_fields(params, conversation);
       params.id(conversation.tenant).id(conversation.id);
@@ -1099,6 +1272,83 @@ class SqliteTransaction final : public StoreTransaction {
       OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
       Params(statement).id(tenant).id(customer).int64(sql_limit(limit));
       return query_all(statement, "listing conversations", read_conversation);
+    });
+  }
+
+  Result<std::vector<Conversation>> list_waiting_conversations(TenantId tenant,
+                                                               RoutingClass routing_class,
+                                                               const Conversation* after,
+                                                               std::size_t limit) override {
+    using Conversations = std::vector<Conversation>;
+    return guarded(kReads, "listing waiting conversations", [&]() -> Result<Conversations> {
+      // A range of conversations_queue: the condition repeats its WHERE, the cursor is a row
+      // value on its sort key; without a cursor it starts below the most urgent rank. The engine
+      // sets queued_at on every waiting conversation (a NULL would stop a cursor at it).
+      static const std::string sql =
+          select(kConversationColumns,
+                 "conversations WHERE tenant_id = ? AND routing_class = ? AND status = 'open' "
+                 "AND assignee_id IS NULL AND offered_to IS NULL "
+                 "AND (priority_rank, queued_at, id) > (?, ?, ?) "
+                 "ORDER BY priority_rank, queued_at, id LIMIT ?");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params params(statement);
+      params.id(tenant).name(routing_class);
+      if (after) {
+        params.int64(priority_rank(after->priority))
+            .optional_timestamp(after->queued_at)
+            .id(after->id);
+      } else {
+        params.int64(-1).int64(0).int64(0);
+      }
+      params.int64(sql_limit(limit));
+      return query_all(statement, "listing waiting conversations", read_conversation);
+    });
+  }
+
+  Result<std::vector<Conversation>> list_reserved_conversations(TenantId tenant, AgentId agent,
+                                                                Timestamp now,
+                                                                std::size_t limit) override {
+    using Conversations = std::vector<Conversation>;
+    return guarded(kReads, "listing reserved conversations", [&]() -> Result<Conversations> {
+      // A range of conversations_reserved (its WHERE repeated), in the queue's order.
+      static const std::string sql =
+          select(kConversationColumns,
+                 "conversations WHERE tenant_id = ? AND preferred_agent = ? "
+                 "AND preferred_agent IS NOT NULL AND status = 'open' AND assignee_id IS NULL "
+                 "AND offered_to IS NULL AND sticky_until > ? "
+                 "ORDER BY priority_rank, queued_at, id LIMIT ?");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).id(agent).timestamp(now).int64(sql_limit(limit));
+      return query_all(statement, "listing reserved conversations", read_conversation);
+    });
+  }
+
+  Result<std::vector<Conversation>> list_due_conversations(TenantId tenant, Timestamp now,
+                                                           std::size_t limit) override {
+    using Conversations = std::vector<Conversation>;
+    return guarded(kReads, "listing due conversations", [&]() -> Result<Conversations> {
+      static const std::string sql =
+          select(kConversationColumns,
+                 "conversations WHERE tenant_id = ? AND next_timer_at IS NOT NULL "
+                 "AND next_timer_at <= ? ORDER BY next_timer_at, id LIMIT ?");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).timestamp(now).int64(sql_limit(limit));
+      return query_all(statement, "listing due conversations", read_conversation);
+    });
+  }
+
+  Result<Timestamp> next_timer(TenantId tenant) override {
+    return guarded(kReads, "reading the next timer", [&]() -> Result<Timestamp> {
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("SELECT next_timer_at FROM conversations WHERE tenant_id = ? AND "
+                  "next_timer_at IS NOT NULL ORDER BY next_timer_at LIMIT 1"));
+      Params(statement).id(tenant);
+      return query_one(statement, "reading the next timer",
+                       fmt::format("a timer of tenant {}", tenant.value()),
+                       [](const Statement& row) -> Result<Timestamp> {
+                         return from_unix_micros(row.column_int64(0));
+                       });
     });
   }
 
@@ -1494,7 +1744,27 @@ class SqliteTransaction final : public StoreTransaction {
         .optional_timestamp(conversation.closed_at)
         .int64(conversation.reopen_count)
         .boolean(conversation.joinable)
-        .optional_id(conversation.merged_into);
+        .optional_id(conversation.merged_into)
+        .name(conversation.routing_class)
+        .text(sqlite::encode_string_list(conversation.skills))
+        .text(conversation.language)
+        .optional_timestamp(conversation.queued_at)
+        .optional_id(conversation.offered_to)
+        .optional_timestamp(conversation.offer_expires_at)
+        .text(encode_agent_ids(conversation.passed_over))
+        .optional_id(conversation.preferred_agent)
+        .optional_timestamp(conversation.sticky_until)
+        .text(sqlite::encode_sla_state(conversation.sla))
+        .optional_timestamp(conversation.next_timer_at)
+        .int64(conversation.handoff_count);
+  }
+
+  static std::string encode_agent_ids(const std::vector<AgentId>& agents) {
+    std::vector<std::int64_t> ids;
+    ids.reserve(agents.size());
+    for (AgentId agent : agents)
+      ids.push_back(agent.value());
+    return sqlite::encode_id_list(ids);
   }
 
   static void bind_merge_fields(Params& params, const MergeRecord& merge) {

@@ -57,17 +57,17 @@ class FaultInjectingTransaction : public ForwardingTransaction {
   Result<ChannelId> insert_channel(const Channel& v) override {
     OMNI_FAULT_POINT(insert_channel(v));
   }
-  Result<AgentId> insert_agent(const Agent& v) override {
-    OMNI_FAULT_POINT(insert_agent(v));
-  }
-  Status update_agent(const Agent& v) override {
-    OMNI_FAULT_POINT(update_agent(v));
-  }
   Status put_setting(TenantId t, std::string_view k, std::string_view v) override {
     OMNI_FAULT_POINT(put_setting(t, k, v));
   }
   Status delete_setting(TenantId t, std::string_view k) override {
     OMNI_FAULT_POINT(delete_setting(t, k));
+  }
+  Result<AgentId> insert_agent(const Agent& v) override {
+    OMNI_FAULT_POINT(insert_agent(v));
+  }
+  Status update_agent(const Agent& v) override {
+    OMNI_FAULT_POINT(update_agent(v));
   }
   Result<CustomerId> insert_customer(const Customer& v) override {
     OMNI_FAULT_POINT(insert_customer(v));

@@ -1,8 +1,12 @@
 // The raw Store contract: uniqueness rules, rollback, read-only transactions, tenancy, keyset
 // pagination and faithful round trips of every record type.
 #include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fixture.h"
@@ -629,6 +633,640 @@ TEST_CASE("store: updates of missing records are not found", "[conformance][stor
   CHECK(tx->update_delivery(s.tenant, TouchpointId(999'999), DeliveryStatus::kSent, "")
             .is(StatusCode::kNotFound));
   CHECK(tx->touch_identity(s.tenant, IdentityId(999'999), t0()).is(StatusCode::kNotFound));
+}
+
+// --- routing: agents' capacity and load, the queue, reservations, timers and settings
+
+Timestamp at_s(int seconds) {
+  return t0() + std::chrono::seconds(seconds);
+}
+
+Agent make_agent(TenantId tenant, const std::string& name, Presence presence = Presence::kAvailable,
+                 AgentCapacity capacity = AgentCapacity(),
+                 std::optional<Timestamp> last_routed_at = std::nullopt) {
+  Agent a;
+  a.tenant = tenant;
+  a.name = name;
+  a.presence = presence;
+  a.capacity = capacity;
+  a.last_routed_at = last_routed_at;
+  a.created_at = t0();
+  return a;
+}
+
+AgentCapacity capacity(int synchronous, int asynchronous) {
+  AgentCapacity c;
+  c.synchronous = synchronous;
+  c.asynchronous = asynchronous;
+  return c;
+}
+
+// A conversation of the seed customer that never takes the customer's joinable slot, so a test
+// can have many at once.
+Conversation routed(const Seed& s, RoutingClass routing_class, Priority priority,
+                    std::optional<Timestamp> queued_at,
+                    ConversationStatus status = ConversationStatus::kOpen) {
+  Conversation c = make_conversation(s, status);
+  c.joinable = false;
+  c.routing_class = routing_class;
+  c.priority = priority;
+  c.queued_at = queued_at;
+  return c;
+}
+
+AgentLoad load_of(StoreTransaction& tx, TenantId tenant, AgentId agent) {
+  return World::must(tx.get_agent(tenant, agent)).load;
+}
+
+// "sync/async" of an agent's load, for readable failures.
+std::string loads(StoreTransaction& tx, TenantId tenant, AgentId agent) {
+  AgentLoad l = load_of(tx, tenant, agent);
+  return std::to_string(l.synchronous) + "/" + std::to_string(l.asynchronous);
+}
+
+template <typename T>
+std::vector<std::int64_t> ids_of(const std::vector<T>& records) {
+  std::vector<std::int64_t> out;
+  for (const auto& r : records)
+    out.push_back(r.id.value());
+  return out;
+}
+
+void check_same_clock(const SlaClock& got, const SlaClock& want) {
+  CHECK(got.started_at == want.started_at);
+  CHECK(got.warn_at == want.warn_at);
+  CHECK(got.due_at == want.due_at);
+  CHECK(got.stopped_at == want.stopped_at);
+  CHECK(got.warned == want.warned);
+  CHECK(got.breached == want.breached);
+}
+
+void check_same_routing(const Conversation& got, const Conversation& want) {
+  CHECK(got.routing_class == want.routing_class);
+  CHECK(got.skills == want.skills);
+  CHECK(got.language == want.language);
+  CHECK(got.queued_at == want.queued_at);
+  CHECK(got.offered_to == want.offered_to);
+  CHECK(got.offer_expires_at == want.offer_expires_at);
+  CHECK(got.passed_over == want.passed_over);
+  CHECK(got.preferred_agent == want.preferred_agent);
+  CHECK(got.sticky_until == want.sticky_until);
+  CHECK(got.sla.policy == want.sla.policy);
+  check_same_clock(got.sla.first_response, want.sla.first_response);
+  check_same_clock(got.sla.next_response, want.sla.next_response);
+  check_same_clock(got.sla.resolution, want.sla.resolution);
+  CHECK(got.sla.paused_at == want.sla.paused_at);
+  CHECK(got.sla.next_responses_met == want.sla.next_responses_met);
+  CHECK(got.sla.next_responses_breached == want.sla.next_responses_breached);
+  CHECK(got.next_timer_at == want.next_timer_at);
+  CHECK(got.handoff_count == want.handoff_count);
+  CHECK(got.priority == want.priority);
+  CHECK(got.assignee == want.assignee);
+  CHECK(got.status == want.status);
+}
+
+TEST_CASE("store: agents' capacity and last routing round-trip; load is the store's",
+          "[conformance][store][routing]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  RawStore raw(backend);
+  Seed s = seed(raw);
+  AgentId id;
+  {
+    auto tx = raw.write();
+    Agent a = make_agent(s.tenant, "alice", Presence::kAvailable, capacity(2, 7), at_s(5));
+    a.load.synchronous = 9;  // ignored
+    a.load.asynchronous = 9;
+    id = World::must(tx->insert_agent(a));
+    OMNI_REQUIRE_OK(tx->commit());
+  }
+  {
+    auto tx = raw.write();
+    Agent a = World::must(tx->get_agent(s.tenant, id));
+    CHECK(a.capacity.synchronous == 2);
+    CHECK(a.capacity.asynchronous == 7);
+    CHECK(a.last_routed_at == at_s(5));
+    CHECK(a.load.synchronous == 0);
+    CHECK(a.load.asynchronous == 0);
+    CHECK(World::must(tx->list_agents(s.tenant)).at(0).capacity.asynchronous == 7);
+    a.capacity = capacity(0, 12);
+    a.last_routed_at = std::nullopt;
+    a.load.asynchronous = 4;  // ignored
+    OMNI_REQUIRE_OK(tx->update_agent(a));
+    OMNI_REQUIRE_OK(tx->commit());
+  }
+  auto tx = raw.read();
+  Agent a = World::must(tx->get_agent(s.tenant, id));
+  CHECK(a.capacity.synchronous == 0);
+  CHECK(a.capacity.asynchronous == 12);
+  CHECK_FALSE(a.last_routed_at.has_value());
+  CHECK(a.load.asynchronous == 0);
+  // A default agent: one synchronous and five asynchronous slots, never routed.
+  Agent fresh;
+  CHECK(fresh.capacity.synchronous == 1);
+  CHECK(fresh.capacity.asynchronous == 5);
+}
+
+TEST_CASE("store: every routing field of a conversation round-trips",
+          "[conformance][store][routing]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  RawStore raw(backend);
+  Seed s = seed(raw);
+  auto tx = raw.write();
+  AgentId alice = World::must(tx->insert_agent(make_agent(s.tenant, "alice")));
+  AgentId bob = World::must(tx->insert_agent(make_agent(s.tenant, "bob")));
+
+  Conversation c = routed(s, RoutingClass::kSynchronous, Priority::kHigh, at_s(1));
+  c.skills = {"refunds", "de \"quoted\""};
+  c.language = "de-AT";
+  c.offered_to = alice;
+  c.offer_expires_at = at_s(31);
+  c.passed_over = {bob, alice};
+  c.preferred_agent = bob;
+  c.sticky_until = at_s(121);
+  c.sla.policy = "email/high";
+  c.sla.first_response.started_at = at_s(1);
+  c.sla.first_response.warn_at = at_s(49);
+  c.sla.first_response.due_at = at_s(61);
+  c.sla.first_response.stopped_at = at_s(40);
+  c.sla.first_response.warned = true;
+  c.sla.next_response.started_at = at_s(70);
+  c.sla.next_response.due_at = at_s(130);
+  c.sla.next_response.breached = true;
+  c.sla.resolution.started_at = at_s(1);
+  c.sla.resolution.warn_at = at_s(2881);
+  c.sla.resolution.due_at = at_s(3601);
+  c.sla.paused_at = at_s(80);
+  c.sla.next_responses_met = 4;
+  c.sla.next_responses_breached = 2;
+  c.next_timer_at = at_s(31);
+  c.handoff_count = 3;
+  c.id = World::must(tx->insert_conversation(c));
+  check_same_routing(World::must(tx->get_conversation(s.tenant, c.id)), c);
+
+  // Only fields outside every index change: the narrow update path of SqliteStore.
+  c.skills = {"billing"};
+  c.language = "en";
+  c.offer_expires_at = at_s(45);
+  c.passed_over = {bob};
+  c.sla.resolution.stopped_at = at_s(500);
+  c.sla.next_responses_met = 5;
+  c.handoff_count = 4;
+  c.subject = "narrow";
+  OMNI_REQUIRE_OK(tx->update_conversation(c));
+  check_same_routing(World::must(tx->get_conversation(s.tenant, c.id)), c);
+
+  // Everything changes, optional fields cleared.
+  c.routing_class = RoutingClass::kAsynchronous;
+  c.priority = Priority::kUrgent;
+  c.queued_at = std::nullopt;
+  c.offered_to = std::nullopt;
+  c.offer_expires_at = std::nullopt;
+  c.assignee = bob;
+  c.passed_over.clear();
+  c.preferred_agent = std::nullopt;
+  c.sticky_until = std::nullopt;
+  c.sla = SlaState();
+  c.next_timer_at = std::nullopt;
+  c.handoff_count = 0;
+  c.skills.clear();
+  c.language.clear();
+  OMNI_REQUIRE_OK(tx->update_conversation(c));
+  OMNI_REQUIRE_OK(tx->commit());
+  auto rtx = raw.read();
+  Conversation back = World::must(rtx->get_conversation(s.tenant, c.id));
+  check_same_routing(back, c);
+  CHECK(back.subject == "narrow");
+  CHECK_FALSE(back.waiting());
+}
+
+TEST_CASE("store: an agent's load follows its conversations", "[conformance][store][routing]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  RawStore raw(backend);
+  Seed s = seed(raw);
+  Seed other = seed(raw, "other");
+  auto tx = raw.write();
+  AgentId alice = World::must(tx->insert_agent(make_agent(s.tenant, "alice")));
+  AgentId bob = World::must(tx->insert_agent(make_agent(s.tenant, "bob")));
+  AgentId carol = World::must(tx->insert_agent(make_agent(other.tenant, "carol")));
+  auto check_loads = [&](const std::string& want_alice, const std::string& want_bob) {
+    CHECK(loads(*tx, s.tenant, alice) == want_alice);
+    CHECK(loads(*tx, s.tenant, bob) == want_bob);
+    CHECK(loads(*tx, other.tenant, carol) == "0/0");
+  };
+
+  // Waiting: holds no slot.
+  Conversation c = routed(s, RoutingClass::kAsynchronous, Priority::kNormal, at_s(1));
+  c.id = World::must(tx->insert_conversation(c));
+  check_loads("0/0", "0/0");
+
+  SECTION("assignment, status changes, class change, reassignment and offers") {
+    c.assignee = alice;
+    c.queued_at = std::nullopt;
+    OMNI_REQUIRE_OK(tx->update_conversation(c));
+    check_loads("0/1", "0/0");
+
+    c.subject = "an update that changes nothing of the slots";
+    c.updated_at = at_s(2);
+    OMNI_REQUIRE_OK(tx->update_conversation(c));
+    check_loads("0/1", "0/0");
+
+    c.status = ConversationStatus::kPending;  // still active
+    OMNI_REQUIRE_OK(tx->update_conversation(c));
+    check_loads("0/1", "0/0");
+
+    c.status = ConversationStatus::kResolved;
+    c.resolved_at = at_s(3);
+    OMNI_REQUIRE_OK(tx->update_conversation(c));
+    check_loads("0/0", "0/0");
+
+    c.status = ConversationStatus::kClosed;
+    c.closed_at = at_s(4);
+    OMNI_REQUIRE_OK(tx->update_conversation(c));
+    check_loads("0/0", "0/0");
+
+    c.status = ConversationStatus::kOpen;  // reopened, still assigned
+    c.resolved_at = c.closed_at = std::nullopt;
+    c.reopen_count = 1;
+    OMNI_REQUIRE_OK(tx->update_conversation(c));
+    check_loads("0/1", "0/0");
+
+    c.routing_class = RoutingClass::kSynchronous;  // moved to a call
+    OMNI_REQUIRE_OK(tx->update_conversation(c));
+    check_loads("1/0", "0/0");
+
+    c.assignee = bob;
+    OMNI_REQUIRE_OK(tx->update_conversation(c));
+    check_loads("0/0", "1/0");
+
+    // Offered to alice while bob still has it: a slot of each.
+    c.offered_to = alice;
+    c.offer_expires_at = at_s(30);
+    OMNI_REQUIRE_OK(tx->update_conversation(c));
+    check_loads("1/0", "1/0");
+
+    c.assignee = std::nullopt;  // bob let go; the offer stands
+    OMNI_REQUIRE_OK(tx->update_conversation(c));
+    check_loads("1/0", "0/0");
+
+    c.assignee = alice;  // alice accepted
+    c.offered_to = std::nullopt;
+    c.offer_expires_at = std::nullopt;
+    OMNI_REQUIRE_OK(tx->update_conversation(c));
+    check_loads("1/0", "0/0");
+
+    c.status = ConversationStatus::kResolved;
+    c.resolved_at = at_s(60);
+    c.routing_class = RoutingClass::kAsynchronous;  // both at once
+    OMNI_REQUIRE_OK(tx->update_conversation(c));
+    check_loads("0/0", "0/0");
+  }
+
+  SECTION("inserted already assigned and offered, and inactive ones") {
+    Conversation d = routed(s, RoutingClass::kAsynchronous, Priority::kNormal, std::nullopt);
+    d.assignee = bob;
+    d.offered_to = alice;
+    d.id = World::must(tx->insert_conversation(d));
+    check_loads("0/1", "0/1");
+
+    Conversation e = routed(s, RoutingClass::kSynchronous, Priority::kNormal, std::nullopt,
+                            ConversationStatus::kPending);
+    e.assignee = alice;
+    World::must(tx->insert_conversation(e));
+    check_loads("1/1", "0/1");
+
+    Conversation done = routed(s, RoutingClass::kSynchronous, Priority::kNormal, std::nullopt,
+                               ConversationStatus::kResolved);
+    done.assignee = alice;
+    done.offered_to = bob;
+    World::must(tx->insert_conversation(done));
+    Conversation closed = done;
+    closed.status = ConversationStatus::kClosed;
+    World::must(tx->insert_conversation(closed));
+    check_loads("1/1", "0/1");
+
+    // update_agent leaves the load alone.
+    Agent a = World::must(tx->get_agent(s.tenant, alice));
+    a.load = AgentLoad();
+    a.presence = Presence::kBusy;
+    OMNI_REQUIRE_OK(tx->update_agent(a));
+    check_loads("1/1", "0/1");
+    OMNI_REQUIRE_OK(tx->commit());
+    auto rtx = raw.read();
+    CHECK(loads(*rtx, s.tenant, alice) == "1/1");
+    CHECK(loads(*rtx, s.tenant, bob) == "0/1");
+  }
+
+  SECTION("a rolled-back assignment leaves the load as it was") {
+    OMNI_REQUIRE_OK(tx->commit());
+    {
+      auto wtx = raw.write();
+      c.assignee = alice;
+      OMNI_REQUIRE_OK(wtx->update_conversation(c));
+      CHECK(loads(*wtx, s.tenant, alice) == "0/1");
+    }  // rolled back
+    auto rtx = raw.read();
+    CHECK(loads(*rtx, s.tenant, alice) == "0/0");
+  }
+}
+
+TEST_CASE("store: routable agents come in the strategy's order, in pages",
+          "[conformance][store][routing]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  RawStore raw(backend);
+  Seed s = seed(raw);
+  Seed other = seed(raw, "other");
+  auto tx = raw.write();
+  auto add = [&](const std::string& name, Presence presence, AgentCapacity cap,
+                 std::optional<Timestamp> routed_at) {
+    return World::must(tx->insert_agent(make_agent(s.tenant, name, presence, cap, routed_at)))
+        .value();
+  };
+  auto hold = [&](std::int64_t agent, RoutingClass routing_class) {
+    Conversation c = routed(s, routing_class, Priority::kNormal, std::nullopt);
+    c.assignee = AgentId(agent);
+    World::must(tx->insert_conversation(c));
+  };
+  const auto a1 = add("a1", Presence::kAvailable, capacity(2, 5), at_s(30));
+  const auto a2 = add("a2", Presence::kAvailable, capacity(1, 5), std::nullopt);
+  const auto a3 = add("a3", Presence::kAvailable, capacity(1, 5), std::nullopt);
+  const auto a4 = add("a4", Presence::kAvailable, capacity(1, 5), at_s(10));
+  const auto a5 = add("a5", Presence::kBusy, capacity(1, 5), std::nullopt);
+  const auto a6 = add("a6", Presence::kAvailable, capacity(1, 1), at_s(20));
+  const auto a7 = add("a7", Presence::kAvailable, capacity(0, 5), at_s(5));
+  const auto a8 = add("a8", Presence::kAway, capacity(1, 5), std::nullopt);
+  (void)a5;
+  (void)a8;
+  hold(a2, RoutingClass::kAsynchronous);
+  hold(a2, RoutingClass::kAsynchronous);  // a2: 2 of 5 asynchronous
+  hold(a6, RoutingClass::kAsynchronous);  // a6: 1 of 1 asynchronous: full
+  hold(a4, RoutingClass::kSynchronous);   // a4: 1 of 1 synchronous: full
+  hold(a1, RoutingClass::kSynchronous);   // a1: 1 of 2 synchronous
+  World::must(tx->insert_agent(make_agent(other.tenant, "elsewhere")));
+  OMNI_REQUIRE_OK(tx->commit());
+
+  struct Case {
+    RoutingClass routing_class;
+    RoutingStrategy strategy;
+    std::vector<std::int64_t> want;
+  };
+  const std::vector<Case> cases = {
+      // (load, last routed with never first, id)
+      {RoutingClass::kAsynchronous, RoutingStrategy::kLeastLoaded, {a3, a7, a4, a1, a2}},
+      // (last routed, id)
+      {RoutingClass::kAsynchronous, RoutingStrategy::kRoundRobin, {a2, a3, a7, a4, a1}},
+      {RoutingClass::kSynchronous, RoutingStrategy::kLeastLoaded, {a2, a3, a6, a1}},
+      {RoutingClass::kSynchronous, RoutingStrategy::kRoundRobin, {a2, a3, a6, a1}},
+  };
+  auto rtx = raw.read();
+  for (const Case& c : cases) {
+    INFO("class " << to_string(c.routing_class) << ", " << to_string(c.strategy));
+    auto all =
+        World::must(rtx->list_routable_agents(s.tenant, c.routing_class, c.strategy, nullptr, 100));
+    CHECK(ids_of(all) == c.want);
+    for (std::size_t page_size : {std::size_t{1}, std::size_t{2}, std::size_t{3}}) {
+      INFO("pages of " << page_size);
+      std::vector<std::int64_t> paged;
+      std::optional<Agent> last;
+      for (int pages = 0; pages < 10; ++pages) {
+        auto page = World::must(rtx->list_routable_agents(s.tenant, c.routing_class, c.strategy,
+                                                          last ? &*last : nullptr, page_size));
+        CHECK(page.size() <= page_size);
+        if (page.empty()) break;
+        for (const auto& a : page)
+          paged.push_back(a.id.value());
+        last = page.back();
+      }
+      CHECK(paged == c.want);
+    }
+    CHECK(World::must(rtx->list_routable_agents(s.tenant, c.routing_class, c.strategy, nullptr, 0))
+              .empty());
+  }
+  // The loads come back with the agents.
+  auto async = World::must(rtx->list_routable_agents(s.tenant, RoutingClass::kAsynchronous,
+                                                     RoutingStrategy::kLeastLoaded, nullptr, 100));
+  REQUIRE(async.size() == 5);
+  CHECK(async.back().load.asynchronous == 2);
+  // Another tenant sees only its own agent.
+  auto elsewhere = World::must(rtx->list_routable_agents(
+      other.tenant, RoutingClass::kAsynchronous, RoutingStrategy::kRoundRobin, nullptr, 100));
+  REQUIRE(elsewhere.size() == 1);
+  CHECK(elsewhere[0].name == "elsewhere");
+}
+
+TEST_CASE("store: the queue holds waiting conversations by priority, queued_at and id",
+          "[conformance][store][routing]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  RawStore raw(backend);
+  Seed s = seed(raw);
+  Seed other = seed(raw, "other");
+  auto tx = raw.write();
+  AgentId alice = World::must(tx->insert_agent(make_agent(s.tenant, "alice")));
+  auto add = [&](Conversation c) { return World::must(tx->insert_conversation(c)).value(); };
+  const auto w1 = add(routed(s, RoutingClass::kAsynchronous, Priority::kNormal, at_s(10)));
+  const auto w2 = add(routed(s, RoutingClass::kAsynchronous, Priority::kUrgent, at_s(30)));
+  const auto w3 = add(routed(s, RoutingClass::kAsynchronous, Priority::kNormal, at_s(10)));
+  const auto w4 = add(routed(s, RoutingClass::kAsynchronous, Priority::kLow, at_s(5)));
+  const auto w5 = add(routed(s, RoutingClass::kAsynchronous, Priority::kHigh, at_s(20)));
+  const auto w6 = add(routed(s, RoutingClass::kAsynchronous, Priority::kNormal, at_s(8)));
+  Conversation assigned = routed(s, RoutingClass::kAsynchronous, Priority::kUrgent, at_s(1));
+  assigned.assignee = alice;
+  add(assigned);
+  Conversation offered = routed(s, RoutingClass::kAsynchronous, Priority::kUrgent, at_s(1));
+  offered.offered_to = alice;
+  add(offered);
+  add(routed(s, RoutingClass::kAsynchronous, Priority::kUrgent, at_s(1),
+             ConversationStatus::kPending));
+  add(routed(s, RoutingClass::kAsynchronous, Priority::kUrgent, at_s(1),
+             ConversationStatus::kResolved));
+  add(routed(s, RoutingClass::kAsynchronous, Priority::kUrgent, at_s(1),
+             ConversationStatus::kClosed));
+  const auto sync1 = add(routed(s, RoutingClass::kSynchronous, Priority::kLow, at_s(1)));
+  World::must(tx->insert_conversation(
+      routed(other, RoutingClass::kAsynchronous, Priority::kUrgent, at_s(0))));
+  // w6 is taken: it leaves the queue.
+  Conversation taken = World::must(tx->get_conversation(s.tenant, ConversationId(w6)));
+  taken.assignee = alice;
+  OMNI_REQUIRE_OK(tx->update_conversation(taken));
+  OMNI_REQUIRE_OK(tx->commit());
+
+  const std::vector<std::int64_t> want = {w2, w5, w1, w3, w4};
+  auto rtx = raw.read();
+  auto all = World::must(
+      rtx->list_waiting_conversations(s.tenant, RoutingClass::kAsynchronous, nullptr, 100));
+  CHECK(ids_of(all) == want);
+  for (const auto& c : all)
+    CHECK(c.waiting());
+  for (std::size_t page_size : {std::size_t{1}, std::size_t{2}, std::size_t{4}}) {
+    INFO("pages of " << page_size);
+    std::vector<std::int64_t> paged;
+    std::optional<Conversation> last;
+    for (int pages = 0; pages < 10; ++pages) {
+      auto page = World::must(rtx->list_waiting_conversations(s.tenant, RoutingClass::kAsynchronous,
+                                                              last ? &*last : nullptr, page_size));
+      CHECK(page.size() <= page_size);
+      if (page.empty()) break;
+      for (const auto& c : page)
+        paged.push_back(c.id.value());
+      last = page.back();
+    }
+    CHECK(paged == want);
+  }
+  CHECK(ids_of(World::must(
+            rtx->list_waiting_conversations(s.tenant, RoutingClass::kSynchronous, nullptr, 100))) ==
+        std::vector<std::int64_t>{sync1});
+  CHECK(World::must(rtx->list_waiting_conversations(other.tenant, RoutingClass::kAsynchronous,
+                                                    nullptr, 100))
+            .size() == 1);
+}
+
+TEST_CASE("store: conversations reserved for their preferred agent",
+          "[conformance][store][routing]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  RawStore raw(backend);
+  Seed s = seed(raw);
+  Seed other = seed(raw, "other");
+  auto tx = raw.write();
+  AgentId alice = World::must(tx->insert_agent(make_agent(s.tenant, "alice")));
+  AgentId bob = World::must(tx->insert_agent(make_agent(s.tenant, "bob")));
+  auto reserved = [&](Priority priority, int queued, AgentId agent, int until,
+                      RoutingClass routing_class = RoutingClass::kAsynchronous) {
+    Conversation c = routed(s, routing_class, priority, at_s(queued));
+    c.preferred_agent = agent;
+    c.sticky_until = at_s(until);
+    return c;
+  };
+  const auto low = World::must(tx->insert_conversation(reserved(Priority::kLow, 1, alice, 200)));
+  const auto high = World::must(tx->insert_conversation(
+      reserved(Priority::kHigh, 9, alice, 200, RoutingClass::kSynchronous)));
+  const auto normal =
+      World::must(tx->insert_conversation(reserved(Priority::kNormal, 5, alice, 101)));
+  World::must(tx->insert_conversation(reserved(Priority::kUrgent, 1, alice, 100)));  // ends now
+  World::must(tx->insert_conversation(reserved(Priority::kUrgent, 1, alice, 50)));   // ended
+  World::must(tx->insert_conversation(reserved(Priority::kUrgent, 1, bob, 200)));
+  Conversation offered = reserved(Priority::kUrgent, 1, alice, 200);
+  offered.offered_to = alice;
+  World::must(tx->insert_conversation(offered));
+  Conversation assigned = reserved(Priority::kUrgent, 1, alice, 200);
+  assigned.assignee = bob;
+  World::must(tx->insert_conversation(assigned));
+  Conversation unqueued = routed(s, RoutingClass::kAsynchronous, Priority::kUrgent, at_s(1));
+  World::must(tx->insert_conversation(unqueued));  // no preferred agent
+  OMNI_REQUIRE_OK(tx->commit());
+
+  auto rtx = raw.read();
+  CHECK(ids_of(World::must(rtx->list_reserved_conversations(s.tenant, alice, at_s(100), 100))) ==
+        std::vector<std::int64_t>{high.value(), normal.value(), low.value()});
+  CHECK(ids_of(World::must(rtx->list_reserved_conversations(s.tenant, alice, at_s(100), 2))) ==
+        std::vector<std::int64_t>{high.value(), normal.value()});
+  CHECK(ids_of(World::must(rtx->list_reserved_conversations(s.tenant, alice, at_s(150), 100))) ==
+        std::vector<std::int64_t>{high.value(), low.value()});
+  CHECK(World::must(rtx->list_reserved_conversations(s.tenant, bob, at_s(100), 100)).size() == 1);
+  CHECK(World::must(rtx->list_reserved_conversations(other.tenant, alice, at_s(100), 100)).empty());
+}
+
+TEST_CASE("store: due conversations and the next timer", "[conformance][store][routing]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  RawStore raw(backend);
+  Seed s = seed(raw);
+  Seed other = seed(raw, "other");
+  {
+    auto rtx = raw.read();
+    CHECK(rtx->next_timer(s.tenant).status().is(StatusCode::kNotFound));
+    CHECK(World::must(rtx->list_due_conversations(s.tenant, at_s(1000), 10)).empty());
+  }
+  auto tx = raw.write();
+  auto timed = [&](std::optional<int> seconds, const Seed& seed_of = Seed()) {
+    const Seed& in = seed_of.tenant.valid() ? seed_of : s;
+    Conversation c = routed(in, RoutingClass::kAsynchronous, Priority::kNormal, std::nullopt,
+                            ConversationStatus::kPending);
+    if (seconds) c.next_timer_at = at_s(*seconds);
+    return World::must(tx->insert_conversation(c)).value();
+  };
+  const auto t30 = timed(30);
+  const auto t10a = timed(10);
+  const auto t10b = timed(10);
+  timed(50);
+  timed(std::nullopt);
+  timed(1, other);
+  OMNI_REQUIRE_OK(tx->commit());
+
+  auto rtx = raw.read();
+  CHECK(World::must(rtx->next_timer(s.tenant)) == at_s(10));
+  CHECK(World::must(rtx->next_timer(other.tenant)) == at_s(1));
+  CHECK(ids_of(World::must(rtx->list_due_conversations(s.tenant, at_s(30), 100))) ==
+        std::vector<std::int64_t>{t10a, t10b, t30});
+  CHECK(ids_of(World::must(rtx->list_due_conversations(s.tenant, at_s(30), 2))) ==
+        std::vector<std::int64_t>{t10a, t10b});
+  CHECK(World::must(rtx->list_due_conversations(s.tenant, at_s(9), 100)).empty());
+  CHECK(World::must(rtx->list_due_conversations(s.tenant, at_s(1000), 100)).size() == 4);
+  rtx.reset();
+
+  // Clearing every timer: none is next.
+  auto wtx = raw.write();
+  for (auto id : {t30, t10a, t10b}) {
+    Conversation c = World::must(wtx->get_conversation(s.tenant, ConversationId(id)));
+    c.next_timer_at = std::nullopt;
+    OMNI_REQUIRE_OK(wtx->update_conversation(c));
+  }
+  auto rest = World::must(wtx->list_due_conversations(s.tenant, at_s(1000), 100));
+  REQUIRE(rest.size() == 1);
+  rest[0].next_timer_at = std::nullopt;
+  OMNI_REQUIRE_OK(wtx->update_conversation(rest[0]));
+  CHECK(wtx->next_timer(s.tenant).status().is(StatusCode::kNotFound));
+}
+
+TEST_CASE("store: settings are per tenant, replaced by key and listed by prefix",
+          "[conformance][store][routing]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  RawStore raw(backend);
+  Seed s = seed(raw);
+  Seed other = seed(raw, "other");
+  {
+    auto tx = raw.write();
+    OMNI_REQUIRE_OK(tx->put_setting(s.tenant, "routing", "{\"strategy\":\"round_robin\"}"));
+    OMNI_REQUIRE_OK(tx->put_setting(s.tenant, "routing/team/billing", "{}"));
+    OMNI_REQUIRE_OK(tx->put_setting(s.tenant, "routing/team/ad", "{\"sticky\":false}"));
+    OMNI_REQUIRE_OK(tx->put_setting(s.tenant, "routingX", "x"));
+    OMNI_REQUIRE_OK(tx->put_setting(s.tenant, "sla/email/*", "[]"));
+    OMNI_REQUIRE_OK(tx->put_setting(other.tenant, "routing", "theirs"));
+    OMNI_REQUIRE_OK(tx->put_setting(s.tenant, "routing/team/billing", "replaced"));
+    CHECK(tx->put_setting(TenantId(999'999), "routing", "x").is(StatusCode::kNotFound));
+    OMNI_REQUIRE_OK(tx->commit());
+  }
+  {
+    auto tx = raw.write();
+    OMNI_REQUIRE_OK(tx->put_setting(s.tenant, "ghost", "rolled back"));
+  }
+  {
+    auto tx = raw.read();
+    CHECK(World::must(tx->get_setting(s.tenant, "routing")) == "{\"strategy\":\"round_robin\"}");
+    CHECK(World::must(tx->get_setting(other.tenant, "routing")) == "theirs");
+    CHECK(World::must(tx->get_setting(s.tenant, "routing/team/billing")) == "replaced");
+    CHECK(tx->get_setting(s.tenant, "ghost").status().is(StatusCode::kNotFound));
+    CHECK(tx->get_setting(other.tenant, "sla/email/*").status().is(StatusCode::kNotFound));
+    CHECK(tx->put_setting(s.tenant, "k", "v").is(StatusCode::kFailedPrecondition));
+
+    using Settings = std::vector<std::pair<std::string, std::string>>;
+    CHECK(
+        World::must(tx->list_settings(s.tenant, "routing/")) ==
+        Settings{{"routing/team/ad", "{\"sticky\":false}"}, {"routing/team/billing", "replaced"}});
+    auto all = World::must(tx->list_settings(s.tenant, ""));
+    std::vector<std::string> keys;
+    for (const auto& [key, value] : all)
+      keys.push_back(key);
+    CHECK(keys == std::vector<std::string>{"routing", "routing/team/ad", "routing/team/billing",
+                                           "routingX", "sla/email/*"});
+    CHECK(World::must(tx->list_settings(s.tenant, "routing")).size() == 4);
+    CHECK(World::must(tx->list_settings(s.tenant, "zzz")).empty());
+    CHECK(World::must(tx->list_settings(other.tenant, "")) == Settings{{"routing", "theirs"}});
+  }
+  auto tx = raw.write();
+  OMNI_REQUIRE_OK(tx->delete_setting(s.tenant, "routing"));
+  CHECK(tx->delete_setting(s.tenant, "routing").is(StatusCode::kNotFound));
+  CHECK(tx->delete_setting(s.tenant, "nothing").is(StatusCode::kNotFound));
+  CHECK(tx->get_setting(s.tenant, "routing").status().is(StatusCode::kNotFound));
+  CHECK(World::must(tx->get_setting(other.tenant, "routing")) == "theirs");
+  OMNI_REQUIRE_OK(tx->commit());
 }
 
 }  // namespace
