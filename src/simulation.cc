@@ -280,8 +280,11 @@ std::string payload_string(const std::string& payload, const char* key) {
   return std::string(it->value.GetString(), it->value.GetStringLength());
 }
 
-double round_to(double value, double unit) {
-  return std::round(value / unit) * unit;
+// Rounded to `decimals` places; dividing by the power of ten gives the double nearest the decimal,
+// which prints as that decimal.
+double round_to(double value, int decimals) {
+  const double scale = std::pow(10.0, decimals);
+  return std::round(value * scale) / scale;
 }
 
 WaitingTimes waiting_times(std::vector<double> waits) {
@@ -296,15 +299,15 @@ WaitingTimes waiting_times(std::vector<double> waits) {
     std::size_t r = static_cast<std::size_t>(std::ceil(q * static_cast<double>(waits.size())));
     return waits[std::clamp<std::size_t>(r, 1, waits.size()) - 1];
   };
-  w.mean = round_to(sum / static_cast<double>(waits.size()), 0.001);
-  w.p50 = round_to(rank(0.5), 0.001);
-  w.p90 = round_to(rank(0.9), 0.001);
-  w.max = round_to(waits.back(), 0.001);
+  w.mean = round_to(sum / static_cast<double>(waits.size()), 3);
+  w.p50 = round_to(rank(0.5), 3);
+  w.p90 = round_to(rank(0.9), 3);
+  w.max = round_to(waits.back(), 3);
   return w;
 }
 
 double share(double part, double whole) {
-  return whole > 0 ? round_to(part / whole, 0.0001) : 0;
+  return whole > 0 ? round_to(part / whole, 4) : 0;
 }
 
 class Driver {
@@ -967,7 +970,7 @@ class Driver {
       g.name = name;
       g.agents = agents;
       g.assigned = assigned;
-      g.on_shift_hours = round_to(s.on_shift / 3600, 0.001);
+      g.on_shift_hours = round_to(s.on_shift / 3600, 3);
       g.occupancy = share(s.busy, s.on_shift);
       g.synchronous_utilization = share(s.sync_used, s.sync_capable);
       g.asynchronous_utilization = share(s.async_used, s.async_capable);

@@ -113,8 +113,9 @@ TEST_CASE("parse_scenario reads every field and applies the defaults", "[simulat
   CHECK(s.agents[1].accept_delay.shape == DurationDistribution::Shape::kUniform);
   CHECK(s.agents[2].capacity.synchronous == 0);
   CHECK(s.agents[2].capacity.asynchronous == 8);
-  CHECK(s.agents[2].accept_delay.shape == DurationDistribution::Shape::kFixed);
-  CHECK(s.agents[2].accept_delay.mean == 30);
+  CHECK(s.agents[2].accept_delay.shape == DurationDistribution::Shape::kUniform);
+  CHECK(s.agents[2].accept_delay.min == 5);
+  CHECK(s.agents[2].accept_delay.max == 15);
   REQUIRE(s.arrivals.size() == 3);
   CHECK(s.arrivals[0].channel == ChannelKind::kLiveChat);
   CHECK(s.arrivals[0].per_hour == 12);
@@ -128,6 +129,7 @@ TEST_CASE("parse_scenario reads every field and applies the defaults", "[simulat
   Scenario t = *parse_scenario(
       R"({"duration": "1h30m", "sla": [{"priority": "urgent", "hours": {"time_zone": "UTC",)"
       R"("week": {"sat": [["10:00", "12:00"], ["13:00", "24:00"]]}}}],)"
+      R"("agents": [{"accept_delay_s": 30}],)"
       R"("arrivals": [{"channel": "sms", "times": [0, "90s", "1h"], "priority": "high"}]})");
   CHECK(t.duration == std::chrono::minutes(90));
   CHECK(t.sla[0].priority == Priority::kUrgent);
@@ -137,6 +139,11 @@ TEST_CASE("parse_scenario reads every field and applies the defaults", "[simulat
                                                                  std::chrono::seconds(90),
                                                                  std::chrono::seconds(3600)});
   CHECK(t.arrivals[0].priority == Priority::kHigh);
+  CHECK(t.agents[0].name == "agent");
+  CHECK(t.agents[0].accept_delay.shape == DurationDistribution::Shape::kFixed);
+  CHECK(t.agents[0].accept_delay.mean == 30);
+  CHECK(t.arrivals[0].handle_time.shape == DurationDistribution::Shape::kExponential);
+  CHECK(t.arrivals[0].handle_time.mean == 300);
 }
 
 TEST_CASE("parse_scenario errors name the field", "[simulation]") {
