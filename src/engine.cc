@@ -991,7 +991,8 @@ Status Engine::Impl::change_status(TenantId tenant, ConversationId id, Conversat
   Status status = run_write([&](StoreTransaction& tx) -> Status {
     OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(tenant, id));
     const ConversationStatus from = c.status;
-    freed = is_active(from) && !is_active(to) ? c.assignee : std::nullopt;
+    freed =
+        is_active(from) && !is_active(to) ? (c.assignee ? c.assignee : c.offered_to) : std::nullopt;
     bool allowed = false;
     switch (to) {
       case ConversationStatus::kPending:

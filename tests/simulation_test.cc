@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "omni/engine.h"
+#include "omni/memory_store.h"
 #include "omni/simulation.h"
 #include "test_util.h"
 
@@ -459,5 +461,53 @@ TEST_CASE("omni simulate exit statuses", "[simulation][cli]") {
   CHECK(invalid.out.empty());
 }
 #endif
+
+}  // namespace omni
+
+namespace omni {
+
+// Found by the simulation (customers abandoning while their chat was offered): closing an
+// offered conversation must give the agent's freed slot to the queue.
+TEST_CASE("closing an offered conversation hands the agent the next waiting one",
+          "[simulation][routing]") {
+  ManualClock clock(from_unix_micros(1767600000LL * 1000000));
+  EngineOptions options;
+  options.clock = &clock;
+  auto opened = Engine::open(make_memory_store(), options);
+  REQUIRE(opened.ok());
+  Engine& engine = **opened;
+  Tenant tenant = *engine.create_tenant("t", "DE");
+  ChannelSpec chat_spec;
+  chat_spec.tenant = tenant.id;
+  chat_spec.kind = ChannelKind::kLiveChat;
+  chat_spec.name = "chat";
+  Channel chat = *engine.create_channel(chat_spec);
+  AgentSpec agent_spec;
+  agent_spec.tenant = tenant.id;
+  agent_spec.name = "a";
+  Agent agent = *engine.create_agent(agent_spec);
+  auto receive = [&](const std::string& visitor) {
+    InboundMessage m;
+    m.tenant = tenant.id;
+    m.channel = chat.id;
+    m.from = {IdentityKind::kWebVisitor, "site", visitor};
+    m.provider_message_id = visitor;
+    m.body = "hi";
+    auto received = engine.receive(m);
+    REQUIRE(received.ok());
+    return received->conversation;
+  };
+  auto conversation = [&](ConversationId id) {
+    return engine.conversation_view(tenant.id, id)->conversation;
+  };
+  ConversationId first = receive("v1");
+  clock.advance(std::chrono::seconds(1));
+  ConversationId second = receive("v2");
+  CHECK(conversation(first).offered_to == agent.id);
+  CHECK(conversation(second).waiting());
+  clock.advance(std::chrono::seconds(1));
+  REQUIRE(engine.close(tenant.id, first).ok());
+  CHECK(conversation(second).offered_to == agent.id);
+}
 
 }  // namespace omni
