@@ -40,6 +40,9 @@ constexpr double kMaxSeconds = 366.0 * 24 * 60 * 60;
 // Agents and arrival streams a scenario may define; a planning tool, not a load generator.
 constexpr int kMaxAgentsPerGroup = 10000;
 constexpr std::size_t kMaxFixedTimes = 100000;
+// The engine's limits on names (teams, skills) and language tags.
+constexpr std::size_t kMaxNameBytes = 256;
+constexpr std::size_t kMaxLanguageBytes = 35;
 
 Status invalid(const std::string& field, std::string message) {
   return Status::invalid_argument(field + ": " + std::move(message)).with_field(field);
@@ -131,6 +134,7 @@ Result<std::vector<std::string>> read_string_list(const Value& v, const std::str
   for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
     OMNI_ASSIGN_OR_RETURN(std::string s, read_string(v[i], element(field, i)));
     if (s.empty()) return invalid(element(field, i), "must not be empty");
+    if (s.size() > kMaxNameBytes) return invalid(element(field, i), "longer than 256 bytes");
     out.push_back(std::move(s));
   }
   return out;
@@ -488,12 +492,16 @@ Result<ArrivalStreamSpec> read_arrival_stream(const Value& v, const std::string&
   }
   if (const Value* m = r.find("team")) {
     OMNI_ASSIGN_OR_RETURN(a.team, read_string(*m, r.field("team")));
+    if (a.team.size() > kMaxNameBytes) return invalid(r.field("team"), "longer than 256 bytes");
   }
   if (const Value* m = r.find("skills")) {
     OMNI_ASSIGN_OR_RETURN(a.skills, read_string_list(*m, r.field("skills")));
   }
   if (const Value* m = r.find("language")) {
     OMNI_ASSIGN_OR_RETURN(a.language, read_string(*m, r.field("language")));
+    if (a.language.size() > kMaxLanguageBytes) {
+      return invalid(r.field("language"), "longer than 35 bytes");
+    }
   }
   if (const Value* m = r.find("handle_time_s")) {
     OMNI_ASSIGN_OR_RETURN(

@@ -193,6 +193,9 @@ TEST_CASE("parse_scenario errors name the field", "[simulation]") {
        "arrivals[0].times[1]"},
       {R"({"arrivals": [{"channel": "email", "abandon_after_s": null, "colour": "red"}]})",
        "arrivals[0].colour"},
+      {R"({"arrivals": [{"channel": "email", "language": "de-DE-x-a-very-long-private-use-tag-indeed"}]})",
+       "arrivals[0].language"},
+      {R"({"agents": [{"skills": ["billing", ""]}]})", "agents[0].skills[1]"},
   };
   for (const Case& c : cases) {
     INFO(c.json);
@@ -342,6 +345,29 @@ TEST_CASE("routing requirements: only eligible agents serve a conversation", "[s
   CHECK(r.agent_groups[0].assigned == r.overall.answered);
   CHECK(r.agent_groups[1].assigned == 0);
   CHECK(r.agent_groups[2].assigned == 0);
+}
+
+TEST_CASE("every channel kind can be simulated, with switches between them", "[simulation]") {
+  std::string arrivals;
+  for (ChannelKind kind : all_channel_kinds()) {
+    if (!arrivals.empty()) arrivals += ",";
+    arrivals += R"({"channel": ")" + std::string(to_string(kind)) +
+                R"(", "per_hour": 4, "returning_customer_probability": 0.5)";
+    // Each kind switches to the next one.
+    const auto& kinds = all_channel_kinds();
+    const auto next = kinds[(static_cast<std::size_t>(kind) + 1) % kinds.size()];
+    arrivals += R"(, "channel_switch": {"to": ")" + std::string(to_string(next)) + R"("}})";
+  }
+  SimulationReport r = run_json(
+      R"({"seed": 9, "duration": "1h", "routing": {"offer_timeout_s": 20, "sticky_wait_s": 30},)"
+      R"("agents": [{"name": "desk", "count": 6, "capacity": {"sync": 2, "async": 6}}],)"
+      R"("arrivals": [)" +
+      arrivals + "]}");
+  CHECK(r.channels.size() == all_channel_kinds().size());
+  CHECK(r.overall.answered == r.overall.arrivals);
+  CHECK(r.overall.resolved == r.overall.arrivals);
+  CHECK(r.overall.handoffs + r.overall.handoffs_refused == r.overall.answered);
+  CHECK(r.returning_answered > 0);
 }
 
 TEST_CASE("the report as JSON carries every figure", "[simulation]") {
