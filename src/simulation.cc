@@ -762,7 +762,15 @@ class Driver {
         ++events_;
         OMNI_RETURN_IF_ERROR(on_event(e));
       }
-      if (page->size() < kEventPage) return Status();
+      if (page->size() < kEventPage) {
+        // Routing by hand: an agent whose offer was declined or expired has a free slot again
+        // (unless the conversation came back to it); fill it, and read what that did.
+        if (to_fill_.empty()) return Status();
+        std::vector<AgentId> agents = std::move(to_fill_);
+        to_fill_.clear();
+        for (AgentId agent : agents)
+          OMNI_RETURN_IF_ERROR(fill(agent));
+      }
     }
   }
 
@@ -799,12 +807,11 @@ class Driver {
       auto agent = agent_of(e);
       if (!agent) return fail(Status::internal("assignment without a known agent"), e.type);
       on_assigned(index, *agent, e.created_at);
-    } else if (e.type == "conversation.offer_declined") {
-      ++offers_declined_;
+    } else if (e.type == "conversation.offer_declined" || e.type == "conversation.offer_expired") {
+      ++(e.type == "conversation.offer_declined" ? offers_declined_ : offers_expired_);
       c.offered_to.reset();
-    } else if (e.type == "conversation.offer_expired") {
-      ++offers_expired_;
-      c.offered_to.reset();
+      auto agent = agent_of(e);
+      if (agent && !automatic()) to_fill_.push_back(agents_[*agent].id);
     } else if (e.type == "conversation.released") {
       auto agent = agent_of(e);
       if (agent && c.agent == agents_[*agent].id) {
@@ -1035,6 +1042,7 @@ class Driver {
   std::map<std::int64_t, std::size_t> conversation_index_;
   std::map<ChannelKind, EventCounts> counts_;
   std::int64_t cursor_ = 0;
+  std::vector<AgentId> to_fill_;  // routing by hand: agents to fill after the events are read
 
   std::int64_t steps_ = 0;
   std::int64_t events_ = 0;

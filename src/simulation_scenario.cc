@@ -84,6 +84,9 @@ class ObjectReader {
   Status no_unknown_members() const {
     for (auto it = object_.MemberBegin(); it != object_.MemberEnd(); ++it) {
       std::string_view name = text_of(it->name);
+      for (auto earlier = object_.MemberBegin(); earlier != it; ++earlier) {
+        if (text_of(earlier->name) == name) return invalid(child(path_, name), "given twice");
+      }
       bool known = false;
       for (const auto& s : seen_)
         known = known || s == name;

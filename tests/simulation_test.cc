@@ -159,6 +159,7 @@ TEST_CASE("parse_scenario errors name the field", "[simulation]") {
       {R"({"start": "yesterday"})", "start"},
       {R"({"duration": "8 hours"})", "duration"},
       {R"({"duraton": "8h"})", "duraton"},
+      {R"({"routing": {"automatic": true, "automatic": false}})", "routing.automatic"},
       {R"({"routing": {"strategy": "random"}})", "routing.strategy"},
       {R"({"routing": {"offer_timeout_s": -5}})", "routing.offer_timeout_s"},
       {R"({"service_level": {"sync_s": "fast"}})", "service_level.sync_s"},
