@@ -220,8 +220,9 @@ int main(int argc, char** argv) {
   if (rows.size() == 3) {
     const double fill = rows.back().fill_us / rows.front().fill_us;
     const double route = rows.back().route_us / rows.front().route_us;
-    std::printf("\nTarget: decision latency at 10,000 agents <= 2x at 100: fill %.2fx, route %.2fx, %s\n",
-                fill, route, fill <= 2.0 && route <= 2.0 ? "met" : "NOT MET");
+    std::printf(
+        "\nTarget: decision latency at 10,000 agents <= 2x at 100: fill %.2fx, route %.2fx, %s\n",
+        fill, route, fill <= 2.0 && route <= 2.0 ? "met" : "NOT MET");
   }
   return 0;
 }
