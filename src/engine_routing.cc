@@ -19,8 +19,12 @@ using namespace engine_internal;
 
 namespace {
 
-constexpr std::size_t kAgentPage = 64;
-constexpr std::size_t kQueuePage = 64;
+// Pages of candidates grow from a few rows (the first usually qualifies) to many (a rare skill).
+constexpr std::size_t kFirstPage = 8;
+constexpr std::size_t kLargestPage = 256;
+std::size_t next_page(std::size_t page) {
+  return std::min(page * 2, kLargestPage);
+}
 constexpr const char* kNoSlaPolicy = "-";
 
 std::string routing_policy_key(const std::string& team) {
@@ -301,10 +305,10 @@ Result<RoutingDecision> Engine::Impl::route_in(StoreTransaction& tx, Conversatio
   // Everyone else, in the policy's order; those who passed it over only when no one else can.
   std::optional<Agent> fallback;
   std::optional<Agent> cursor;
-  for (;;) {
+  for (std::size_t size = kFirstPage;; size = next_page(size)) {
     OMNI_ASSIGN_OR_RETURN(std::vector<Agent> page,
                           tx.list_routable_agents(c.tenant, c.routing_class, policy.strategy,
-                                                  cursor ? &*cursor : nullptr, kAgentPage));
+                                                  cursor ? &*cursor : nullptr, size));
     for (auto& agent : page) {
       if (!qualifies(agent, c) || !has_slot(agent, c.routing_class)) continue;
       if (passed_over(c, agent.id)) {
@@ -314,7 +318,7 @@ Result<RoutingDecision> Engine::Impl::route_in(StoreTransaction& tx, Conversatio
       const bool sticky = agent.id == c.preferred_agent;
       return give(tx, c, std::move(agent), policy, sticky, now);
     }
-    if (page.size() < kAgentPage) break;
+    if (page.size() < size) break;
     cursor = std::move(page.back());
   }
   if (fallback) return give(tx, c, *fallback, policy, false, now);
@@ -347,7 +351,7 @@ Result<std::vector<RoutingDecision>> Engine::Impl::fill_in(StoreTransaction& tx,
 
   // Conversations waiting for this agent in particular come first.
   OMNI_ASSIGN_OR_RETURN(std::vector<Conversation> reserved,
-                        tx.list_reserved_conversations(tenant, agent_id, now, kQueuePage));
+                        tx.list_reserved_conversations(tenant, agent_id, now, kLargestPage));
   for (auto& c : reserved) {
     if (has_slot(agent, c.routing_class) && qualifies(agent, c)) {
       OMNI_RETURN_IF_ERROR(take(c, true));
@@ -355,10 +359,10 @@ Result<std::vector<RoutingDecision>> Engine::Impl::fill_in(StoreTransaction& tx,
   }
   for (RoutingClass cls : {RoutingClass::kSynchronous, RoutingClass::kAsynchronous}) {
     std::optional<Conversation> cursor;
-    while (has_slot(agent, cls)) {
+    for (std::size_t size = kFirstPage; has_slot(agent, cls); size = next_page(size)) {
       OMNI_ASSIGN_OR_RETURN(
           std::vector<Conversation> page,
-          tx.list_waiting_conversations(tenant, cls, cursor ? &*cursor : nullptr, kQueuePage));
+          tx.list_waiting_conversations(tenant, cls, cursor ? &*cursor : nullptr, size));
       for (auto& c : page) {
         if (!has_slot(agent, cls)) break;
         const bool reserved_for_other = c.preferred_agent && *c.preferred_agent != agent_id &&
@@ -366,7 +370,7 @@ Result<std::vector<RoutingDecision>> Engine::Impl::fill_in(StoreTransaction& tx,
         if (reserved_for_other || passed_over(c, agent_id) || !qualifies(agent, c)) continue;
         OMNI_RETURN_IF_ERROR(take(c, c.preferred_agent == agent_id));
       }
-      if (page.size() < kQueuePage) break;
+      if (page.size() < size) break;
       cursor = std::move(page.back());
     }
   }
