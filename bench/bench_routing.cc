@@ -184,8 +184,7 @@ Row measure(int agent_count) {
     omni_bench::RawStatement assign(
         raw.get(),
         "UPDATE conversations SET assignee_id = ?, queued_at = NULL, updated_at = ? WHERE id = ?");
-    omni_bench::RawStatement routed(raw.get(),
-                                    "UPDATE agents SET last_routed_at = ? WHERE id = ?");
+    omni_bench::RawStatement routed(raw.get(), "UPDATE agents SET last_routed_at = ? WHERE id = ?");
     double timed = 0;
     std::int64_t now = omni::to_unix_micros(clock.now());
     for (int i = 0; i < kDecisions; ++i) {
@@ -267,7 +266,8 @@ Row measure(int agent_count) {
     omni_bench::RawStatement begin(raw.get(), "BEGIN IMMEDIATE");
     omni_bench::RawStatement commit(raw.get(), "COMMIT");
     omni_bench::RawStatement conversation_row(
-        raw.get(), "SELECT skills, routing_class FROM conversations WHERE tenant_id = ? AND id = ?");
+        raw.get(),
+        "SELECT skills, routing_class FROM conversations WHERE tenant_id = ? AND id = ?");
     omni_bench::RawStatement routable(
         raw.get(),
         "SELECT id, skills FROM agents WHERE tenant_id = ? AND presence = 'available' "
@@ -275,8 +275,7 @@ Row measure(int agent_count) {
     omni_bench::RawStatement assign(
         raw.get(),
         "UPDATE conversations SET assignee_id = ?, queued_at = NULL, updated_at = ? WHERE id = ?");
-    omni_bench::RawStatement routed(raw.get(),
-                                    "UPDATE agents SET last_routed_at = ? WHERE id = ?");
+    omni_bench::RawStatement routed(raw.get(), "UPDATE agents SET last_routed_at = ? WHERE id = ?");
     double timed = 0;
     for (int i = 0; i < kDecisions; ++i) {
       clock.advance(std::chrono::milliseconds(100));
