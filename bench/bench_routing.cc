@@ -7,7 +7,8 @@
 //   - fill: an agent frees a slot (a resolve, not timed) and Engine::fill picks the best waiting
 //     conversation it qualifies for (priority, then the longest waiting) and assigns it;
 //   - route: a new conversation (received untimed with routing off) and Engine::route finds the
-//     least-loaded qualified agent with a free slot among the 1 % of agents that have one;
+//     least-loaded qualified agent with a free slot among the 1 % of agents (at least 16) that
+//     have one;
 // beside the raw SQLite doing the same in the same process on the same file: one BEGIN IMMEDIATE
 // transaction with the same indexed SELECT (the queue index or the routable-agents index, first
 // qualifying row) and the same UPDATEs of the conversation and the agent.
@@ -162,10 +163,78 @@ Row measure(int agent_count) {
     }
     row.fill_us = timed / kDecisions;
   }
+  // raw fill: the same decision with the sqlite3 C API on the same file: the agent row, the
+  // queue index's first page up to the first conversation the agent qualifies for, the same two
+  // UPDATEs (the store's trigger moves the load), one transaction.
+  omni_bench::RawDb raw(db.path(), omni::Durability::kNormal);
+  {
+    omni_bench::RawStatement begin(raw.get(), "BEGIN IMMEDIATE");
+    omni_bench::RawStatement commit(raw.get(), "COMMIT");
+    omni_bench::RawStatement free_slot(
+        raw.get(), "UPDATE conversations SET status = 'resolved', resolved_at = ? WHERE id = ?");
+    omni_bench::RawStatement agent_row(
+        raw.get(),
+        "SELECT skills, load_async, capacity_async FROM agents WHERE tenant_id = ? AND id = ? "
+        "AND presence = 'available'");
+    omni_bench::RawStatement queue(
+        raw.get(),
+        "SELECT id, skills FROM conversations WHERE tenant_id = ? AND routing_class = 'async' "
+        "AND status = 'open' AND assignee_id IS NULL AND offered_to IS NULL "
+        "ORDER BY priority_rank, queued_at, id LIMIT 64");
+    omni_bench::RawStatement assign(
+        raw.get(),
+        "UPDATE conversations SET assignee_id = ?, queued_at = NULL, updated_at = ? WHERE id = ?");
+    omni_bench::RawStatement routed(raw.get(), "UPDATE agents SET last_routed_at = ? WHERE id = ?");
+    double timed = 0;
+    std::int64_t now = omni::to_unix_micros(clock.now());
+    for (int i = 0; i < kDecisions; ++i) {
+      const auto agent = static_cast<std::size_t>(pick(random));
+      auto& mine = assigned[agent];
+      now += 100000;
+      free_slot.bind(1, now);
+      free_slot.bind(2, mine.front().value());
+      free_slot.run();
+      mine.erase(mine.begin());
+      const auto start = Clock::now();
+      begin.run();
+      agent_row.bind(1, tenant.value());
+      agent_row.bind(2, agents[agent].value());
+      if (!agent_row.step()) omni_bench::die("raw: no agent");
+      const std::string skills = agent_row.column_text(0);
+      if (agent_row.column_int(1) >= agent_row.column_int(2)) omni_bench::die("raw: no slot");
+      agent_row.reset();
+      queue.bind(1, tenant.value());
+      std::int64_t chosen = 0;
+      while (queue.step()) {
+        // The conversation needs one skill: ["skill-n"]; the agent qualifies when it has it.
+        std::string needed = queue.column_text(1);
+        needed = needed.substr(1, needed.size() - 2);
+        if (skills.find(needed) != std::string::npos) {
+          chosen = queue.column_int(0);
+          break;
+        }
+      }
+      queue.reset();
+      if (chosen == 0) omni_bench::die("raw: nothing to fill");
+      assign.bind(1, agents[agent].value());
+      assign.bind(2, now);
+      assign.bind(3, chosen);
+      assign.run();
+      routed.bind(1, now);
+      routed.bind(2, agents[agent].value());
+      routed.run();
+      commit.run();
+      timed += micros_since(start, 1);
+      mine.push_back(omni::ConversationId(chosen));
+    }
+    row.raw_fill_us = timed / kDecisions;
+    clock.set(omni::from_unix_micros(now));
+  }
   // route: 1 % of the agents have a free slot; a new conversation finds the least loaded one
   // that qualifies.
-  for (int i = 0; i < std::max(1, agent_count / 100); ++i) {
-    auto& mine = assigned[static_cast<std::size_t>(i * 100 % agent_count)];
+  // (At least 16, so every skill is among them.)
+  for (int i = 0; i < std::max(16, agent_count / 100); ++i) {
+    auto& mine = assigned[static_cast<std::size_t>(i)];
     omni_bench::check(engine->resolve(tenant, mine.front()), "resolve");
     mine.erase(mine.begin());
   }
@@ -190,6 +259,67 @@ Row measure(int agent_count) {
       omni_bench::check(engine->resolve(tenant, received.conversation), "resolve");
     }
     row.route_us = timed / kDecisions;
+  }
+  // raw route: the conversation row, the routable-agents index up to the first agent that has
+  // the skill, the same two UPDATEs, one transaction.
+  {
+    omni_bench::RawStatement begin(raw.get(), "BEGIN IMMEDIATE");
+    omni_bench::RawStatement commit(raw.get(), "COMMIT");
+    omni_bench::RawStatement conversation_row(
+        raw.get(),
+        "SELECT skills, routing_class FROM conversations WHERE tenant_id = ? AND id = ?");
+    omni_bench::RawStatement routable(
+        raw.get(),
+        "SELECT id, skills FROM agents WHERE tenant_id = ? AND presence = 'available' "
+        "AND load_async < capacity_async ORDER BY load_async, last_routed_at, id LIMIT 64");
+    omni_bench::RawStatement assign(
+        raw.get(),
+        "UPDATE conversations SET assignee_id = ?, queued_at = NULL, updated_at = ? WHERE id = ?");
+    omni_bench::RawStatement routed(raw.get(), "UPDATE agents SET last_routed_at = ? WHERE id = ?");
+    double timed = 0;
+    for (int i = 0; i < kDecisions; ++i) {
+      clock.advance(std::chrono::milliseconds(100));
+      const std::int64_t now = omni::to_unix_micros(clock.now());
+      omni::InboundMessage m;
+      m.tenant = tenant;
+      m.channel = channel;
+      m.from = {omni::IdentityKind::kEmail, "", "raw" + std::to_string(i) + "@example.com"};
+      m.provider_message_id = "raw-" + std::to_string(i);
+      m.body = "A new question";
+      omni::ReceiveResult received = take(engine->receive(m), "receive");
+      omni::RoutingRequirements needs;
+      needs.skills = std::vector<std::string>{skill(static_cast<int>(random() % kSkills))};
+      take(engine->set_routing(tenant, received.conversation, needs), "set_routing");
+      const auto start = Clock::now();
+      begin.run();
+      conversation_row.bind(1, tenant.value());
+      conversation_row.bind(2, received.conversation.value());
+      if (!conversation_row.step()) omni_bench::die("raw: no conversation");
+      std::string needed = conversation_row.column_text(0);
+      needed = needed.substr(1, needed.size() - 2);
+      conversation_row.reset();
+      routable.bind(1, tenant.value());
+      std::int64_t chosen = 0;
+      while (routable.step()) {
+        if (routable.column_text(1).find(needed) != std::string::npos) {
+          chosen = routable.column_int(0);
+          break;
+        }
+      }
+      routable.reset();
+      if (chosen == 0) omni_bench::die("raw: no agent");
+      assign.bind(1, chosen);
+      assign.bind(2, now);
+      assign.bind(3, received.conversation.value());
+      assign.run();
+      routed.bind(1, now);
+      routed.bind(2, chosen);
+      routed.run();
+      commit.run();
+      timed += micros_since(start, 1);
+      omni_bench::check(engine->resolve(tenant, received.conversation), "resolve");
+    }
+    row.raw_route_us = timed / kDecisions;
   }
   return row;
 }
@@ -220,8 +350,9 @@ int main(int argc, char** argv) {
   if (rows.size() == 3) {
     const double fill = rows.back().fill_us / rows.front().fill_us;
     const double route = rows.back().route_us / rows.front().route_us;
-    std::printf("\nTarget: decision latency at 10,000 agents <= 2x at 100: fill %.2fx, route %.2fx, %s\n",
-                fill, route, fill <= 2.0 && route <= 2.0 ? "met" : "NOT MET");
+    std::printf(
+        "\nTarget: decision latency at 10,000 agents <= 2x at 100: fill %.2fx, route %.2fx, %s\n",
+        fill, route, fill <= 2.0 && route <= 2.0 ? "met" : "NOT MET");
   }
   return 0;
 }

@@ -193,6 +193,21 @@ class Demo {
     dana_ = agent("Dana", omni::AgentKind::kHuman, {"tech"}, {"router", "video"});
     say("tenant acme-broadband; channels web, live_chat, phone, messenger, video, email;");
     say("agents Robo (bot), Carla and Ben (support), Dana (tech)");
+
+    // Routing offers new cases to the least-loaded agent, who has 30 seconds to accept; SLA
+    // targets: a person answers a chat within 5 minutes, an email within 8 business hours.
+    must("routing policy", engine_->set_routing_policy(tenant_, "", omni::RoutingPolicy{}));
+    omni::SlaPolicy chat_sla;
+    chat_sla.channel_kind = omni::ChannelKind::kLiveChat;
+    chat_sla.first_response = 5min;
+    must("chat SLA", engine_->set_sla_policy(tenant_, chat_sla));
+    omni::SlaPolicy email_sla;
+    email_sla.channel_kind = omni::ChannelKind::kEmail;
+    email_sla.first_response = 8h;
+    email_sla.hours = omni::BusinessHours::weekdays("Europe/Berlin", 9h, 17h);
+    must("email SLA", engine_->set_sla_policy(tenant_, email_sla));
+    say("routing: least loaded, offers time out after 30 s; SLA: first response within 5 min on "
+        "live_chat, 8 business hours (Mon-Fri 09-17 Europe/Berlin) on email");
   }
 
   // Day 1, 09:14 — self-service first.
@@ -238,7 +253,18 @@ class Demo {
     conversation_ = r.conversation;
     say(fmt::format("conversation #{} {}", r.conversation.value(),
                     r.new_conversation ? "opened" : "continued"));
-    must("assign the bot", engine_->assign(tenant_, conversation_, bot_.id));
+    // Routing offered the new case at once; the bot accepts its offer.
+    omni::Conversation offered =
+        must("conversation view", engine_->conversation_view(tenant_, conversation_)).conversation;
+    if (offered.offered_to == bot_.id) {
+      say(fmt::format(
+          "routing offered it to {}, who accepts ({} s to accept)", bot_.name,
+          std::chrono::duration_cast<std::chrono::seconds>(*offered.offer_expires_at - clock_.now())
+              .count()));
+      must("the bot accepts", engine_->accept_offer(tenant_, conversation_, bot_.id));
+    } else {
+      must("assign the bot", engine_->assign(tenant_, conversation_, bot_.id));
+    }
 
     clock_.advance(20s);
     reply("bot reply", chat_, bot_,
@@ -505,6 +531,11 @@ class Demo {
       say(fmt::format("first response {}, resolved {}", when(*c.first_response_at),
                       c.resolved_at ? when(*c.resolved_at) : "-"));
     }
+    if (c.sla.first_response.due_at) {
+      say(fmt::format("SLA policy {}: first response due {}, {}", c.sla.policy,
+                      when(*c.sla.first_response.due_at),
+                      c.sla.first_response.met() ? "met" : "missed"));
+    }
     say(fmt::format("{} handoffs:", view.handoffs.size()));
     for (const omni::Handoff& h : view.handoffs) {
       say(fmt::format("  {}  {:<14} {:<4} {} -> {}{}", when(h.created_at), omni::to_string(h.kind),
@@ -542,6 +573,8 @@ class Demo {
     spec.teams = std::move(teams);
     spec.skills = std::move(skills);
     spec.languages = {"en", "de"};
+    // A bot holds many chats at once; a person one call or chat and a few async cases.
+    if (kind == omni::AgentKind::kBot) spec.capacity = {100, 100};
     omni::Agent a = must("create agent " + name, engine_->create_agent(spec));
     agents_[a.id.value()] = a.name;
     return a;

@@ -726,8 +726,7 @@ Result<Touchpoint> Engine::log_interaction(const InteractionSpec& in) {
     c.last_outbound_at = started;
     c.current_channel = channel.id;
     c.updated_at = now_ts;
-    OMNI_RETURN_IF_ERROR(
-        impl_->save_conversation(tx, c, now_ts, Impl::SaveMode::kExplicit));
+    OMNI_RETURN_IF_ERROR(impl_->save_conversation(tx, c, now_ts, Impl::SaveMode::kExplicit));
     OMNI_RETURN_IF_ERROR(Impl::event(tx, in.tenant, c.customer, c.id, "touchpoint.added",
                                      Payload()
                                          .add("touchpoint", tp.id)
@@ -750,8 +749,7 @@ Status Engine::assign(TenantId tenant, ConversationId conversation, AgentId agen
     c.assignee = a.id;
     c.offered_to.reset();  // a supervisor's choice withdraws the offer
     c.updated_at = impl_->now();
-    OMNI_RETURN_IF_ERROR(
-        impl_->save_conversation(tx, c, c.updated_at, Impl::SaveMode::kExplicit));
+    OMNI_RETURN_IF_ERROR(impl_->save_conversation(tx, c, c.updated_at, Impl::SaveMode::kExplicit));
     return Impl::event(tx, tenant, c.customer, c.id, "conversation.assigned",
                        Payload().add("agent", a.id).str(), c.updated_at);
   });

@@ -185,8 +185,7 @@ Result<Touchpoint> Engine::Impl::record_outcome(const Attempt& a,
         }
         conversation->current_channel = a.channel.id;
         conversation->updated_at = now_ts;
-        OMNI_RETURN_IF_ERROR(
-            save_conversation(tx, *conversation, now_ts, SaveMode::kImplicit));
+        OMNI_RETURN_IF_ERROR(save_conversation(tx, *conversation, now_ts, SaveMode::kImplicit));
       }
       OMNI_RETURN_IF_ERROR(event(tx, tenant, a.touchpoint.customer, a.touchpoint.conversation,
                                  "delivery.status_changed",

@@ -277,8 +277,8 @@ struct Engine::Impl {
   Result<RoutingDecision> give(StoreTransaction& tx, Conversation& c, Agent agent,
                                const RoutingPolicy& policy, bool sticky, Timestamp now);
   Result<RoutingDecision> route_in(StoreTransaction& tx, Conversation& c, Timestamp now);
-  Result<std::vector<RoutingDecision>> fill_in(StoreTransaction& tx, TenantId tenant,
-                                               AgentId agent, Timestamp now);
+  Result<std::vector<RoutingDecision>> fill_in(StoreTransaction& tx, TenantId tenant, AgentId agent,
+                                               Timestamp now);
   // After a commit that freed a slot of `agent` or made it available: fill it from the queue
   // when the tenant's routing is automatic. Best effort.
   void refill(TenantId tenant, std::optional<AgentId> agent);

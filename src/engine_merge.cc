@@ -218,8 +218,7 @@ Result<UnmergeResult> Engine::unmerge_customer(TenantId tenant, CustomerId merge
           c.opened_at = tp.occurred_at;
           c.updated_at = now_ts;
           OMNI_ASSIGN_OR_RETURN(c.id, tx.insert_conversation(c));
-          OMNI_RETURN_IF_ERROR(
-              impl_->save_conversation(tx, c, now_ts, Impl::SaveMode::kImplicit));
+          OMNI_RETURN_IF_ERROR(impl_->save_conversation(tx, c, now_ts, Impl::SaveMode::kImplicit));
           home = c.id;
           out.split_conversations.push_back(c.id);
           OMNI_RETURN_IF_ERROR(Impl::event(
@@ -233,8 +232,7 @@ Result<UnmergeResult> Engine::unmerge_customer(TenantId tenant, CustomerId merge
         OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(tenant, home));
         c.last_inbound_at = later(c.last_inbound_at, std::optional(tp.occurred_at));
         c.opened_at = std::min(c.opened_at, tp.occurred_at);
-        OMNI_RETURN_IF_ERROR(
-            impl_->save_conversation(tx, c, now_ts, Impl::SaveMode::kImplicit));
+        OMNI_RETURN_IF_ERROR(impl_->save_conversation(tx, c, now_ts, Impl::SaveMode::kImplicit));
       }
       ++out.moved_touchpoints;
     }
@@ -306,8 +304,7 @@ Result<Conversation> Engine::merge_conversations(TenantId tenant, ConversationId
     merged.joinable = false;
     merged.merged_into = survivor.id;
     merged.updated_at = now_ts;
-    OMNI_RETURN_IF_ERROR(
-        impl_->save_conversation(tx, merged, now_ts, Impl::SaveMode::kImplicit));
+    OMNI_RETURN_IF_ERROR(impl_->save_conversation(tx, merged, now_ts, Impl::SaveMode::kImplicit));
 
     survivor.opened_at = std::min(survivor.opened_at, merged.opened_at);
     survivor.first_response_at = earlier(survivor.first_response_at, merged.first_response_at);
@@ -316,8 +313,7 @@ Result<Conversation> Engine::merge_conversations(TenantId tenant, ConversationId
     if (merged_was_joinable && is_active(survivor.status)) survivor.joinable = true;
     survivor.handoff_count += merged.handoff_count;
     survivor.updated_at = now_ts;
-    OMNI_RETURN_IF_ERROR(
-        impl_->save_conversation(tx, survivor, now_ts, Impl::SaveMode::kImplicit));
+    OMNI_RETURN_IF_ERROR(impl_->save_conversation(tx, survivor, now_ts, Impl::SaveMode::kImplicit));
     OMNI_RETURN_IF_ERROR(impl_->settle_joinable(tx, tenant, survivor.customer, now_ts));
 
     OMNI_ASSIGN_OR_RETURN(ChannelKind kind,

@@ -19,8 +19,12 @@ using namespace engine_internal;
 
 namespace {
 
-constexpr std::size_t kAgentPage = 64;
-constexpr std::size_t kQueuePage = 64;
+// Pages of candidates grow from a few rows (the first usually qualifies) to many (a rare skill).
+constexpr std::size_t kFirstPage = 8;
+constexpr std::size_t kLargestPage = 256;
+std::size_t next_page(std::size_t page) {
+  return std::min(page * 2, kLargestPage);
+}
 constexpr const char* kNoSlaPolicy = "-";
 
 std::string routing_policy_key(const std::string& team) {
@@ -35,7 +39,8 @@ bool contains(const std::vector<std::string>& list, const std::string& value) {
 bool language_matches(const std::string& wanted, const std::vector<std::string>& spoken) {
   if (wanted.empty()) return true;
   auto lower = [](std::string s) {
-    for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    for (auto& ch : s)
+      ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     return s;
   };
   const std::string w = lower(wanted);
@@ -208,9 +213,9 @@ Status Engine::Impl::save_conversation(StoreTransaction& tx, Conversation& c, Ti
       c.sticky_until = now + policy.sticky_wait;
       c.queued_at = now;
     }
-    OMNI_RETURN_IF_ERROR(event(
-        tx, c.tenant, c.customer, c.id, "conversation.released",
-        Payload().add("agent", holder).add("reason", "capacity").str(), now));
+    OMNI_RETURN_IF_ERROR(event(tx, c.tenant, c.customer, c.id, "conversation.released",
+                               Payload().add("agent", holder).add("reason", "capacity").str(),
+                               now));
     return save_conversation(tx, c, now, SaveMode::kImplicit);
   }
   return Status();
@@ -300,10 +305,10 @@ Result<RoutingDecision> Engine::Impl::route_in(StoreTransaction& tx, Conversatio
   // Everyone else, in the policy's order; those who passed it over only when no one else can.
   std::optional<Agent> fallback;
   std::optional<Agent> cursor;
-  for (;;) {
+  for (std::size_t size = kFirstPage;; size = next_page(size)) {
     OMNI_ASSIGN_OR_RETURN(std::vector<Agent> page,
                           tx.list_routable_agents(c.tenant, c.routing_class, policy.strategy,
-                                                  cursor ? &*cursor : nullptr, kAgentPage));
+                                                  cursor ? &*cursor : nullptr, size));
     for (auto& agent : page) {
       if (!qualifies(agent, c) || !has_slot(agent, c.routing_class)) continue;
       if (passed_over(c, agent.id)) {
@@ -313,7 +318,7 @@ Result<RoutingDecision> Engine::Impl::route_in(StoreTransaction& tx, Conversatio
       const bool sticky = agent.id == c.preferred_agent;
       return give(tx, c, std::move(agent), policy, sticky, now);
     }
-    if (page.size() < kAgentPage) break;
+    if (page.size() < size) break;
     cursor = std::move(page.back());
   }
   if (fallback) return give(tx, c, *fallback, policy, false, now);
@@ -346,7 +351,7 @@ Result<std::vector<RoutingDecision>> Engine::Impl::fill_in(StoreTransaction& tx,
 
   // Conversations waiting for this agent in particular come first.
   OMNI_ASSIGN_OR_RETURN(std::vector<Conversation> reserved,
-                        tx.list_reserved_conversations(tenant, agent_id, now, kQueuePage));
+                        tx.list_reserved_conversations(tenant, agent_id, now, kLargestPage));
   for (auto& c : reserved) {
     if (has_slot(agent, c.routing_class) && qualifies(agent, c)) {
       OMNI_RETURN_IF_ERROR(take(c, true));
@@ -354,10 +359,10 @@ Result<std::vector<RoutingDecision>> Engine::Impl::fill_in(StoreTransaction& tx,
   }
   for (RoutingClass cls : {RoutingClass::kSynchronous, RoutingClass::kAsynchronous}) {
     std::optional<Conversation> cursor;
-    while (has_slot(agent, cls)) {
-      OMNI_ASSIGN_OR_RETURN(std::vector<Conversation> page,
-                            tx.list_waiting_conversations(tenant, cls, cursor ? &*cursor : nullptr,
-                                                          kQueuePage));
+    for (std::size_t size = kFirstPage; has_slot(agent, cls); size = next_page(size)) {
+      OMNI_ASSIGN_OR_RETURN(
+          std::vector<Conversation> page,
+          tx.list_waiting_conversations(tenant, cls, cursor ? &*cursor : nullptr, size));
       for (auto& c : page) {
         if (!has_slot(agent, cls)) break;
         const bool reserved_for_other = c.preferred_agent && *c.preferred_agent != agent_id &&
@@ -365,7 +370,7 @@ Result<std::vector<RoutingDecision>> Engine::Impl::fill_in(StoreTransaction& tx,
         if (reserved_for_other || passed_over(c, agent_id) || !qualifies(agent, c)) continue;
         OMNI_RETURN_IF_ERROR(take(c, c.preferred_agent == agent_id));
       }
-      if (page.size() < kQueuePage) break;
+      if (page.size() < size) break;
       cursor = std::move(page.back());
     }
   }
@@ -376,8 +381,8 @@ void Engine::Impl::refill(TenantId tenant, std::optional<AgentId> agent) {
   if (!agent) return;
   // Best effort: the state is consistent whether or not this runs; run_due and Engine::fill
   // catch up on anything missed.
-  auto policy = run_read(
-      [&](StoreTransaction& tx) { return routing_policy_in(tx, tenant, std::string()); });
+  auto policy =
+      run_read([&](StoreTransaction& tx) { return routing_policy_in(tx, tenant, std::string()); });
   if (!policy.ok() || !policy->automatic) return;
   (void)run_write([&](StoreTransaction& tx) { return fill_in(tx, tenant, *agent, now()); });
 }
@@ -390,9 +395,8 @@ Result<RoutingDecision> Engine::route(TenantId tenant, ConversationId conversati
 }
 
 Result<std::vector<RoutingDecision>> Engine::fill(TenantId tenant, AgentId agent) {
-  return impl_->run_write([&](StoreTransaction& tx) {
-    return impl_->fill_in(tx, tenant, agent, impl_->now());
-  });
+  return impl_->run_write(
+      [&](StoreTransaction& tx) { return impl_->fill_in(tx, tenant, agent, impl_->now()); });
 }
 
 Result<Conversation> Engine::accept_offer(TenantId tenant, ConversationId conversation,
@@ -486,8 +490,8 @@ Result<TimerRun> Engine::run_due(TenantId tenant, std::size_t limit) {
         return a.at != b.at ? a.at < b.at : a.order < b.order;
       });
       for (auto& f : fired) {
-        OMNI_RETURN_IF_ERROR(Impl::event(tx, tenant, c.customer, c.id, f.type.c_str(),
-                                         std::move(f.payload), f.at));
+        OMNI_RETURN_IF_ERROR(
+            Impl::event(tx, tenant, c.customer, c.id, f.type.c_str(), std::move(f.payload), f.at));
       }
       c.updated_at = now;
       OMNI_RETURN_IF_ERROR(impl_->save_conversation(tx, c, now, Impl::SaveMode::kImplicit));
@@ -531,8 +535,9 @@ Status Engine::set_routing_policy(TenantId tenant, const std::string& team,
   }
   return impl_->run_write([&](StoreTransaction& tx) -> Status {
     OMNI_RETURN_IF_ERROR(tx.get_tenant(tenant).status());
-    if (policy) return tx.put_setting(tenant, routing_policy_key(team),
-                                      detail::encode_routing_policy(*policy));
+    if (policy)
+      return tx.put_setting(tenant, routing_policy_key(team),
+                            detail::encode_routing_policy(*policy));
     Status deleted = tx.delete_setting(tenant, routing_policy_key(team));
     return deleted.is(StatusCode::kNotFound) ? Status() : deleted;
   });
@@ -549,8 +554,8 @@ Status Engine::set_sla_policy(TenantId tenant, const SlaPolicy& policy) {
   OMNI_RETURN_IF_ERROR(detail::validate_sla_policy(policy));
   return impl_->run_write([&](StoreTransaction& tx) -> Status {
     OMNI_RETURN_IF_ERROR(tx.get_tenant(tenant).status());
-    return tx.put_setting(tenant, "sla/" + detail::sla_policy_key(policy.channel_kind,
-                                                                   policy.priority),
+    return tx.put_setting(tenant,
+                          "sla/" + detail::sla_policy_key(policy.channel_kind, policy.priority),
                           detail::encode_sla_policy(policy));
   });
 }
@@ -583,8 +588,7 @@ Result<std::vector<SlaPolicy>> Engine::list_sla_policies(TenantId tenant) {
 }
 
 Result<Agent> Engine::update_agent(TenantId tenant, AgentId agent, const AgentUpdate& update) {
-  if (update.capacity &&
-      (update.capacity->synchronous < 0 || update.capacity->asynchronous < 0)) {
+  if (update.capacity && (update.capacity->synchronous < 0 || update.capacity->asynchronous < 0)) {
     return Status::invalid_argument("capacity is negative").with_field("capacity");
   }
   for (const auto* list : {&update.teams, &update.skills, &update.languages}) {
@@ -615,7 +619,8 @@ Result<Conversation> Engine::set_routing(TenantId tenant, ConversationId convers
   if (r.team) OMNI_RETURN_IF_ERROR(check_text("team", *r.team, kMaxNameBytes));
   if (r.language) OMNI_RETURN_IF_ERROR(check_text("language", *r.language, 35));
   if (r.skills) {
-    for (const auto& s : *r.skills) OMNI_RETURN_IF_ERROR(check_required_text("skills", s, kMaxNameBytes));
+    for (const auto& s : *r.skills)
+      OMNI_RETURN_IF_ERROR(check_required_text("skills", s, kMaxNameBytes));
   }
   return impl_->run_write([&](StoreTransaction& tx) -> Result<Conversation> {
     OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(tenant, conversation));

@@ -83,9 +83,7 @@ struct Conversation {
   int handoff_count = 0;
 
   // Waiting for an agent and not offered to one: in the queue.
-  bool waiting() const {
-    return status == ConversationStatus::kOpen && !assignee && !offered_to;
-  }
+  bool waiting() const { return status == ConversationStatus::kOpen && !assignee && !offered_to; }
 };
 
 }  // namespace omni

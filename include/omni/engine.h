@@ -343,8 +343,8 @@ class OMNI_EXPORT Engine {
   Result<Conversation> accept_offer(TenantId tenant, ConversationId conversation, AgentId agent);
   // The agent declines; the conversation goes to the next eligible agent (the decliner is passed
   // over while another is free). Returns that routing decision.
-  Result<RoutingDecision> decline_offer(TenantId tenant, ConversationId conversation,
-                                        AgentId agent, const std::string& reason);
+  Result<RoutingDecision> decline_offer(TenantId tenant, ConversationId conversation, AgentId agent,
+                                        const std::string& reason);
   // Handles what has fallen due by the clock's now(), in the order it fell due: expired offers
   // (offered to the next agent), sticky waits that ended (routed to any eligible agent), SLA
   // warnings and breaches (events sla.warning and sla.breached whose created_at is the exact

@@ -46,9 +46,10 @@ Conversation conversation(World& w, ConversationId id) {
 void only(World& w, std::initializer_list<const Agent*> available) {
   for (const Agent* a : {&w.alice, &w.bob, &w.carol, &w.bot}) {
     bool keep = false;
-    for (const Agent* k : available) keep = keep || k->id == a->id;
-    OMNI_REQUIRE_OK(
-        w.engine->set_presence(w.tenant.id, a->id, keep ? Presence::kAvailable : Presence::kOffline));
+    for (const Agent* k : available)
+      keep = keep || k->id == a->id;
+    OMNI_REQUIRE_OK(w.engine->set_presence(w.tenant.id, a->id,
+                                           keep ? Presence::kAvailable : Presence::kOffline));
   }
 }
 
@@ -140,8 +141,8 @@ TEST_CASE("routing: offers are accepted, declined or time out and go to the next
   CHECK(fresh(w, first.value() == w.alice.id.value() ? w.alice : w.bob).load.asynchronous == 1);
 
   // Only the agent it is offered to can take it.
-  CHECK(w.engine->accept_offer(w.tenant.id, id, second).status().is(
-      StatusCode::kFailedPrecondition));
+  CHECK(
+      w.engine->accept_offer(w.tenant.id, id, second).status().is(StatusCode::kFailedPrecondition));
   CHECK(w.engine->accept_offer(w.tenant.id, id, w.carol.id)
             .status()
             .is(StatusCode::kFailedPrecondition));
@@ -259,16 +260,18 @@ TEST_CASE("routing: skills, language and team decide who is eligible", "[conform
   vip_team.team = "vip";
   World::must(w.engine->set_routing(w.tenant.id, vip, vip_team));
 
+  ConversationId nobody = w.receive(email_from(w, "x@example.com", "n1")).conversation;
+  RoutingRequirements impossible;
+  impossible.skills = std::vector<std::string>{"legal"};
+  World::must(w.engine->set_routing(w.tenant.id, nobody, impossible));
+
   only(w, {&w.alice, &w.bob, &w.carol});
   // "de" is spoken by bob ("de-AT") and carol ("de"), but only bob has the skill.
   CHECK(conversation(w, german).assignee == w.bob.id);
   CHECK(conversation(w, vip).assignee == w.carol.id);
 
   // Nobody qualifies: it waits rather than going to the wrong agent.
-  ConversationId nobody = w.receive(email_from(w, "x@example.com", "n1")).conversation;
-  RoutingRequirements impossible;
-  impossible.skills = std::vector<std::string>{"legal"};
-  Conversation c = World::must(w.engine->set_routing(w.tenant.id, nobody, impossible));
+  Conversation c = conversation(w, nobody);
   CHECK_FALSE(c.assignee);
   CHECK(c.waiting());
   RoutingDecision d = World::must(w.engine->route(w.tenant.id, nobody));
@@ -424,9 +427,10 @@ TEST_CASE("routing: a change of channel class must fit the agent's capacity",
   CHECK(decoded->recent.size() == h.context.recent.size());
 }
 
-TEST_CASE("routing: the first-response SLA breaches at the business-hours moment across a "
-          "weekend and a daylight-saving change",
-          "[conformance][routing][sla]") {
+TEST_CASE(
+    "routing: the first-response SLA breaches at the business-hours moment across a "
+    "weekend and a daylight-saving change",
+    "[conformance][routing][sla]") {
   OMNI_FOR_EACH_BACKEND(backend);
   World w(backend);
   only(w, {});  // nobody answers
@@ -521,7 +525,8 @@ TEST_CASE("routing: capacity holds with many threads receiving and routing at on
   OMNI_FOR_EACH_BACKEND(backend);
   World w(backend);
   only(w, {});
-  for (const Agent* a : {&w.alice, &w.bob, &w.carol}) set_capacity(w, *a, 1, 2);
+  for (const Agent* a : {&w.alice, &w.bob, &w.carol})
+    set_capacity(w, *a, 1, 2);
   only(w, {&w.alice, &w.bob, &w.carol});
 
   std::atomic<bool> over{false};
@@ -575,9 +580,11 @@ TEST_CASE("routing: capacity holds with many threads receiving and routing at on
       }
     }
   });
-  for (int t = 0; t < 4; ++t) threads[static_cast<std::size_t>(t)].join();
+  for (int t = 0; t < 4; ++t)
+    threads[static_cast<std::size_t>(t)].join();
   done = true;
-  for (std::size_t t = 4; t < threads.size(); ++t) threads[t].join();
+  for (std::size_t t = 4; t < threads.size(); ++t)
+    threads[t].join();
   CHECK(failures == 0);
   CHECK_FALSE(over);
 
@@ -585,7 +592,8 @@ TEST_CASE("routing: capacity holds with many threads receiving and routing at on
   std::map<std::int64_t, AgentLoad> counted;
   std::size_t conversations = 0;
   for (const auto& cu : World::must(w.engine->list_customers(w.tenant.id, CustomerId(), 500))) {
-    for (const auto& c : World::must(w.engine->customer_view(w.tenant.id, cu.id)).recent_conversations) {
+    for (const auto& c :
+         World::must(w.engine->customer_view(w.tenant.id, cu.id)).recent_conversations) {
       ++conversations;
       if (!is_active(c.status)) continue;
       for (auto holder : {c.assignee, c.offered_to}) {

@@ -211,9 +211,10 @@ class OMNI_EXPORT StoreTransaction {
   // Waiting conversations (Conversation::waiting(): open, no assignee, no offer) of
   // `routing_class`, by priority (urgent first), then queued_at, then id; starting after `after`
   // (the last of the previous page, nullptr: from the start), at most limit. Indexed.
-  virtual Result<std::vector<Conversation>> list_waiting_conversations(
-      TenantId tenant, RoutingClass routing_class, const Conversation* after,
-      std::size_t limit) = 0;
+  virtual Result<std::vector<Conversation>> list_waiting_conversations(TenantId tenant,
+                                                                       RoutingClass routing_class,
+                                                                       const Conversation* after,
+                                                                       std::size_t limit) = 0;
   // Waiting conversations whose preferred_agent is `agent` and sticky_until is later than `now`,
   // in the same order, at most limit. Indexed.
   virtual Result<std::vector<Conversation>> list_reserved_conversations(TenantId tenant,
