@@ -420,6 +420,7 @@ Result<AgentGroupSpec> read_agent_group(const Value& v, const std::string& path,
     OMNI_ASSIGN_OR_RETURN(g.name, read_string(*m, r.field("name")));
     if (g.name.empty()) return invalid(r.field("name"), "must not be empty");
     if (g.name.size() > 100) return invalid(r.field("name"), "longer than 100 bytes");
+    if (g.name == "all") return invalid(r.field("name"), "\"all\" names the total of the report");
   }
   if (const Value* m = r.find("count")) {
     OMNI_ASSIGN_OR_RETURN(g.count, read_int(*m, r.field("count"), 0, kMaxAgentsPerGroup));

@@ -179,6 +179,7 @@ TEST_CASE("parse_scenario errors name the field", "[simulation]") {
       {R"({"agents": [{"accept_delay_s": {"distribution": "normal", "mean": 3}}]})",
        "agents[0].accept_delay_s.distribution"},
       {R"({"agents": [{"name": "a"}, {"name": "a"}]})", "agents[1].name"},
+      {R"({"agents": [{"name": "all"}]})", "agents[0].name"},
       {R"({"arrivals": [{}]})", "arrivals[0].channel"},
       {R"({"arrivals": [{"channel": "email"}, {"channel": "sms", "per_hour": -3}]})",
        "arrivals[1].per_hour"},

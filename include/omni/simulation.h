@@ -5,9 +5,11 @@
 // capacity-planning tool for integrators, and the test bed of routing. docs/simulation.md
 // documents the scenario format and every figure of the report.
 //
-// Determinism: the same scenario (seed included) gives a byte-identical report on every platform:
-// the driver draws from its own generator (xoshiro256**) and its own distributions, and breaks
-// ties between simultaneous happenings by the order they were scheduled in.
+// Determinism: the same scenario (seed included) gives a byte-identical report, run after run and
+// build after build: the driver draws from its own generator (xoshiro256**) and its own
+// distributions rather than std:: ones (whose output differs between standard libraries), and
+// breaks ties between simultaneous happenings by the order they were scheduled in. Across
+// platforms the one dependency left is the C library's log1p (exponential draws).
 //
 // Thread-safety: parse_scenario, simulate and the report functions are reentrant; distinct
 // simulations may run on distinct threads at once.
