@@ -461,14 +461,43 @@ class Driver {
     queue_.push(h);
   }
 
+  // The stream's next Poisson arrival after the last one (or the start). A rate that changes
+  // is exact: the exponential gap is memoryless, so a gap that runs past a change of rate is
+  // drawn anew from the change.
   void schedule_next_arrival(std::size_t stream) {
     const ArrivalStreamSpec& a = s_.arrivals[stream];
-    if (a.per_hour <= 0) return;
-    const Timestamp base = next_arrival_.count(stream) ? next_arrival_[stream] : s_.start;
-    DurationDistribution gap{DurationDistribution::Shape::kExponential, 3600.0 / a.per_hour, 0, 0};
-    const Timestamp at = base + to_micros(stream_random_[stream].draw(gap));
-    next_arrival_[stream] = at;
-    if (at < s_.start + s_.duration) schedule({at, 0, What::kArrival, stream});
+    const Timestamp end = s_.start + s_.duration;
+    auto found = next_arrival_.find(stream);
+    Timestamp t = found != next_arrival_.end() ? found->second : s_.start;
+    while (t < end) {
+      double rate = a.per_hour;
+      Timestamp change = end;
+      if (!a.rate_changes.empty()) {
+        rate = 0;
+        for (const ArrivalRateChange& c : a.rate_changes) {
+          const Timestamp from = s_.start + c.from;
+          if (from <= t) {
+            rate = c.per_hour;
+          } else {
+            change = std::min(change, from);
+            break;
+          }
+        }
+      }
+      if (rate <= 0) {
+        if (change >= end) return;
+        t = change;
+        continue;
+      }
+      DurationDistribution gap{DurationDistribution::Shape::kExponential, 3600.0 / rate, 0, 0};
+      const Timestamp at = t + to_micros(stream_random_[stream].draw(gap));
+      if (at < change) {
+        next_arrival_[stream] = at;
+        schedule({at, 0, What::kArrival, stream});
+        return;
+      }
+      t = change;
+    }
   }
 
   // ------------------------------------------------------------------------------- time

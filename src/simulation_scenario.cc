@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -480,7 +481,35 @@ Result<ArrivalStreamSpec> read_arrival_stream(const Value& v, const std::string&
   if (!channel) return invalid(r.field("channel"), "required");
   OMNI_ASSIGN_OR_RETURN(a.channel, read_channel_kind(*channel, r.field("channel")));
   if (const Value* m = r.find("per_hour")) {
-    OMNI_ASSIGN_OR_RETURN(a.per_hour, read_number(*m, r.field("per_hour"), 0, 100000));
+    const std::string field = r.field("per_hour");
+    if (m->IsObject()) {
+      // {"0h": 4, "2h": 12, "6h": 6}: the rate from each offset on.
+      for (auto it = m->MemberBegin(); it != m->MemberEnd(); ++it) {
+        const std::string key(text_of(it->name));
+        const std::string entry = field + "." + key;
+        auto from = parse_duration_text(key);
+        if (!from || *from > kMaxSeconds) {
+          return invalid(entry, "expected a duration from the start such as \"2h\" as the key");
+        }
+        ArrivalRateChange change;
+        change.from = std::chrono::seconds(static_cast<std::int64_t>(std::llround(*from)));
+        OMNI_ASSIGN_OR_RETURN(change.per_hour, read_number(it->value, entry, 0, 100000));
+        for (const auto& other : a.rate_changes) {
+          if (other.from == change.from) return invalid(entry, "a second rate for that time");
+        }
+        a.rate_changes.push_back(change);
+      }
+      std::sort(
+          a.rate_changes.begin(), a.rate_changes.end(),
+          [](const ArrivalRateChange& x, const ArrivalRateChange& y) { return x.from < y.from; });
+    } else {
+      if (!m->IsNumber()) {
+        return invalid(field,
+                       "expected a number, or an object of rates by time such as "
+                       "{\"0h\": 4, \"2h\": 12}");
+      }
+      OMNI_ASSIGN_OR_RETURN(a.per_hour, read_number(*m, field, 0, 100000));
+    }
   }
   if (const Value* m = r.find("times")) {
     const std::string field = r.field("times");

@@ -120,7 +120,10 @@ TEST_CASE("parse_scenario reads every field and applies the defaults", "[simulat
   CHECK(s.agents[2].accept_delay.max == 15);
   REQUIRE(s.arrivals.size() == 3);
   CHECK(s.arrivals[0].channel == ChannelKind::kLiveChat);
-  CHECK(s.arrivals[0].per_hour == 12);
+  REQUIRE(s.arrivals[0].rate_changes.size() == 4);
+  CHECK(s.arrivals[0].rate_changes[1].from == std::chrono::hours(2));
+  CHECK(s.arrivals[0].rate_changes[1].per_hour == 16);
+  CHECK(s.arrivals[1].per_hour == 8);
   CHECK(s.arrivals[0].switch_to == ChannelKind::kPhone);
   CHECK(s.arrivals[0].switch_probability == 0.1);
   CHECK(s.arrivals[0].abandon_after == std::chrono::seconds(180));
@@ -146,6 +149,15 @@ TEST_CASE("parse_scenario reads every field and applies the defaults", "[simulat
   CHECK(t.agents[0].accept_delay.mean == 30);
   CHECK(t.arrivals[0].handle_time.shape == DurationDistribution::Shape::kExponential);
   CHECK(t.arrivals[0].handle_time.mean == 300);
+
+  // A rate that changes during the day, sorted by time.
+  Scenario day = *parse_scenario(
+      R"({"arrivals": [{"channel": "email", "per_hour": {"6h": 2, "0h": 4, "1h30m": 12}}]})");
+  REQUIRE(day.arrivals[0].rate_changes.size() == 3);
+  CHECK(day.arrivals[0].rate_changes[0].from == std::chrono::seconds(0));
+  CHECK(day.arrivals[0].rate_changes[0].per_hour == 4);
+  CHECK(day.arrivals[0].rate_changes[1].from == std::chrono::minutes(90));
+  CHECK(day.arrivals[0].rate_changes[2].per_hour == 2);
 }
 
 TEST_CASE("parse_scenario errors name the field", "[simulation]") {
@@ -183,6 +195,12 @@ TEST_CASE("parse_scenario errors name the field", "[simulation]") {
       {R"({"arrivals": [{}]})", "arrivals[0].channel"},
       {R"({"arrivals": [{"channel": "email"}, {"channel": "sms", "per_hour": -3}]})",
        "arrivals[1].per_hour"},
+      {R"({"arrivals": [{"channel": "email", "per_hour": {"noon": 3}}]})",
+       "arrivals[0].per_hour.noon"},
+      {R"({"arrivals": [{"channel": "email", "per_hour": {"1h": 3, "60m": 4}}]})",
+       "arrivals[0].per_hour.60m"},
+      {R"({"arrivals": [{"channel": "email", "per_hour": {"1h": -3}}]})",
+       "arrivals[0].per_hour.1h"},
       {R"({"arrivals": [{"channel": "email", "handle_time_s": {"distribution": "uniform",)"
        R"("min": 10}}]})",
        "arrivals[0].handle_time_s.max"},
@@ -217,6 +235,30 @@ TEST_CASE("a simulation is deterministic: same seed, same report; another seed, 
   CHECK(report_text(run(s)) == report_text(run(s)));
   s.seed += 1;
   CHECK(report_json(run(s)) != first);
+}
+
+TEST_CASE("arrival rates may change during the day", "[simulation]") {
+  // No one arrives in the first hour, 60 an hour in the second; the agents start at 1h, so any
+  // customer arriving earlier would wait beyond the service-level threshold.
+  SimulationReport r = run_json(R"({
+    "seed": 4, "duration": "2h", "routing": {"offer_timeout_s": 0},
+    "service_level": {"sync_s": 1},
+    "agents": [{"name": "late", "count": 20, "shift": {"start": "1h"}}],
+    "arrivals": [{"channel": "live_chat", "per_hour": {"0h": 0, "1h": 60}, "handle_time_s": 60}]})");
+  CHECK(r.overall.arrivals > 40);
+  CHECK(r.overall.arrivals < 80);
+  CHECK(r.overall.service_level == 1.0);
+  CHECK(r.overall.waiting.max == 0);
+
+  // The other way round: everyone arrives in the first hour and waits for the shift.
+  SimulationReport early = run_json(R"({
+    "seed": 4, "duration": "2h", "routing": {"offer_timeout_s": 0},
+    "service_level": {"sync_s": 1},
+    "agents": [{"name": "late", "count": 80, "shift": {"start": "1h"}}],
+    "arrivals": [{"channel": "live_chat", "per_hour": {"0h": 60, "1h": 0}, "handle_time_s": 60}]})");
+  CHECK(early.overall.arrivals > 40);
+  CHECK(early.overall.answered == early.overall.arrivals);
+  CHECK(early.overall.answered_within_threshold == 0);
 }
 
 TEST_CASE("without agents nothing is answered and the service level is 0", "[simulation]") {

@@ -67,11 +67,21 @@ struct AgentGroupSpec {
   std::optional<std::chrono::seconds> shift_end;
 };
 
+// From `from` (an offset from the start) on, customers arrive at `per_hour`.
+struct ArrivalRateChange {
+  std::chrono::seconds from{0};
+  double per_hour = 0;
+};
+
 // Customers arriving on one channel kind.
 struct ArrivalStreamSpec {
   ChannelKind channel = ChannelKind::kLiveChat;
   // Poisson arrivals at this rate over the whole duration; 0: none. Default: 0.
   double per_hour = 0;
+  // A rate that changes during the day, sorted by `from`: from each change to the next one the
+  // arrivals are Poisson at its rate (before the first change: none). When not empty it
+  // replaces per_hour.
+  std::vector<ArrivalRateChange> rate_changes;
   // Fixed arrivals, as offsets from the start, in addition to the Poisson ones.
   std::vector<std::chrono::seconds> times;
   // Routing requirements of the conversations (Engine::set_routing). Defaults: normal, none.
