@@ -64,10 +64,6 @@ class Random {
   // Uniform in [0, 1), 53 bits.
   double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
   bool chance(double p) { return uniform() < p; }
-  // An index in [0, n), n > 0.
-  std::size_t index(std::size_t n) {
-    return std::min(n - 1, static_cast<std::size_t>(uniform() * static_cast<double>(n)));
-  }
   // Seconds drawn from `d`; one draw of the generator whatever the shape, so a scenario that
   // changes a shape does not shift every later draw.
   double draw(const DurationDistribution& d) {

@@ -176,11 +176,11 @@ std::string report_text(const SimulationReport& r) {
     rows.push_back(&t);
   rows.push_back(&r.overall);
 
-  line(fmt::format("{:<11} {:>8} {:>8} {:>9} {:>8} {:>8}  {:>9} {:>8} {:>8} {:>8}", "CHANNEL",
-                   "ARRIVED", "ANSWERED", "ABANDONED", "WAITING", "SERVICE", "WAIT MEAN", "P50",
+  line(fmt::format("{:<11} {:>8} {:>8} {:>9} {:>10} {:>8}  {:>9} {:>8} {:>8} {:>8}", "CHANNEL",
+                   "ARRIVED", "ANSWERED", "ABANDONED", "UNANSWERED", "SERVICE", "WAIT MEAN", "P50",
                    "P90", "MAX"));
   for (const TrafficReport* t : rows) {
-    line(fmt::format("{:<11} {:>8} {:>8} {:>9} {:>8} {:>8}  {:>9} {:>8} {:>8} {:>8}", t->channel,
+    line(fmt::format("{:<11} {:>8} {:>8} {:>9} {:>10} {:>8}  {:>9} {:>8} {:>8} {:>8}", t->channel,
                      t->arrivals, t->answered, t->abandoned, t->unanswered,
                      percent(t->service_level), duration_text(t->waiting.mean),
                      duration_text(t->waiting.p50), duration_text(t->waiting.p90),

@@ -123,8 +123,11 @@ struct Scenario {
   std::chrono::seconds drain{24 * 60 * 60};
   // The tenant's routing policy. Default: RoutingPolicy's defaults.
   RoutingPolicy routing;
+  // The tenant's SLA policies, at most one per (channel kind, priority). Default: none.
   std::vector<SlaPolicy> sla;
+  // Default: none (nothing is ever answered).
   std::vector<AgentGroupSpec> agents;
+  // Default: none (nobody arrives).
   std::vector<ArrivalStreamSpec> arrivals;
   ServiceLevelThresholds service_level;
 };
