@@ -820,7 +820,9 @@ Status Engine::Impl::apply_handoff(StoreTransaction& tx, Conversation& c, const 
   if (h.to_channel) c.current_channel = *h.to_channel;
   if (!h.to_team.empty()) {
     c.team = h.to_team;
-    if (h.kind == HandoffKind::kTeamTransfer && !h.to_agent) c.assignee.reset();  // to the queue
+    const bool to_queue =
+        h.kind == HandoffKind::kTeamTransfer || h.kind == HandoffKind::kBotToHuman;
+    if (to_queue && !h.to_agent) c.assignee.reset();  // to the team's queue
   }
   if (h.to_agent && c.assignee != h.to_agent) {
     c.assignee = h.to_agent;
@@ -845,8 +847,13 @@ Result<Handoff> Engine::record_handoff(const HandoffSpec& spec) {
       if (!spec.to_channel) return Status::invalid_argument("to_channel is required");
       break;
     case HandoffKind::kAgentTransfer:
-    case HandoffKind::kBotToHuman:
       if (!spec.to_agent) return Status::invalid_argument("to_agent is required");
+      break;
+    case HandoffKind::kBotToHuman:
+      // To a person, or to a team of people whose queue routing serves.
+      if (!spec.to_agent && spec.to_team.empty()) {
+        return Status::invalid_argument("to_agent or to_team is required");
+      }
       break;
     case HandoffKind::kTeamTransfer:
       if (spec.to_team.empty()) return Status::invalid_argument("to_team is required");
@@ -972,7 +979,10 @@ Result<Handoff> Engine::acknowledge_handoff(TenantId tenant, HandoffId handoff, 
       }
       Handoff effective = h;
       // A warm transfer to a team is taken over by the team member who acknowledges it.
-      if (!effective.to_agent && h.kind == HandoffKind::kTeamTransfer) effective.to_agent = a.id;
+      if (!effective.to_agent &&
+          (h.kind == HandoffKind::kTeamTransfer || h.kind == HandoffKind::kBotToHuman)) {
+        effective.to_agent = a.id;
+      }
       OMNI_RETURN_IF_ERROR(impl_->apply_handoff(tx, c, effective, now_ts));
     }
     OMNI_RETURN_IF_ERROR(Impl::event(tx, tenant, c.customer, c.id, "handoff.acknowledged",
