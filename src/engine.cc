@@ -453,6 +453,8 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
   OMNI_ASSIGN_OR_RETURN(
       std::optional<Conversation> conversation,
       conversation_by_reference(tx, m, customer.id, channel, occurred, now_ts, out));
+  // The conversation's row as the store has it, when known: saves a read when it is written.
+  std::optional<Conversation> stored;
   if (!conversation) {
     auto active = tx.find_active_conversation(m.tenant, customer.id);
     if (active.ok() && options.contact_join_policy == ContactJoinPolicy::kWithinWindow &&
@@ -472,6 +474,7 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
       }
     }
     if (active.ok()) {
+      stored = *active;
       conversation = std::move(*active);
       if (conversation->status == ConversationStatus::kPending) {
         conversation->status = ConversationStatus::kOpen;  // the customer answered
@@ -510,6 +513,7 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
         c.opened_at = occurred;
         c.updated_at = now_ts;
         OMNI_ASSIGN_OR_RETURN(c.id, tx.insert_conversation(c));
+        stored = c;
         conversation = std::move(c);
         out.new_conversation = true;
         OMNI_RETURN_IF_ERROR(
@@ -553,7 +557,8 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
       conversation->last_inbound_at = occurred;
     }
     conversation->updated_at = now_ts;
-    OMNI_RETURN_IF_ERROR(save_conversation(tx, *conversation, now_ts, SaveMode::kImplicit));
+    OMNI_RETURN_IF_ERROR(save_conversation(tx, *conversation, now_ts, SaveMode::kImplicit,
+                                           stored ? &*stored : nullptr, &channel));
     // A new or reopened case looks for an agent in the same transaction.
     if ((out.new_conversation || out.reopened) && conversation->waiting()) {
       OMNI_ASSIGN_OR_RETURN(RoutingPolicy policy,
