@@ -453,6 +453,8 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
   OMNI_ASSIGN_OR_RETURN(
       std::optional<Conversation> conversation,
       conversation_by_reference(tx, m, customer.id, channel, occurred, now_ts, out));
+  // The conversation's row as the store has it, when known: saves a read when it is written.
+  std::optional<Conversation> stored;
   if (!conversation) {
     auto active = tx.find_active_conversation(m.tenant, customer.id);
     if (active.ok() && options.contact_join_policy == ContactJoinPolicy::kWithinWindow &&
@@ -472,6 +474,7 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
       }
     }
     if (active.ok()) {
+      stored = *active;
       conversation = std::move(*active);
       if (conversation->status == ConversationStatus::kPending) {
         conversation->status = ConversationStatus::kOpen;  // the customer answered
@@ -510,6 +513,7 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
         c.opened_at = occurred;
         c.updated_at = now_ts;
         OMNI_ASSIGN_OR_RETURN(c.id, tx.insert_conversation(c));
+        stored = c;
         conversation = std::move(c);
         out.new_conversation = true;
         OMNI_RETURN_IF_ERROR(
@@ -553,7 +557,8 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
       conversation->last_inbound_at = occurred;
     }
     conversation->updated_at = now_ts;
-    OMNI_RETURN_IF_ERROR(save_conversation(tx, *conversation, now_ts, SaveMode::kImplicit));
+    OMNI_RETURN_IF_ERROR(save_conversation(tx, *conversation, now_ts, SaveMode::kImplicit,
+                                           stored ? &*stored : nullptr, &channel));
     // A new or reopened case looks for an agent in the same transaction.
     if ((out.new_conversation || out.reopened) && conversation->waiting()) {
       OMNI_ASSIGN_OR_RETURN(RoutingPolicy policy,
@@ -820,7 +825,9 @@ Status Engine::Impl::apply_handoff(StoreTransaction& tx, Conversation& c, const 
   if (h.to_channel) c.current_channel = *h.to_channel;
   if (!h.to_team.empty()) {
     c.team = h.to_team;
-    if (h.kind == HandoffKind::kTeamTransfer && !h.to_agent) c.assignee.reset();  // to the queue
+    const bool to_queue =
+        h.kind == HandoffKind::kTeamTransfer || h.kind == HandoffKind::kBotToHuman;
+    if (to_queue && !h.to_agent) c.assignee.reset();  // to the team's queue
   }
   if (h.to_agent && c.assignee != h.to_agent) {
     c.assignee = h.to_agent;
@@ -845,8 +852,13 @@ Result<Handoff> Engine::record_handoff(const HandoffSpec& spec) {
       if (!spec.to_channel) return Status::invalid_argument("to_channel is required");
       break;
     case HandoffKind::kAgentTransfer:
-    case HandoffKind::kBotToHuman:
       if (!spec.to_agent) return Status::invalid_argument("to_agent is required");
+      break;
+    case HandoffKind::kBotToHuman:
+      // To a person, or to a team of people whose queue routing serves.
+      if (!spec.to_agent && spec.to_team.empty()) {
+        return Status::invalid_argument("to_agent or to_team is required");
+      }
       break;
     case HandoffKind::kTeamTransfer:
       if (spec.to_team.empty()) return Status::invalid_argument("to_team is required");
@@ -972,7 +984,10 @@ Result<Handoff> Engine::acknowledge_handoff(TenantId tenant, HandoffId handoff, 
       }
       Handoff effective = h;
       // A warm transfer to a team is taken over by the team member who acknowledges it.
-      if (!effective.to_agent && h.kind == HandoffKind::kTeamTransfer) effective.to_agent = a.id;
+      if (!effective.to_agent &&
+          (h.kind == HandoffKind::kTeamTransfer || h.kind == HandoffKind::kBotToHuman)) {
+        effective.to_agent = a.id;
+      }
       OMNI_RETURN_IF_ERROR(impl_->apply_handoff(tx, c, effective, now_ts));
     }
     OMNI_RETURN_IF_ERROR(Impl::event(tx, tenant, c.customer, c.id, "handoff.acknowledged",

@@ -268,7 +268,10 @@ struct Engine::Impl {
   // Every write of an existing conversation goes through here: it derives the routing class,
   // the queue fields, the SLA clocks and next_timer_at, writes the row and checks the capacity
   // of every agent the write gave a slot.
-  Status save_conversation(StoreTransaction& tx, Conversation& c, Timestamp now, SaveMode mode);
+  // `stored` (the row as it is in the store now) and `channel` (c.current_channel) save a read
+  // each when the caller has them.
+  Status save_conversation(StoreTransaction& tx, Conversation& c, Timestamp now, SaveMode mode,
+                           const Conversation* stored = nullptr, const Channel* channel = nullptr);
   Status apply_sla(StoreTransaction& tx, Conversation& c, Timestamp now);
   Result<BusinessCalendar> calendar_for(const SlaPolicy& policy, const std::string& key);
   Result<RoutingPolicy> routing_policy_in(StoreTransaction& tx, TenantId tenant,

@@ -142,11 +142,20 @@ Status Engine::Impl::apply_sla(StoreTransaction& tx, Conversation& c, Timestamp 
 // ---------------------------------------------------------------------------------- saving
 
 Status Engine::Impl::save_conversation(StoreTransaction& tx, Conversation& c, Timestamp now,
-                                       SaveMode mode) {
-  OMNI_ASSIGN_OR_RETURN(Conversation stored, tx.get_conversation(c.tenant, c.id));
+                                       SaveMode mode, const Conversation* stored_row,
+                                       const Channel* current) {
+  Conversation read;
+  if (stored_row == nullptr) {
+    OMNI_ASSIGN_OR_RETURN(read, tx.get_conversation(c.tenant, c.id));
+    stored_row = &read;
+  }
+  const Conversation& stored = *stored_row;
 
   // The class follows the channel the conversation continues on.
-  if (c.current_channel.valid()) {
+  if (current != nullptr && current->id == c.current_channel) {
+    c.routing_class =
+        current->profile.synchronous ? RoutingClass::kSynchronous : RoutingClass::kAsynchronous;
+  } else if (c.current_channel.valid()) {
     OMNI_ASSIGN_OR_RETURN(Channel channel, tx.get_channel(c.tenant, c.current_channel));
     c.routing_class =
         channel.profile.synchronous ? RoutingClass::kSynchronous : RoutingClass::kAsynchronous;

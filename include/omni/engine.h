@@ -160,9 +160,12 @@ struct HandoffSpec {
   HandoffMode mode = HandoffMode::kCold;
   std::optional<ChannelId> to_channel;  // required for kChannelSwitch and kSecureChannel
   std::optional<AgentId> from_agent;    // default: the current assignee
-  std::optional<AgentId> to_agent;      // required for kAgentTransfer and kBotToHuman
-  std::string to_team;                  // required for kTeamTransfer
-  std::string reason;                   // required
+  std::optional<AgentId> to_agent;      // required for kAgentTransfer
+  // Required for kTeamTransfer. kBotToHuman needs to_agent or to_team: without an agent the
+  // conversation goes to the team's queue and routing finds it a member (keep bots out of teams
+  // that take escalations).
+  std::string to_team;
+  std::string reason;  // required
   std::vector<std::string> open_questions;
   std::vector<std::string> tried;
 };

@@ -126,16 +126,28 @@ std::string encode_sla_state(const SlaState& state) {
   rapidjson::StringBuffer buffer;
   Writer writer(buffer);
   writer.StartObject();
+  // Only what differs from the defaults (absent members decode as defaults): most
+  // conversations have no SLA policy, and this column is rewritten with every message.
   write_key(writer, "policy");
   write_string(writer, state.policy);
-  write_sla_clock(writer, "first_response", state.first_response);
-  write_sla_clock(writer, "next_response", state.next_response);
-  write_sla_clock(writer, "resolution", state.resolution);
-  write_optional_micros(writer, "paused_at", state.paused_at);
-  write_key(writer, "next_responses_met");
-  writer.Int(state.next_responses_met);
-  write_key(writer, "next_responses_breached");
-  writer.Int(state.next_responses_breached);
+  auto started = [](const SlaClock& clock) {
+    return clock.started_at || clock.warn_at || clock.due_at || clock.stopped_at || clock.warned ||
+           clock.breached;
+  };
+  if (started(state.first_response)) {
+    write_sla_clock(writer, "first_response", state.first_response);
+  }
+  if (started(state.next_response)) write_sla_clock(writer, "next_response", state.next_response);
+  if (started(state.resolution)) write_sla_clock(writer, "resolution", state.resolution);
+  if (state.paused_at) write_optional_micros(writer, "paused_at", state.paused_at);
+  if (state.next_responses_met != 0) {
+    write_key(writer, "next_responses_met");
+    writer.Int(state.next_responses_met);
+  }
+  if (state.next_responses_breached != 0) {
+    write_key(writer, "next_responses_breached");
+    writer.Int(state.next_responses_breached);
+  }
   writer.EndObject();
   return finish(buffer);
 }

@@ -418,11 +418,47 @@ TEST_CASE("engine: handoffs carry the context and show on the timeline", "[confo
             .is(StatusCode::kFailedPrecondition));
   CHECK(World::must(w.engine->get_handoff(w.tenant.id, wh.id)).acknowledged_at.has_value());
 
+  // A cold team transfer puts it in the team's queue.
+  HandoffSpec team;
+  team.tenant = w.tenant.id;
+  team.conversation = r.conversation;
+  team.kind = HandoffKind::kTeamTransfer;
+  team.to_team = "billing";
+  team.reason = "a refund question";
+  World::must(w.engine->record_handoff(team));
+  CHECK(World::must(w.engine->conversation_view(w.tenant.id, r.conversation)).conversation.team ==
+        "billing");
+
+  // Every handoff, of every kind, is counted, stored whole and its packet survives encoding.
+  auto all = World::must(w.engine->conversation_view(w.tenant.id, r.conversation));
+  REQUIRE(all.handoffs.size() == 5);
+  CHECK(all.conversation.handoff_count == 5);
+  std::set<HandoffKind> kinds;
+  for (const Handoff& stored : all.handoffs) {
+    kinds.insert(stored.kind);
+    auto decoded = decode_context_packet(encode_context_packet(stored.context));
+    REQUIRE(decoded.ok());
+    CHECK(decoded->version == ContextPacket::kCurrentVersion);
+    CHECK(decoded->customer == stored.context.customer);
+    CHECK(decoded->customer_name == stored.context.customer_name);
+    CHECK(decoded->identities == stored.context.identities);
+    CHECK(decoded->conversation == r.conversation);
+    CHECK(decoded->open_questions == stored.context.open_questions);
+    CHECK(decoded->tried == stored.context.tried);
+    CHECK(decoded->notes == stored.context.notes);
+    REQUIRE(decoded->recent.size() == stored.context.recent.size());
+    for (std::size_t i = 0; i < decoded->recent.size(); ++i) {
+      CHECK(decoded->recent[i].excerpt == stored.context.recent[i].excerpt);
+      CHECK(decoded->recent[i].occurred_at == stored.context.recent[i].occurred_at);
+    }
+  }
+  CHECK(kinds.size() == 5);
+
   // A resolved conversation cannot be handed off.
   OMNI_REQUIRE_OK(w.engine->resolve(w.tenant.id, r.conversation));
   warm.to_agent = w.bob.id;
   CHECK(w.engine->record_handoff(warm).status().is(StatusCode::kFailedPrecondition));
-  CHECK(World::must(w.engine->conversation_view(w.tenant.id, r.conversation)).handoffs.size() == 4);
+  CHECK(World::must(w.engine->conversation_view(w.tenant.id, r.conversation)).handoffs.size() == 5);
 }
 
 TEST_CASE("engine: timelines page through every touchpoint in both directions",

@@ -428,6 +428,55 @@ TEST_CASE("routing: a change of channel class must fit the agent's capacity",
 }
 
 TEST_CASE(
+    "routing: a bot escalates to a team's queue and routing finds a person with the "
+    "transcript",
+    "[conformance][routing]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  World w(backend);
+  only(w, {});
+  direct_assignment(w);
+  AgentUpdate support;
+  support.teams = std::vector<std::string>{"support"};
+  World::must(w.engine->update_agent(w.tenant.id, w.bob.id, support));
+  only(w, {&w.bot});
+  ReceiveResult r = w.receive(chat_from(w, "visitor-bot", "b1"));
+  CHECK(conversation(w, r.conversation).assignee == w.bot.id);
+  OutboundMessage answer;
+  answer.tenant = w.tenant.id;
+  answer.conversation = r.conversation;
+  answer.agent = w.bot.id;
+  answer.body = "Have you tried turning it off and on again?";
+  World::must(w.engine->send(answer));
+  only(w, {&w.bot, &w.alice, &w.bob});
+
+  HandoffSpec escalate;
+  escalate.tenant = w.tenant.id;
+  escalate.conversation = r.conversation;
+  escalate.kind = HandoffKind::kBotToHuman;
+  escalate.to_team = "support";
+  escalate.reason = "the customer asks for a person";
+  escalate.tried = {"power cycle"};
+  Handoff h = World::must(w.engine->record_handoff(escalate));
+  Conversation c = conversation(w, r.conversation);
+  // Alice is free too, but only bob is in the team.
+  CHECK(c.assignee == w.bob.id);
+  CHECK(c.team == "support");
+  CHECK(c.handoff_count == 1);
+  CHECK(fresh(w, w.bot).load.synchronous == 0);
+  CHECK(fresh(w, w.bob).load.synchronous == 1);
+  // The transcript travels with it and survives its encoding.
+  auto decoded = decode_context_packet(encode_context_packet(h.context));
+  REQUIRE(decoded.ok());
+  REQUIRE(decoded->recent.size() == 2);
+  CHECK(decoded->recent[1].excerpt == "Have you tried turning it off and on again?");
+  CHECK(decoded->tried == std::vector<std::string>{"power cycle"});
+
+  // Without a person or a team it is refused.
+  escalate.to_team.clear();
+  CHECK(w.engine->record_handoff(escalate).status().is(StatusCode::kInvalidArgument));
+}
+
+TEST_CASE(
     "routing: the first-response SLA breaches at the business-hours moment across a "
     "weekend and a daylight-saving change",
     "[conformance][routing][sla]") {
