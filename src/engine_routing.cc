@@ -35,32 +35,10 @@ bool contains(const std::vector<std::string>& list, const std::string& value) {
   return std::find(list.begin(), list.end(), value) != list.end();
 }
 
-// "de" matches "de", "de-AT"; "de-AT" matches "de-AT" and "de". Case-insensitive.
-bool language_matches(const std::string& wanted, const std::vector<std::string>& spoken) {
-  if (wanted.empty()) return true;
-  auto lower = [](std::string s) {
-    for (auto& ch : s)
-      ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    return s;
-  };
-  const std::string w = lower(wanted);
-  const std::string w_base = w.substr(0, w.find('-'));
-  for (const auto& s : spoken) {
-    const std::string l = lower(s);
-    if (l == w || l == w_base) return true;
-    if (w == w_base && l.rfind(w + "-", 0) == 0) return true;
-  }
-  return false;
-}
-
-// Whether `a` may serve `c` (team, skills, language, presence); capacity is checked separately.
+// Whether `a` may serve `c` (presence and requirements); capacity is checked separately.
 bool qualifies(const Agent& a, const Conversation& c) {
-  if (a.presence != Presence::kAvailable) return false;
-  if (!c.team.empty() && !contains(a.teams, c.team)) return false;
-  for (const auto& skill : c.skills) {
-    if (!contains(a.skills, skill)) return false;
-  }
-  return language_matches(c.language, a.languages);
+  return a.presence == Presence::kAvailable &&
+         meets_requirements(a.teams, a.skills, a.languages, c.team, c.skills, c.language);
 }
 
 bool has_slot(const Agent& a, RoutingClass cls) {
@@ -85,6 +63,30 @@ std::string class_name(RoutingClass cls) {
 }
 
 }  // namespace
+
+bool meets_requirements(const std::vector<std::string>& agent_teams,
+                        const std::vector<std::string>& agent_skills,
+                        const std::vector<std::string>& agent_languages, const std::string& team,
+                        const std::vector<std::string>& skills, const std::string& language) {
+  if (!team.empty() && !contains(agent_teams, team)) return false;
+  for (const auto& skill : skills) {
+    if (!contains(agent_skills, skill)) return false;
+  }
+  if (language.empty()) return true;
+  auto lower = [](std::string s) {
+    for (auto& ch : s)
+      ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return s;
+  };
+  const std::string wanted = lower(language);
+  const std::string base = wanted.substr(0, wanted.find('-'));
+  for (const auto& spoken : agent_languages) {
+    const std::string l = lower(spoken);
+    if (l == wanted || l == base) return true;
+    if (wanted == base && l.rfind(wanted + "-", 0) == 0) return true;
+  }
+  return false;
+}
 
 // ---------------------------------------------------------------------------------- policies
 

@@ -228,34 +228,8 @@ struct EventCounts {
   int handoffs_refused = 0;
 };
 
-bool contains(const std::vector<std::string>& list, const std::string& value) {
-  return std::find(list.begin(), list.end(), value) != list.end();
-}
-
-// The engine's language rule (omni/routing.h): "de" is spoken by "de" and "de-AT"; "de-AT" by
-// "de-AT" and "de". Case-insensitive.
-bool speaks(const std::vector<std::string>& spoken, const std::string& wanted) {
-  if (wanted.empty()) return true;
-  auto lower = [](std::string s) {
-    for (auto& ch : s)
-      ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    return s;
-  };
-  const std::string w = lower(wanted);
-  const std::string base = w.substr(0, w.find('-'));
-  for (const auto& s : spoken) {
-    const std::string l = lower(s);
-    if (l == w || l == base || (w == base && l.rfind(w + "-", 0) == 0)) return true;
-  }
-  return false;
-}
-
 bool eligible(const AgentGroupSpec& g, const ArrivalStreamSpec& s) {
-  if (!s.team.empty() && !contains(g.teams, s.team)) return false;
-  for (const auto& skill : s.skills) {
-    if (!contains(g.skills, skill)) return false;
-  }
-  return speaks(g.languages, s.language);
+  return meets_requirements(g.teams, g.skills, g.languages, s.team, s.skills, s.language);
 }
 
 std::optional<std::int64_t> payload_int(const std::string& payload, const char* key) {

@@ -83,6 +83,16 @@ struct RoutingPolicy {
   bool automatic = true;
 };
 
+// Whether an agent with these teams, skills and languages meets a conversation's requirements:
+// its team ("" = any), every one of its skills, its language ("" = any; "de" is met by "de" and
+// "de-AT", "de-AT" by "de-AT" and "de"; case-insensitive). Routing's rule besides presence and
+// capacity.
+OMNI_EXPORT bool meets_requirements(const std::vector<std::string>& agent_teams,
+                                    const std::vector<std::string>& agent_skills,
+                                    const std::vector<std::string>& agent_languages,
+                                    const std::string& team, const std::vector<std::string>& skills,
+                                    const std::string& language);
+
 // What one routing attempt did with one conversation.
 enum class RoutingOutcome {
   kOffered,     // offered to `agent`, who must accept before offer_expires_at
