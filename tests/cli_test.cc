@@ -670,6 +670,65 @@ TEST_CASE("omni conversation shows the case with its channels", "[cli]") {
   CHECK_FALSE(missing.err.empty());
 }
 
+TEST_CASE("omni agents shows load against capacity; conversation shows routing and SLA",
+          "[cli]") {
+  std::string db = temp_db();
+  omni::ConversationId conversation;
+  {
+    omni::SqliteStoreOptions options;
+    options.path = db;
+    auto store = omni::open_sqlite_store(options);
+    REQUIRE(store.ok());
+    auto opened = omni::Engine::open(std::move(*store));
+    REQUIRE(opened.ok());
+    omni::Engine& engine = **opened;
+    auto tenant = engine.create_tenant("acme", "DE");
+    REQUIRE(tenant.ok());
+    auto channel = engine.create_channel({tenant->id, omni::ChannelKind::kEmail, "support", {}});
+    REQUIRE(channel.ok());
+    omni::SlaPolicy sla;
+    sla.first_response = std::chrono::hours(4);
+    REQUIRE(engine.set_sla_policy(tenant->id, sla).ok());
+    omni::AgentSpec alice;
+    alice.tenant = tenant->id;
+    alice.name = "alice";
+    alice.skills = {"billing"};
+    alice.capacity = {1, 2};
+    REQUIRE(engine.create_agent(alice).ok());
+    omni::InboundMessage m;
+    m.tenant = tenant->id;
+    m.channel = channel->id;
+    m.from = {omni::IdentityKind::kEmail, "", "anna@example.com"};
+    m.provider_message_id = "m1";
+    m.body = "Where is my refund?";
+    auto received = engine.receive(m);
+    REQUIRE(received.ok());
+    conversation = received->conversation;
+  }
+  Run agents = run_omni({"--db", db, "--tenant", "acme", "--json", "agents"});
+  INFO(agents.err);
+  REQUIRE(agents.status == 0);
+  rapidjson::Document doc = parse_json(agents.out);
+  REQUIRE(doc["agents"].Size() == 1);
+  CHECK(doc["agents"][0]["capacity"]["async"].GetInt() == 2);
+  CHECK(doc["agents"][0]["load"]["async"].GetInt() == 1);  // the offer holds a slot
+  Run text = run_omni({"--db", db, "--tenant", "acme", "agents"});
+  CHECK_THAT(text.out, Catch::Contains("1/2"));
+  CHECK_THAT(text.out, Catch::Contains("billing"));
+
+  const std::string id = std::to_string(conversation.value());
+  Run view = run_omni({"--db", db, "--tenant", "acme", "--json", "conversation", id});
+  REQUIRE(view.status == 0);
+  rapidjson::Document c = parse_json(view.out);
+  CHECK(std::string(c["conversation"]["sla"]["policy"].GetString()) == "*/*");
+  CHECK(c["conversation"]["sla"]["first_response"]["due_at"].IsString());
+  CHECK(c["conversation"]["offered_to"].IsInt64());
+  Run human = run_omni({"--db", db, "--tenant", "acme", "conversation", id});
+  CHECK_THAT(human.out, Catch::Contains("Offered to"));
+  CHECK_THAT(human.out, Catch::Contains("first_response due"));
+  CHECK(run_omni({"--db", db, "--tenant", "acme", "agents", "extra"}).status == 2);
+}
+
 TEST_CASE("omni exit statuses for usage and database errors", "[cli]") {
   Run version = run_omni({"--version"});
   CHECK(version.status == 0);

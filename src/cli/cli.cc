@@ -46,6 +46,7 @@ Commands:
                                   them: F is email (.eml), twilio (form body), whatsapp,
                                   messenger, instagram or telegram (JSON body); status
                                   callbacks update the delivery of stored outbound messages
+  agents                          list the tenant's agents: presence, load against capacity
   customers                       list the tenant's customers
   duplicates                      list pairs of customers that are likely one person, with
                                   the evidence and a score, highest first; merges nothing
@@ -340,6 +341,10 @@ class Cli {
       if (options.bot_name.empty()) return usage("--bot must not be empty");
       return with_engine(
           true, [&](Engine& engine) { return ingest_payloads(engine, operands, options); });
+    }
+    if (command == "agents") {
+      if (!operands.empty()) return usage("agents takes no arguments");
+      return with_tenant([&](Renderer& renderer) { return renderer.agents(); });
     }
     if (command == "customers") {
       if (!operands.empty()) return usage("customers takes no arguments");

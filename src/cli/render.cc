@@ -255,6 +255,37 @@ void write_conversation_json(JsonWriter& w, const Conversation& c) {
   w.field("resolved_at", c.resolved_at);
   w.field("closed_at", c.closed_at);
   w.field("reopen_count", c.reopen_count);
+  w.field("routing_class", to_string(c.routing_class));
+  w.field("skills", c.skills);
+  w.field("language", c.language);
+  w.field("queued_at", c.queued_at);
+  w.field("offered_to", c.offered_to);
+  w.field("offer_expires_at", c.offer_expires_at);
+  w.field("preferred_agent", c.preferred_agent);
+  w.field("sticky_until", c.sticky_until);
+  w.field("next_timer_at", c.next_timer_at);
+  w.field("handoff_count", c.handoff_count);
+  w.key("sla");
+  w.begin_object();
+  w.field("policy", c.sla.policy);
+  for (SlaClockKind kind :
+       {SlaClockKind::kFirstResponse, SlaClockKind::kNextResponse, SlaClockKind::kResolution}) {
+    const SlaClock& clock = c.sla.clock(kind);
+    if (!clock.started_at) continue;
+    w.key(to_string(kind));
+    w.begin_object();
+    w.field("started_at", clock.started_at);
+    w.field("warn_at", clock.warn_at);
+    w.field("due_at", clock.due_at);
+    w.field("stopped_at", clock.stopped_at);
+    w.field("warned", clock.warned);
+    w.field("breached", clock.breached);
+    w.end_object();
+  }
+  w.field("paused_at", c.sla.paused_at);
+  w.field("next_responses_met", c.sla.next_responses_met);
+  w.field("next_responses_breached", c.sla.next_responses_breached);
+  w.end_object();
   w.end_object();
 }
 
@@ -336,6 +367,62 @@ void write_customer_ref_json(JsonWriter& w, CustomerId id, const std::string& di
 }
 
 }  // namespace
+
+Status Renderer::agents() {
+  auto agents = engine_.list_agents(tenant_.id);
+  if (!agents.ok()) return agents.status();
+  if (format_ == OutputFormat::kJson) {
+    JsonWriter w(out_);
+    w.begin_object();
+    w.field("tenant", tenant_.name);
+    w.key("agents");
+    w.begin_array();
+    for (const Agent& a : *agents) {
+      w.begin_object();
+      w.field("id", a.id);
+      w.field("name", a.name);
+      w.field("kind", to_string(a.kind));
+      w.field("presence", to_string(a.presence));
+      w.field("teams", a.teams);
+      w.field("skills", a.skills);
+      w.field("languages", a.languages);
+      w.key("capacity");
+      w.begin_object();
+      w.field("sync", a.capacity.synchronous);
+      w.field("async", a.capacity.asynchronous);
+      w.end_object();
+      w.key("load");
+      w.begin_object();
+      w.field("sync", a.load.synchronous);
+      w.field("async", a.load.asynchronous);
+      w.end_object();
+      w.field("last_routed_at", a.last_routed_at);
+      w.end_object();
+    }
+    w.end_array();
+    w.end_object();
+    w.finish();
+    return Status();
+  }
+  auto join = [](const std::vector<std::string>& list) {
+    std::string out;
+    for (const auto& item : list)
+      out += (out.empty() ? "" : ",") + display(item, 40);
+    return out.empty() ? std::string("-") : out;
+  };
+  fmt::print(out_, "{:>6}  {}  {:<5}  {:<9}  {:>5}  {:>5}  {}\n", "ID", pad("NAME", kNameWidth),
+             "KIND", "PRESENCE", "SYNC", "ASYNC", "TEAMS / SKILLS / LANGUAGES");
+  for (const Agent& a : *agents) {
+    fmt::print(out_, "{:>6}  {}  {:<5}  {:<9}  {:>5}  {:>5}  {} / {} / {}\n", a.id.value(),
+               pad(display(a.name), kNameWidth), to_string(a.kind), to_string(a.presence),
+               fmt::format("{}/{}", a.load.synchronous, a.capacity.synchronous),
+               fmt::format("{}/{}", a.load.asynchronous, a.capacity.asynchronous), join(a.teams),
+               join(a.skills), join(a.languages));
+  }
+  fmt::print(out_, "{} in tenant \"{}\" (load/capacity per class)\n",
+             plural(agents->size(), "agent", "agents"), display(tenant_.name));
+  return Status();
+}
 
 Status Renderer::customers() {
   std::optional<JsonWriter> json;
@@ -558,6 +645,32 @@ Status Renderer::conversation(ConversationId id) {
                                                 view->assignee->id.value())
                                   : std::string("unassigned"));
   if (!c.team.empty()) line("Team", display(c.team));
+  if (c.offered_to) {
+    line("Offered to", fmt::format("agent {} until {}", c.offered_to->value(),
+                                   human_time(c.offer_expires_at, "-")));
+  }
+  if (c.queued_at) line("Waiting since", human_time(*c.queued_at));
+  if (c.preferred_agent) {
+    line("Preferred agent",
+         fmt::format("agent {}{}", c.preferred_agent->value(),
+                     c.sticky_until ? " (reserved until " + human_time(*c.sticky_until) + ")"
+                                    : std::string()));
+  }
+  if (!c.sla.policy.empty() && c.sla.policy != "-") {
+    std::string sla = "policy " + display(c.sla.policy);
+    for (SlaClockKind kind :
+         {SlaClockKind::kFirstResponse, SlaClockKind::kNextResponse, SlaClockKind::kResolution}) {
+      const SlaClock& clock = c.sla.clock(kind);
+      if (!clock.due_at) continue;
+      const char* state = clock.met()        ? "met"
+                          : clock.breached   ? "breached"
+                          : clock.stopped_at ? "missed"
+                          : c.sla.paused_at  ? "paused"
+                                             : "running";
+      sla += fmt::format("; {} due {} ({})", to_string(kind), human_time(*clock.due_at), state);
+    }
+    line("SLA", sla);
+  }
   std::string channel_list;
   for (const Channel& ch : channels) {
     if (!channel_list.empty()) channel_list += ", ";

@@ -40,6 +40,8 @@ class Renderer {
 
   // Every customer of the tenant, ascending by id, read page by page.
   Status customers();
+  // The tenant's agents with presence, teams, skills, languages and load against capacity.
+  Status agents();
   // One page of a customer's timeline.
   Status timeline(const TimelineQuery& query);
   // The conversation with its handoffs and newest touchpoints.
