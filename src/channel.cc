@@ -40,17 +40,20 @@ ChannelProfile default_profile(ChannelKind kind) {
       // 160 GSM-7 septets (or 70 UCS-2 units) per segment, at most 10 concatenated segments.
       return make(false, hours(1), LengthRule::kSmsSegments, 160, 10, Formality::kInformal, false,
                   false);
+    // Messengers are asynchronous: the customer answers when it suits them, and an agent keeps
+    // several threads going (routing gives them asynchronous slots); customers still expect a
+    // quick first answer.
     case ChannelKind::kWhatsApp:
-      return make(true, minutes(5), kChars, 4096, 1, Formality::kInformal, true, false);
+      return make(false, minutes(5), kChars, 4096, 1, Formality::kInformal, true, false);
     case ChannelKind::kMessenger:
-      return make(true, minutes(5), kChars, 2000, 1, Formality::kInformal, true, false);
+      return make(false, minutes(5), kChars, 2000, 1, Formality::kInformal, true, false);
     case ChannelKind::kInstagram:
-      return make(true, minutes(5), kChars, 1000, 1, Formality::kInformal, true, false);
+      return make(false, minutes(5), kChars, 1000, 1, Formality::kInformal, true, false);
     case ChannelKind::kXDirectMessage:
       return make(false, hours(1), LengthRule::kTwitterWeighted, 280, 1, Formality::kInformal, true,
                   false);
     case ChannelKind::kTelegram:
-      return make(true, minutes(5), kChars, 4096, 1, Formality::kInformal, true, false);
+      return make(false, minutes(5), kChars, 4096, 1, Formality::kInformal, true, false);
     case ChannelKind::kVideo:
       return make(true, seconds(60), kNone, 0, 1, Formality::kNeutral, false, true);
     case ChannelKind::kWeb:

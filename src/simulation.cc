@@ -236,8 +236,10 @@ std::optional<std::int64_t> payload_int(const std::string& payload, const char* 
   rapidjson::Document d;
   d.Parse(payload.data(), payload.size());
   if (d.HasParseError() || !d.IsObject()) return std::nullopt;
-  auto it = d.FindMember(key);
-  if (it == d.MemberEnd() || !it->value.IsInt64()) return std::nullopt;
+  // Through a const reference: C++20's reversed == is ambiguous for the non-const iterators.
+  const rapidjson::Value& object = d;
+  auto it = object.FindMember(key);
+  if (it == object.MemberEnd() || !it->value.IsInt64()) return std::nullopt;
   return it->value.GetInt64();
 }
 
@@ -245,8 +247,9 @@ std::string payload_string(const std::string& payload, const char* key) {
   rapidjson::Document d;
   d.Parse(payload.data(), payload.size());
   if (d.HasParseError() || !d.IsObject()) return {};
-  auto it = d.FindMember(key);
-  if (it == d.MemberEnd() || !it->value.IsString()) return {};
+  const rapidjson::Value& object = d;
+  auto it = object.FindMember(key);
+  if (it == object.MemberEnd() || !it->value.IsString()) return {};
   return std::string(it->value.GetString(), it->value.GetStringLength());
 }
 

@@ -31,6 +31,10 @@ TEST_CASE("every channel kind has a stable name and documented traits", "[model]
   CHECK(default_profile(ChannelKind::kVideo).synchronous);
   CHECK_FALSE(default_profile(ChannelKind::kEmail).synchronous);
   CHECK_FALSE(default_profile(ChannelKind::kLetter).synchronous);
+  for (ChannelKind messenger : {ChannelKind::kWhatsApp, ChannelKind::kMessenger,
+                                ChannelKind::kInstagram, ChannelKind::kTelegram}) {
+    CHECK_FALSE(default_profile(messenger).synchronous);
+  }
   CHECK(default_profile(ChannelKind::kEmail).expected_first_response == std::chrono::hours(24));
   CHECK(default_profile(ChannelKind::kSms).length_rule == LengthRule::kSmsSegments);
   CHECK(default_profile(ChannelKind::kSms).max_length == 160);
