@@ -274,6 +274,7 @@ Result<detail::NormalizedIdentity> Engine::Impl::validate(
   OMNI_RETURN_IF_ERROR(check_text("body", m.body, o.max_body_bytes));
   OMNI_RETURN_IF_ERROR(check_text("subject", m.subject, kMaxSubjectBytes));
   OMNI_RETURN_IF_ERROR(check_text("display_name", m.display_name, kMaxNameBytes));
+  if (m.routing) OMNI_RETURN_IF_ERROR(check_requirements(*m.routing, "routing."));
   if (m.body.empty() && m.subject.empty() && m.attachments.empty() &&
       m.kind == TouchpointKind::kMessageIn) {
     return Status::invalid_argument("message has no body, subject or attachment")
@@ -552,6 +553,9 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
 
   if (conversation) {
     out.conversation = conversation->id;
+    if (m.routing && (out.new_conversation || out.reopened)) {
+      apply_requirements(*conversation, *m.routing);
+    }
     conversation->current_channel = channel.id;
     if (!conversation->last_inbound_at || occurred > *conversation->last_inbound_at) {
       conversation->last_inbound_at = occurred;

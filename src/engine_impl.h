@@ -273,6 +273,9 @@ struct Engine::Impl {
   Status save_conversation(StoreTransaction& tx, Conversation& c, Timestamp now, SaveMode mode,
                            const Conversation* stored = nullptr, const Channel* channel = nullptr);
   Status apply_sla(StoreTransaction& tx, Conversation& c, Timestamp now);
+  // Field names are prefixed with `prefix` ("routing." for a message's requirements).
+  static Status check_requirements(const RoutingRequirements& r, const std::string& prefix);
+  static void apply_requirements(Conversation& c, const RoutingRequirements& r);
   Result<BusinessCalendar> calendar_for(const SlaPolicy& policy, const std::string& key);
   Result<RoutingPolicy> routing_policy_in(StoreTransaction& tx, TenantId tenant,
                                           const std::string& team);

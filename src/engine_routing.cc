@@ -625,37 +625,57 @@ Result<std::vector<Agent>> Engine::list_agents(TenantId tenant) {
   return impl_->run_read([&](StoreTransaction& tx) { return tx.list_agents(tenant); });
 }
 
+Status Engine::Impl::check_requirements(const RoutingRequirements& r, const std::string& prefix) {
+  if (r.team) OMNI_RETURN_IF_ERROR(check_text(prefix + "team", *r.team, kMaxNameBytes));
+  if (r.language) OMNI_RETURN_IF_ERROR(check_text(prefix + "language", *r.language, 35));
+  if (r.skills) {
+    if (r.skills->size() > kMaxMetadataEntries) {
+      return Status::resource_exhausted("more than 64 skills").with_field(prefix + "skills");
+    }
+    for (const auto& s : *r.skills) {
+      OMNI_RETURN_IF_ERROR(check_required_text(prefix + "skills", s, kMaxNameBytes));
+    }
+  }
+  return Status();
+}
+
+void Engine::Impl::apply_requirements(Conversation& c, const RoutingRequirements& r) {
+  if (r.team) c.team = *r.team;
+  if (r.language) c.language = *r.language;
+  if (r.skills) c.skills = *r.skills;
+  if (r.priority && *r.priority != c.priority) {
+    c.priority = *r.priority;
+    // The priority picks the SLA policy: start the clocks anew under it, from their starts.
+    SlaState fresh;
+    fresh.next_responses_met = c.sla.next_responses_met;
+    fresh.next_responses_breached = c.sla.next_responses_breached;
+    c.sla = fresh;
+  }
+}
+
 Result<Conversation> Engine::set_routing(TenantId tenant, ConversationId conversation,
                                          const RoutingRequirements& r) {
-  if (r.team) OMNI_RETURN_IF_ERROR(check_text("team", *r.team, kMaxNameBytes));
-  if (r.language) OMNI_RETURN_IF_ERROR(check_text("language", *r.language, 35));
-  if (r.skills) {
-    for (const auto& s : *r.skills)
-      OMNI_RETURN_IF_ERROR(check_required_text("skills", s, kMaxNameBytes));
-  }
-  return impl_->run_write([&](StoreTransaction& tx) -> Result<Conversation> {
+  OMNI_RETURN_IF_ERROR(Impl::check_requirements(r, ""));
+  std::optional<AgentId> withdrawn;
+  auto updated = impl_->run_write([&](StoreTransaction& tx) -> Result<Conversation> {
     OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(tenant, conversation));
     if (c.status == ConversationStatus::kClosed) {
       return Status::failed_precondition("conversation " + std::to_string(c.id.value()) +
                                          " is closed");
     }
     const Timestamp now = impl_->now();
-    if (r.team) c.team = *r.team;
-    if (r.language) c.language = *r.language;
-    if (r.skills) c.skills = *r.skills;
-    if (r.priority && *r.priority != c.priority) {
-      c.priority = *r.priority;
-      // The priority picks the SLA policy: start the clocks anew under it, from their starts.
-      SlaState fresh;
-      fresh.next_responses_met = c.sla.next_responses_met;
-      fresh.next_responses_breached = c.sla.next_responses_breached;
-      c.sla = fresh;
-    }
-    // An outstanding offer to someone who no longer qualifies is withdrawn.
+    Impl::apply_requirements(c, r);
+    // An outstanding offer to someone who no longer qualifies is withdrawn, and said so.
+    withdrawn.reset();
     if (c.offered_to) {
       OMNI_ASSIGN_OR_RETURN(Agent offered, tx.get_agent(tenant, *c.offered_to));
-      Conversation probe = c;
-      if (!qualifies(offered, probe)) c.offered_to.reset();
+      if (!qualifies(offered, c)) {
+        withdrawn = c.offered_to;
+        c.offered_to.reset();
+        OMNI_RETURN_IF_ERROR(Impl::event(
+            tx, tenant, c.customer, c.id, "conversation.offer_withdrawn",
+            Payload().add("agent", *withdrawn).add("reason", "requirements").str(), now));
+      }
     }
     c.updated_at = now;
     OMNI_RETURN_IF_ERROR(impl_->save_conversation(tx, c, now, Impl::SaveMode::kImplicit));
@@ -672,6 +692,9 @@ Result<Conversation> Engine::set_routing(TenantId tenant, ConversationId convers
     }
     return tx.get_conversation(tenant, conversation);
   });
+  // The agent whose offer was withdrawn has a free slot again.
+  if (updated.ok()) impl_->refill(tenant, withdrawn);
+  return updated;
 }
 
 }  // namespace omni

@@ -578,6 +578,16 @@ class Driver {
                                                 : TouchpointKind::kMessageIn;
     m.subject = "Question " + std::to_string(conversations_.size() + 1);
     m.body = "A question from customer " + std::to_string(customer.number) + ".";
+    // The stream's requirements travel with the message, so routing inside receive() sees them.
+    if (a.priority != Priority::kNormal || !a.team.empty() || !a.skills.empty() ||
+        !a.language.empty()) {
+      RoutingRequirements r;
+      r.priority = a.priority;
+      if (!a.team.empty()) r.team = a.team;
+      if (!a.skills.empty()) r.skills = a.skills;
+      if (!a.language.empty()) r.language = a.language;
+      m.routing = r;
+    }
     auto received = engine_->receive(m);
     if (!received.ok()) return fail(received.status(), "receive");
     if (!received->new_conversation) {
@@ -608,16 +618,6 @@ class Driver {
     conversation_index_.emplace(c.id.value(), index);
     conversations_.push_back(c);
 
-    if (a.priority != Priority::kNormal || !a.team.empty() || !a.skills.empty() ||
-        !a.language.empty()) {
-      RoutingRequirements r;
-      r.priority = a.priority;
-      if (!a.team.empty()) r.team = a.team;
-      if (!a.skills.empty()) r.skills = a.skills;
-      if (!a.language.empty()) r.language = a.language;
-      auto set = engine_->set_routing(tenant_, c.id, r);
-      if (!set.ok()) return fail(set.status(), "set_routing");
-    }
     if (!automatic()) {
       auto routed = engine_->route(tenant_, c.id);
       if (!routed.ok()) return fail(routed.status(), "route");

@@ -370,6 +370,27 @@ TEST_CASE("SLA attainment drops when agents are scarce", "[simulation]") {
   CHECK(scarce.all_agents.occupancy > staffed.all_agents.occupancy);
 }
 
+TEST_CASE("routing requirements travel with the message: automatic routing respects them",
+          "[simulation]") {
+  // Assigned at once inside receive(): the requirements must be known there already.
+  SimulationReport r = run_json(R"({
+    "seed": 3, "duration": "2h",
+    "routing": {"automatic": true, "offer_timeout_s": 0},
+    "agents": [
+      {"name": "billing-de", "count": 2, "teams": ["billing"], "languages": ["de-DE"]},
+      {"name": "billing-en", "count": 2, "teams": ["billing"], "languages": ["en"]},
+      {"name": "sales-de", "count": 2, "teams": ["sales"], "languages": ["de"]}
+    ],
+    "arrivals": [{"channel": "email", "per_hour": 30, "team": "billing", "language": "de",
+                  "handle_time_s": 300}]})");
+  REQUIRE(r.overall.arrivals > 20);
+  CHECK(r.overall.answered == r.overall.arrivals);
+  CHECK(r.ineligible_assignments == 0);
+  REQUIRE(r.agent_groups.size() == 3);
+  CHECK(r.agent_groups[0].assigned == r.overall.answered);
+  CHECK(r.capacity_violations == 0);
+}
+
 TEST_CASE("routing requirements: only eligible agents serve a conversation", "[simulation]") {
   // German email needs a German speaker of the billing team; the host routes after setting
   // the requirements (automatic: false).

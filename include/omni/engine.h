@@ -119,14 +119,6 @@ struct AgentUpdate {
   std::optional<AgentCapacity> capacity;
 };
 
-// What routing must respect for one conversation (Engine::set_routing); what is not set stays.
-struct RoutingRequirements {
-  std::optional<std::string> team;                 // "": any team
-  std::optional<std::string> language;             // BCP 47, "": any
-  std::optional<std::vector<std::string>> skills;  // every one is required
-  std::optional<Priority> priority;                // also picks the SLA policy
-};
-
 // A change to a customer's profile; what is not set stays as it is.
 struct CustomerUpdate {
   std::optional<std::string> display_name;

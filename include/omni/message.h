@@ -12,6 +12,7 @@
 #include "omni/clock.h"
 #include "omni/customer.h"
 #include "omni/ids.h"
+#include "omni/routing.h"
 #include "omni/touchpoint.h"
 
 namespace omni {
@@ -35,6 +36,11 @@ struct InboundMessage {
   // first (an email's In-Reply-To, then its References from the newest). When one of them is
   // a touchpoint of the customer's, the message joins that touchpoint's conversation.
   std::vector<std::string> references;
+  // What the host already knows about the case (the number called, the chat widget's queue, a
+  // detected language): applied when this message opens or reopens a conversation, before
+  // routing looks for an agent in the same transaction. Ignored for a message that joins an
+  // active conversation (use Engine::set_routing to change one).
+  std::optional<RoutingRequirements> routing;
 };
 
 struct ReceiveResult {

@@ -14,6 +14,7 @@
 #include "omni/clock.h"
 #include "omni/export.h"
 #include "omni/ids.h"
+#include "omni/sla.h"
 
 namespace omni {
 
@@ -81,6 +82,15 @@ struct RoutingPolicy {
   // an agent frees a slot or becomes available. When false the host calls Engine::route and
   // Engine::fill. Default: true.
   bool automatic = true;
+};
+
+// What routing must respect for one conversation (Engine::set_routing, or with the message that
+// opens it: InboundMessage::routing); what is not set stays.
+struct RoutingRequirements {
+  std::optional<std::string> team;                 // "": any team
+  std::optional<std::string> language;             // BCP 47, "": any
+  std::optional<std::vector<std::string>> skills;  // every one is required
+  std::optional<Priority> priority;                // also picks the SLA policy
 };
 
 // Whether an agent with these teams, skills and languages meets a conversation's requirements:

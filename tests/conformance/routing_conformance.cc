@@ -278,6 +278,77 @@ TEST_CASE("routing: skills, language and team decide who is eligible", "[conform
   CHECK(d.outcome == RoutingOutcome::kQueued);
 }
 
+TEST_CASE("routing: requirements given with the opening message route it right away",
+          "[conformance][routing]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  World w(backend);
+  only(w, {});
+  direct_assignment(w);
+  AgentUpdate vip;
+  vip.teams = std::vector<std::string>{"vip"};
+  vip.languages = std::vector<std::string>{"de"};
+  World::must(w.engine->update_agent(w.tenant.id, w.carol.id, vip));
+  SlaPolicy urgent_sla;
+  urgent_sla.priority = Priority::kUrgent;
+  urgent_sla.first_response = minutes(15);
+  OMNI_REQUIRE_OK(w.engine->set_sla_policy(w.tenant.id, urgent_sla));
+  only(w, {&w.alice, &w.bob, &w.carol});
+
+  InboundMessage m = email_from(w, "vip@example.de", "vip1");
+  m.routing =
+      RoutingRequirements{std::string("vip"), std::string("de"), std::nullopt, Priority::kUrgent};
+  ReceiveResult r = w.receive(m);
+  Conversation c = conversation(w, r.conversation);
+  // Assigned in the receive's own transaction, to the only agent who qualifies.
+  CHECK(c.assignee == w.carol.id);
+  CHECK(c.team == "vip");
+  CHECK(c.language == "de");
+  CHECK(c.priority == Priority::kUrgent);
+  CHECK(c.sla.policy == "*/urgent");
+  CHECK(c.sla.first_response.due_at == c.opened_at + minutes(15));
+
+  // A later message does not change them.
+  InboundMessage later = email_from(w, "vip@example.de", "vip2");
+  later.routing =
+      RoutingRequirements{std::string("other"), std::nullopt, std::nullopt, Priority::kLow};
+  w.receive(later);
+  CHECK(conversation(w, r.conversation).team == "vip");
+  CHECK(conversation(w, r.conversation).priority == Priority::kUrgent);
+
+  // Bad requirements are refused before anything is stored.
+  const std::size_t events = w.event_count();
+  InboundMessage bad = email_from(w, "bad@example.com", "bad1");
+  bad.routing = RoutingRequirements{};
+  bad.routing->skills = std::vector<std::string>{""};
+  auto refused = w.engine->receive(bad);
+  CHECK(refused.status().is(StatusCode::kInvalidArgument));
+  CHECK(refused.status().field() == "routing.skills");
+  CHECK(w.event_count() == events);
+}
+
+TEST_CASE("routing: an offer withdrawn by new requirements is announced and the slot refilled",
+          "[conformance][routing]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  World w(backend);
+  only(w, {&w.alice});
+  ReceiveResult first = w.receive(email_from(w, "w1@example.com", "w1"));
+  CHECK(conversation(w, first.conversation).offered_to == w.alice.id);
+  set_capacity(w, w.alice, 1, 1);
+  w.clock.advance(seconds(1));
+  ReceiveResult second = w.receive(email_from(w, "w2@example.com", "w2"));
+  CHECK_FALSE(conversation(w, second.conversation).offered_to);  // alice is full
+
+  RoutingRequirements legal;
+  legal.skills = std::vector<std::string>{"legal"};
+  World::must(w.engine->set_routing(w.tenant.id, first.conversation, legal));
+  CHECK_FALSE(conversation(w, first.conversation).offered_to);
+  auto withdrawn = events_of(w, "conversation.offer_withdrawn");
+  REQUIRE(withdrawn.size() == 1);
+  CHECK(withdrawn[0].conversation == first.conversation);
+  // Alice's freed slot goes to the next case she qualifies for.
+  CHECK(conversation(w, second.conversation).offered_to == w.alice.id);
+}
+
 TEST_CASE("routing: least loaded counts open work; round robin takes turns",
           "[conformance][routing]") {
   OMNI_FOR_EACH_BACKEND(backend);
