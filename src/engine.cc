@@ -219,7 +219,9 @@ Status Engine::set_presence(TenantId tenant, AgentId agent, Presence presence) {
   Status status = impl_->run_write([&](StoreTransaction& tx) -> Status {
     OMNI_ASSIGN_OR_RETURN(Agent a, tx.get_agent(tenant, agent));
     a.presence = presence;
-    return tx.update_agent(a);
+    OMNI_RETURN_IF_ERROR(tx.update_agent(a));
+    if (presence == Presence::kAvailable) return Status();
+    return impl_->withdraw_offers(tx, tenant, agent, impl_->now());
   });
   if (status.ok() && presence == Presence::kAvailable) impl_->refill(tenant, agent);
   return status;

@@ -276,6 +276,9 @@ struct Engine::Impl {
   // Field names are prefixed with `prefix` ("routing." for a message's requirements).
   static Status check_requirements(const RoutingRequirements& r, const std::string& prefix);
   static void apply_requirements(Conversation& c, const RoutingRequirements& r);
+  // Withdraws every outstanding offer to `agent` (it went away or offline) and routes those
+  // conversations on: an offer never waits for an agent who cannot answer it.
+  Status withdraw_offers(StoreTransaction& tx, TenantId tenant, AgentId agent, Timestamp now);
   Result<BusinessCalendar> calendar_for(const SlaPolicy& policy, const std::string& key);
   Result<RoutingPolicy> routing_policy_in(StoreTransaction& tx, TenantId tenant,
                                           const std::string& team);

@@ -653,6 +653,26 @@ void Engine::Impl::apply_requirements(Conversation& c, const RoutingRequirements
   }
 }
 
+Status Engine::Impl::withdraw_offers(StoreTransaction& tx, TenantId tenant, AgentId agent,
+                                     Timestamp now) {
+  for (;;) {
+    OMNI_ASSIGN_OR_RETURN(std::vector<Conversation> offered,
+                          tx.list_offered_conversations(tenant, agent, kLargestPage));
+    for (auto& c : offered) {
+      // Not passed over: the agent did not decline, and may take it when back.
+      c.offered_to.reset();
+      c.updated_at = now;
+      OMNI_RETURN_IF_ERROR(save_conversation(tx, c, now, SaveMode::kImplicit));
+      OMNI_RETURN_IF_ERROR(event(tx, tenant, c.customer, c.id, "conversation.offer_withdrawn",
+                                 Payload().add("agent", agent).add("reason", "presence").str(),
+                                 now));
+      OMNI_ASSIGN_OR_RETURN(RoutingPolicy policy, routing_policy_in(tx, tenant, c.team));
+      if (policy.automatic) OMNI_RETURN_IF_ERROR(route_in(tx, c, now).status());
+    }
+    if (offered.size() < kLargestPage) return Status();
+  }
+}
+
 Result<Conversation> Engine::set_routing(TenantId tenant, ConversationId conversation,
                                          const RoutingRequirements& r) {
   OMNI_RETURN_IF_ERROR(Impl::check_requirements(r, ""));

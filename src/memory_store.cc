@@ -495,6 +495,18 @@ class MemoryTransaction final : public StoreTransaction {
              *row.sticky_until > now;
     });
   }
+  Result<std::vector<Conversation>> list_offered_conversations(TenantId tenant, AgentId agent,
+                                                               std::size_t limit) override {
+    std::vector<Conversation> out;
+    for (const auto& [id, row] : t_.conversations) {  // ascending by id
+      if (out.size() >= limit) break;
+      if (row.tenant == tenant && row.offered_to == agent &&
+          row.status == ConversationStatus::kOpen) {
+        out.push_back(row);
+      }
+    }
+    return out;
+  }
   Result<std::vector<Conversation>> list_due_conversations(TenantId tenant, Timestamp now,
                                                            std::size_t limit) override {
     std::vector<Conversation> out;

@@ -202,7 +202,9 @@ class OMNI_EXPORT Engine {
   Result<std::vector<Channel>> list_channels(TenantId tenant);
   Result<Agent> create_agent(const AgentSpec& spec);
   Result<Agent> get_agent(TenantId tenant, AgentId agent);
-  // Becoming available starts routing to the agent's free slots (RoutingPolicy::automatic).
+  // Becoming available starts routing to the agent's free slots (RoutingPolicy::automatic);
+  // any other presence withdraws the agent's outstanding offers (conversation.offer_withdrawn)
+  // and routes those conversations on.
   Status set_presence(TenantId tenant, AgentId agent, Presence presence);
   Result<Agent> update_agent(TenantId tenant, AgentId agent, const AgentUpdate& update);
   Result<std::vector<Agent>> list_agents(TenantId tenant);

@@ -444,6 +444,9 @@ CREATE INDEX conversations_reserved
   ON conversations (tenant_id, preferred_agent, priority_rank, queued_at, id, sticky_until)
   WHERE status = 'open' AND assignee_id IS NULL AND offered_to IS NULL
     AND preferred_agent IS NOT NULL;
+-- Outstanding offers per agent (list_offered_conversations).
+CREATE INDEX conversations_offered ON conversations (tenant_id, offered_to, id)
+  WHERE offered_to IS NOT NULL;
 -- Timers (list_due_conversations, next_timer).
 CREATE INDEX conversations_timers ON conversations (tenant_id, next_timer_at, id)
   WHERE next_timer_at IS NOT NULL;

@@ -1323,6 +1323,21 @@ class SqliteTransaction final : public StoreTransaction {
     });
   }
 
+  Result<std::vector<Conversation>> list_offered_conversations(TenantId tenant, AgentId agent,
+                                                               std::size_t limit) override {
+    using Conversations = std::vector<Conversation>;
+    return guarded(kReads, "listing offered conversations", [&]() -> Result<Conversations> {
+      // A range of conversations_offered (its WHERE repeated).
+      static const std::string sql =
+          select(kConversationColumns,
+                 "conversations WHERE tenant_id = ? AND offered_to = ? AND offered_to IS NOT NULL "
+                 "AND status = 'open' ORDER BY id LIMIT ?");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).id(agent).int64(sql_limit(limit));
+      return query_all(statement, "listing offered conversations", read_conversation);
+    });
+  }
+
   Result<std::vector<Conversation>> list_due_conversations(TenantId tenant, Timestamp now,
                                                            std::size_t limit) override {
     using Conversations = std::vector<Conversation>;

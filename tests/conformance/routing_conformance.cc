@@ -349,6 +349,32 @@ TEST_CASE("routing: an offer withdrawn by new requirements is announced and the 
   CHECK(conversation(w, second.conversation).offered_to == w.alice.id);
 }
 
+TEST_CASE("routing: an agent who goes away loses its offers to the next agent",
+          "[conformance][routing]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  World w(backend);
+  only(w, {&w.alice});
+  ReceiveResult r = w.receive(email_from(w, "away@example.com", "a1"));
+  CHECK(conversation(w, r.conversation).offered_to == w.alice.id);
+  OMNI_REQUIRE_OK(w.engine->set_presence(w.tenant.id, w.bob.id, Presence::kAvailable));
+
+  OMNI_REQUIRE_OK(w.engine->set_presence(w.tenant.id, w.alice.id, Presence::kAway));
+  CHECK(conversation(w, r.conversation).offered_to == w.bob.id);
+  CHECK(fresh(w, w.alice).load.asynchronous == 0);
+  auto withdrawn = events_of(w, "conversation.offer_withdrawn");
+  REQUIRE(withdrawn.size() == 1);
+  CHECK(withdrawn[0].conversation == r.conversation);
+
+  // Nobody left: it waits, and the first agent back gets it.
+  OMNI_REQUIRE_OK(w.engine->set_presence(w.tenant.id, w.bob.id, Presence::kOffline));
+  Conversation c = conversation(w, r.conversation);
+  CHECK_FALSE(c.offered_to);
+  CHECK(c.waiting());
+  CHECK(events_of(w, "conversation.offer_withdrawn").size() == 2);
+  OMNI_REQUIRE_OK(w.engine->set_presence(w.tenant.id, w.alice.id, Presence::kAvailable));
+  CHECK(conversation(w, r.conversation).offered_to == w.alice.id);
+}
+
 TEST_CASE("routing: least loaded counts open work; round robin takes turns",
           "[conformance][routing]") {
   OMNI_FOR_EACH_BACKEND(backend);

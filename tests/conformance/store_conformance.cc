@@ -1164,6 +1164,36 @@ TEST_CASE("store: conversations reserved for their preferred agent",
   CHECK(World::must(rtx->list_reserved_conversations(other.tenant, alice, at_s(100), 100)).empty());
 }
 
+TEST_CASE("store: open conversations offered to an agent", "[conformance][store][routing]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  RawStore raw(backend);
+  Seed s = seed(raw);
+  Seed other = seed(raw, "other");
+  auto tx = raw.write();
+  AgentId alice = World::must(tx->insert_agent(make_agent(s.tenant, "alice")));
+  AgentId bob = World::must(tx->insert_agent(make_agent(s.tenant, "bob")));
+  auto offered_to = [&](AgentId agent, ConversationStatus status) {
+    Conversation c = routed(s, RoutingClass::kAsynchronous, Priority::kNormal, at_s(1));
+    c.offered_to = agent;
+    c.status = status;
+    return World::must(tx->insert_conversation(c));
+  };
+  const auto first = offered_to(alice, ConversationStatus::kOpen);
+  offered_to(bob, ConversationStatus::kOpen);
+  const auto second = offered_to(alice, ConversationStatus::kOpen);
+  World::must(tx->insert_conversation(
+      routed(s, RoutingClass::kAsynchronous, Priority::kNormal, at_s(1))));  // offered to nobody
+  OMNI_REQUIRE_OK(tx->commit());
+
+  auto rtx = raw.read();
+  CHECK(ids_of(World::must(rtx->list_offered_conversations(s.tenant, alice, 100))) ==
+        std::vector<std::int64_t>{first.value(), second.value()});
+  CHECK(ids_of(World::must(rtx->list_offered_conversations(s.tenant, alice, 1))) ==
+        std::vector<std::int64_t>{first.value()});
+  CHECK(World::must(rtx->list_offered_conversations(s.tenant, bob, 100)).size() == 1);
+  CHECK(World::must(rtx->list_offered_conversations(other.tenant, alice, 100)).empty());
+}
+
 TEST_CASE("store: due conversations and the next timer", "[conformance][store][routing]") {
   OMNI_FOR_EACH_BACKEND(backend);
   RawStore raw(backend);

@@ -221,6 +221,10 @@ class OMNI_EXPORT StoreTransaction {
                                                                         AgentId agent,
                                                                         Timestamp now,
                                                                         std::size_t limit) = 0;
+  // Open conversations offered to `agent`, ascending by id, at most limit. Indexed.
+  virtual Result<std::vector<Conversation>> list_offered_conversations(TenantId tenant,
+                                                                       AgentId agent,
+                                                                       std::size_t limit) = 0;
   // Conversations whose next_timer_at is at or before `now`, soonest first (then id), at most
   // limit. Indexed.
   virtual Result<std::vector<Conversation>> list_due_conversations(TenantId tenant, Timestamp now,
@@ -445,6 +449,10 @@ class OMNI_EXPORT ForwardingTransaction : public StoreTransaction {
                                                                 Timestamp now,
                                                                 std::size_t limit) override {
     return target_->list_reserved_conversations(t, a, now, limit);
+  }
+  Result<std::vector<Conversation>> list_offered_conversations(TenantId t, AgentId a,
+                                                               std::size_t limit) override {
+    return target_->list_offered_conversations(t, a, limit);
   }
   Result<std::vector<Conversation>> list_due_conversations(TenantId t, Timestamp now,
                                                            std::size_t limit) override {
