@@ -283,7 +283,8 @@ struct Engine::Impl {
   Result<RoutingPolicy> routing_policy_in(StoreTransaction& tx, TenantId tenant,
                                           const std::string& team);
   Result<std::optional<AgentId>> last_agent_of(StoreTransaction& tx, const Conversation& c);
-  Result<RoutingDecision> give(StoreTransaction& tx, Conversation& c, Agent agent,
+  // Offers or assigns `c` to `agent`; afterwards `agent` is the stored row (new load included).
+  Result<RoutingDecision> give(StoreTransaction& tx, Conversation& c, Agent& agent,
                                const RoutingPolicy& policy, bool sticky, Timestamp now);
   Result<RoutingDecision> route_in(StoreTransaction& tx, Conversation& c, Timestamp now);
   Result<std::vector<RoutingDecision>> fill_in(StoreTransaction& tx, TenantId tenant, AgentId agent,

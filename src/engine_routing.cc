@@ -62,6 +62,13 @@ std::string class_name(RoutingClass cls) {
   return cls == RoutingClass::kSynchronous ? "synchronous" : "asynchronous";
 }
 
+// accept_offer and decline_offer act only on the agent's own outstanding offer.
+Status check_offered(const Conversation& c, AgentId agent) {
+  if (c.offered_to == agent && c.status == ConversationStatus::kOpen) return Status();
+  return Status::failed_precondition("conversation " + std::to_string(c.id.value()) +
+                                     " is not offered to agent " + std::to_string(agent.value()));
+}
+
 }  // namespace
 
 bool meets_requirements(const std::vector<std::string>& agent_teams,
@@ -244,7 +251,7 @@ Result<std::optional<AgentId>> Engine::Impl::last_agent_of(StoreTransaction& tx,
   return std::optional<AgentId>();
 }
 
-Result<RoutingDecision> Engine::Impl::give(StoreTransaction& tx, Conversation& c, Agent agent,
+Result<RoutingDecision> Engine::Impl::give(StoreTransaction& tx, Conversation& c, Agent& agent,
                                            const RoutingPolicy& policy, bool sticky,
                                            Timestamp now) {
   RoutingDecision d;
@@ -262,7 +269,8 @@ Result<RoutingDecision> Engine::Impl::give(StoreTransaction& tx, Conversation& c
   }
   c.updated_at = now;
   OMNI_RETURN_IF_ERROR(save_conversation(tx, c, now, SaveMode::kRouting));
-  OMNI_ASSIGN_OR_RETURN(agent, tx.get_agent(c.tenant, agent.id));  // the load moved
+  OMNI_ASSIGN_OR_RETURN(agent,
+                        tx.get_agent(c.tenant, agent.id));  // the load moved; the caller sees it
   agent.last_routed_at = now;
   OMNI_RETURN_IF_ERROR(tx.update_agent(agent));
   Payload payload;
@@ -327,7 +335,7 @@ Result<RoutingDecision> Engine::Impl::route_in(StoreTransaction& tx, Conversatio
         continue;
       }
       const bool sticky = agent.id == c.preferred_agent;
-      return give(tx, c, std::move(agent), policy, sticky, now);
+      return give(tx, c, agent, policy, sticky, now);
     }
     if (page.size() < size) break;
     cursor = std::move(page.back());
@@ -354,9 +362,9 @@ Result<std::vector<RoutingDecision>> Engine::Impl::fill_in(StoreTransaction& tx,
   };
   auto take = [&](Conversation& c, bool sticky) -> Status {
     OMNI_ASSIGN_OR_RETURN(RoutingPolicy p, policy_of(c.team));
+    // give() leaves `agent` as stored after the decision (its new load included).
     OMNI_ASSIGN_OR_RETURN(RoutingDecision d, give(tx, c, agent, p, sticky, now));
     out.push_back(d);
-    OMNI_ASSIGN_OR_RETURN(agent, tx.get_agent(tenant, agent_id));
     return Status();
   };
 
@@ -415,11 +423,7 @@ Result<Conversation> Engine::accept_offer(TenantId tenant, ConversationId conver
   return impl_->run_write([&](StoreTransaction& tx) -> Result<Conversation> {
     OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(tenant, conversation));
     OMNI_RETURN_IF_ERROR(tx.get_agent(tenant, agent).status());
-    if (c.offered_to != agent || c.status != ConversationStatus::kOpen) {
-      return Status::failed_precondition("conversation " + std::to_string(c.id.value()) +
-                                         " is not offered to agent " +
-                                         std::to_string(agent.value()));
-    }
+    OMNI_RETURN_IF_ERROR(check_offered(c, agent));
     const Timestamp now = impl_->now();
     c.assignee = agent;
     c.offered_to.reset();
@@ -438,11 +442,7 @@ Result<RoutingDecision> Engine::decline_offer(TenantId tenant, ConversationId co
   return impl_->run_write([&](StoreTransaction& tx) -> Result<RoutingDecision> {
     OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(tenant, conversation));
     OMNI_RETURN_IF_ERROR(tx.get_agent(tenant, agent).status());
-    if (c.offered_to != agent || c.status != ConversationStatus::kOpen) {
-      return Status::failed_precondition("conversation " + std::to_string(c.id.value()) +
-                                         " is not offered to agent " +
-                                         std::to_string(agent.value()));
-    }
+    OMNI_RETURN_IF_ERROR(check_offered(c, agent));
     const Timestamp now = impl_->now();
     c.offered_to.reset();
     c.passed_over.push_back(agent);
