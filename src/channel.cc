@@ -24,9 +24,8 @@ ChannelProfile make(bool synchronous, seconds first_response, LengthRule rule,
   return p;
 }
 
-}  // namespace
-
-ChannelProfile default_profile(ChannelKind kind) {
+// Timing, length and tone per kind.
+ChannelProfile kind_profile(ChannelKind kind) {
   constexpr auto kNone = LengthRule::kUnlimited;
   constexpr auto kChars = LengthRule::kUnicodeCharacters;
   switch (kind) {
@@ -70,6 +69,26 @@ ChannelProfile default_profile(ChannelKind kind) {
       return make(true, seconds(0), kNone, 0, 1, Formality::kNeutral, true, true);
   }
   return ChannelProfile{};
+}
+
+}  // namespace
+
+ChannelProfile default_profile(ChannelKind kind) {
+  ChannelProfile p = kind_profile(kind);
+  // Carriers (TCPA, CTIA) and Meta's WhatsApp Business policy require the recipient's opt-in.
+  p.requires_consent = kind == ChannelKind::kSms || kind == ChannelKind::kWhatsApp;
+  switch (kind) {
+    case ChannelKind::kSms:
+    case ChannelKind::kWhatsApp:
+      p.cost_per_unit = 1;
+      break;
+    case ChannelKind::kLetter:
+      p.cost_per_unit = 20;
+      break;
+    default:
+      break;
+  }
+  return p;
 }
 
 }  // namespace omni

@@ -72,6 +72,13 @@ struct ChannelProfile {
   bool supports_attachments = false;
   // Whether sensitive data (payment, health, identity documents) may be exchanged here.
   bool secure = false;
+  // Messages go only to addresses whose consent for this kind is granted (omni/contact.h): the
+  // rules for SMS and WhatsApp. Default: true for kSms and kWhatsApp.
+  bool requires_consent = false;
+  // What one billable unit costs, in the host's own relative units: one SMS segment, one
+  // message elsewhere. Used to rank channels for notifications. Defaults: SMS 1, WhatsApp 1,
+  // letter 20, everything else 0.
+  double cost_per_unit = 0;
 };
 
 // The documented default traits of a kind.
