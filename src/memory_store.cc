@@ -47,6 +47,7 @@ struct Tables {
   std::set<std::tuple<Key, std::string, Key>> name_keys;  // (tenant, name key, customer)
   std::map<Key, Identity> identities;
   std::map<std::tuple<Key, int, std::string, std::string>, Key> identity_keys;
+  std::map<std::tuple<Key, Key, std::string>, Consent> consents;  // (tenant, identity, kind name)
   std::map<Key, Conversation> conversations;
   std::map<Key, Key> active_conversation;  // customer -> its joinable active conversation
   std::map<Key, Touchpoint> touchpoints;
@@ -397,6 +398,33 @@ class MemoryTransaction final : public StoreTransaction {
     row->last_seen = last_seen;
     put(t_.identities, id.value(), *row);
     return Status();
+  }
+
+  // --- consents
+  Status put_consent(const Consent& v) override {
+    OMNI_WRITABLE();
+    auto identity = get_scoped(t_.identities, v.tenant, v.identity.value(), "identity");
+    if (!identity.ok()) return identity.status();
+    put(t_.consents,
+        std::make_tuple(v.tenant.value(), v.identity.value(), std::string(to_string(v.channel_kind))),
+        v);
+    return Status();
+  }
+  Result<Consent> get_consent(TenantId tenant, IdentityId identity, ChannelKind kind) override {
+    auto it = t_.consents.find({tenant.value(), identity.value(), std::string(to_string(kind))});
+    if (it == t_.consents.end()) return Status::not_found("consent");
+    return it->second;
+  }
+  Result<std::vector<Consent>> list_consents(TenantId tenant, CustomerId customer) override {
+    std::vector<Consent> out;
+    for (const auto& [key, consent] : t_.consents) {
+      if (std::get<0>(key) != tenant.value()) continue;
+      auto identity = t_.identities.find(std::get<1>(key));
+      if (identity != t_.identities.end() && identity->second.customer == customer) {
+        out.push_back(consent);
+      }
+    }
+    return out;
   }
 
   // --- conversations

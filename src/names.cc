@@ -6,6 +6,7 @@
 
 #include "omni/agent.h"
 #include "omni/channel.h"
+#include "omni/contact.h"
 #include "omni/conversation.h"
 #include "omni/customer.h"
 #include "omni/handoff.h"
@@ -55,6 +56,18 @@ constexpr NameTable<ChannelKind, 16> kChannelKinds{{
     {ChannelKind::kInPerson, "in_person"},
 }};
 
+constexpr NameTable<ConsentState, 2> kConsentStates{{
+    {ConsentState::kGranted, "granted"},
+    {ConsentState::kWithdrawn, "withdrawn"},
+}};
+
+constexpr NameTable<Urgency, 4> kUrgencies{{
+    {Urgency::kLow, "low"},
+    {Urgency::kNormal, "normal"},
+    {Urgency::kHigh, "high"},
+    {Urgency::kCritical, "critical"},
+}};
+
 constexpr NameTable<LengthRule, 4> kLengthRules{{
     {LengthRule::kUnlimited, "unlimited"},
     {LengthRule::kUnicodeCharacters, "unicode_characters"},
@@ -92,7 +105,7 @@ constexpr NameTable<Presence, 4> kPresences{{
     {Presence::kOffline, "offline"},
 }};
 
-constexpr NameTable<TouchpointKind, 10> kTouchpointKinds{{
+constexpr NameTable<TouchpointKind, 11> kTouchpointKinds{{
     {TouchpointKind::kMessageIn, "message_in"},
     {TouchpointKind::kMessageOut, "message_out"},
     {TouchpointKind::kCall, "call"},
@@ -102,6 +115,7 @@ constexpr NameTable<TouchpointKind, 10> kTouchpointKinds{{
     {TouchpointKind::kIvrChoice, "ivr_choice"},
     {TouchpointKind::kBotTurn, "bot_turn"},
     {TouchpointKind::kStatusChange, "status_change"},
+    {TouchpointKind::kPreferenceChange, "preference_change"},
     {TouchpointKind::kHandoff, "handoff"},
 }};
 
@@ -284,6 +298,19 @@ std::string_view to_string(HandoffMode v) {
 }
 std::optional<HandoffMode> parse_handoff_mode(std::string_view n) {
   return parse_name(kHandoffModes, n);
+}
+
+std::string_view to_string(ConsentState v) {
+  return name_of(kConsentStates, v);
+}
+std::optional<ConsentState> parse_consent_state(std::string_view n) {
+  return parse_name(kConsentStates, n);
+}
+std::string_view to_string(Urgency v) {
+  return name_of(kUrgencies, v);
+}
+std::optional<Urgency> parse_urgency(std::string_view n) {
+  return parse_name(kUrgencies, n);
 }
 
 }  // namespace omni

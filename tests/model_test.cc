@@ -57,7 +57,7 @@ TEST_CASE("enum names round-trip", "[model]") {
        {TouchpointKind::kMessageIn, TouchpointKind::kMessageOut, TouchpointKind::kCall,
         TouchpointKind::kVideoSession, TouchpointKind::kNote, TouchpointKind::kKnowledgeBaseView,
         TouchpointKind::kIvrChoice, TouchpointKind::kBotTurn, TouchpointKind::kStatusChange,
-        TouchpointKind::kHandoff}) {
+        TouchpointKind::kHandoff, TouchpointKind::kPreferenceChange}) {
     CHECK(parse_touchpoint_kind(to_string(k)) == k);
   }
   for (auto s : {ConversationStatus::kOpen, ConversationStatus::kPending,

@@ -23,30 +23,6 @@
 
 namespace omni {
 
-// A daily span of local wall-clock time in which the customer does not want to be interrupted:
-// [start, end) counted from local midnight. end < start spans midnight (22:00-08:00); start ==
-// end is invalid. Local times follow the customer's time zone, daylight saving included.
-struct QuietHours {
-  std::chrono::minutes start{22 * 60};
-  std::chrono::minutes end{8 * 60};
-};
-
-// What a customer told the host about being contacted. Stored with the customer; every part is
-// optional.
-struct ContactPreferences {
-  // Channel kinds the customer prefers, best first ("whatsapp, then email").
-  std::vector<ChannelKind> channels;
-  // BCP 47 language tag ("de", "en-GB"); picks template variants. Empty: unknown.
-  std::string language;
-  // IANA time zone ("Europe/Berlin"); required when quiet_hours is set.
-  std::string time_zone;
-  std::optional<QuietHours> quiet_hours;
-
-  bool empty() const {
-    return channels.empty() && language.empty() && time_zone.empty() && !quiet_hours;
-  }
-};
-
 enum class ConsentState {
   kGranted,    // the customer agreed to be messaged on this address and channel
   kWithdrawn,  // the customer opted out ("STOP"); nothing may be sent until a new opt-in

@@ -3,12 +3,14 @@
 // Thread-safety: plain values.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "omni/channel.h"
 #include "omni/clock.h"
 #include "omni/export.h"
 #include "omni/ids.h"
@@ -25,12 +27,38 @@ struct Tenant {
   Timestamp created_at;
 };
 
+// A daily span of local wall-clock time in which the customer does not want to be interrupted:
+// [start, end) counted from local midnight. end < start spans midnight (22:00-08:00); start ==
+// end is invalid. Local times follow the customer's time zone, daylight saving included.
+struct QuietHours {
+  std::chrono::minutes start{22 * 60};
+  std::chrono::minutes end{8 * 60};
+};
+
+// What a customer told the host about being contacted. Stored with the customer; every part is
+// optional.
+struct ContactPreferences {
+  // Channel kinds the customer prefers, best first ("whatsapp, then email").
+  std::vector<ChannelKind> channels;
+  // BCP 47 language tag ("de", "en-GB"); picks template variants. Empty: unknown.
+  std::string language;
+  // IANA time zone ("Europe/Berlin"); required when quiet_hours is set.
+  std::string time_zone;
+  std::optional<QuietHours> quiet_hours;
+
+  bool empty() const {
+    return channels.empty() && language.empty() && time_zone.empty() && !quiet_hours;
+  }
+};
+
 struct Customer {
   CustomerId id;
   TenantId tenant;
   std::string display_name;
   // Free-form profile attributes ("language" -> "de", "crm_account" -> "A-17").
   std::map<std::string, std::string> attributes;
+  // How the customer wants to be contacted (Engine::update_customer).
+  ContactPreferences preferences;
   // Set when this customer was merged into another; the record stays as a redirect.
   std::optional<CustomerId> merged_into;
   Timestamp created_at;

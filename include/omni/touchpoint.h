@@ -28,9 +28,10 @@ enum class TouchpointKind {
   kBotTurn,
   kStatusChange,  // the conversation changed status (opened, pending, resolved, reopened, ...)
   kHandoff,       // a handoff was recorded; handoff_id says which
+  kPreferenceChange,  // the customer's contact preferences or consent changed
 };
 // "message_in", "message_out", "call", "video_session", "note", "kb_view", "ivr_choice",
-// "bot_turn", "status_change", "handoff".
+// "bot_turn", "status_change", "handoff", "preference_change".
 OMNI_EXPORT std::string_view to_string(TouchpointKind kind);
 OMNI_EXPORT std::optional<TouchpointKind> parse_touchpoint_kind(std::string_view name);
 

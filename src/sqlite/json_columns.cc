@@ -122,6 +122,84 @@ Status read_sla_clock(const rapidjson::Value& object, const char* key, SlaClock&
 
 }  // namespace
 
+std::string encode_preferences(const ContactPreferences& p) {
+  rapidjson::StringBuffer buffer;
+  Writer writer(buffer);
+  writer.StartObject();
+  if (!p.channels.empty()) {
+    write_key(writer, "channels");
+    writer.StartArray();
+    for (ChannelKind kind : p.channels)
+      write_string(writer, to_string(kind));
+    writer.EndArray();
+  }
+  if (!p.language.empty()) {
+    write_key(writer, "language");
+    write_string(writer, p.language);
+  }
+  if (!p.time_zone.empty()) {
+    write_key(writer, "time_zone");
+    write_string(writer, p.time_zone);
+  }
+  if (p.quiet_hours) {
+    write_key(writer, "quiet_hours");
+    writer.StartObject();
+    write_key(writer, "start_min");
+    writer.Int64(p.quiet_hours->start.count());
+    write_key(writer, "end_min");
+    writer.Int64(p.quiet_hours->end.count());
+    writer.EndObject();
+  }
+  writer.EndObject();
+  return finish(buffer);
+}
+
+Result<ContactPreferences> decode_preferences(std::string_view json, std::string_view what) {
+  auto document = parse(json, what);
+  if (!document.ok()) return document.status();
+  const rapidjson::Value& object = *document;
+  if (!object.IsObject()) return malformed(what, "expected an object");
+  ContactPreferences p;
+  auto read_text = [](const rapidjson::Value& value, std::string& out) {
+    if (!value.IsString()) return false;
+    out = read_string(value);
+    return true;
+  };
+  Status read = read_member(object, "language", p.language, what, read_text);
+  if (read.ok()) read = read_member(object, "time_zone", p.time_zone, what, read_text);
+  if (read.ok()) {
+    read = read_member(object, "channels", p.channels, what,
+                       [](const rapidjson::Value& value, std::vector<ChannelKind>& out) {
+                         if (!value.IsArray()) return false;
+                         for (const rapidjson::Value& item : value.GetArray()) {
+                           if (!item.IsString()) return false;
+                           auto kind = parse_channel_kind(read_string(item));
+                           if (!kind) return false;
+                           out.push_back(*kind);
+                         }
+                         return true;
+                       });
+  }
+  if (read.ok()) {
+    read = read_member(object, "quiet_hours", p.quiet_hours, what,
+                       [](const rapidjson::Value& value, std::optional<QuietHours>& out) {
+                         if (!value.IsObject()) return false;
+                         const auto start = value.FindMember("start_min");
+                         const auto end = value.FindMember("end_min");
+                         const rapidjson::Value& v = value;
+                         if (start == v.MemberEnd() || end == v.MemberEnd() ||
+                             !start->value.IsInt64() || !end->value.IsInt64()) {
+                           return false;
+                         }
+                         out = QuietHours{std::chrono::minutes(start->value.GetInt64()),
+                                          std::chrono::minutes(end->value.GetInt64())};
+                         return true;
+                       });
+  }
+  if (!read.ok()) return read;
+  return p;
+}
+
 std::string encode_sla_state(const SlaState& state) {
   rapidjson::StringBuffer buffer;
   Writer writer(buffer);

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "omni/customer.h"
 #include "omni/merge.h"
 #include "omni/sla.h"
 #include "omni/status.h"
@@ -46,6 +47,11 @@ Result<std::vector<AttributeConflict>> decode_attribute_conflicts(std::string_vi
 //  "paused_at":null,"next_responses_met":0,"next_responses_breached":0}
 // A member that is absent decodes to its default, so "{}" (the column's default for conversations
 // written before schema version 3) is an empty state.
+// Only what is set: {"channels":["whatsapp","email"],"language":"de","time_zone":"Europe/Berlin",
+// "quiet_hours":{"start_min":1320,"end_min":480}}; empty preferences are "{}".
+std::string encode_preferences(const ContactPreferences& preferences);
+Result<ContactPreferences> decode_preferences(std::string_view json, std::string_view what);
+
 std::string encode_sla_state(const SlaState& state);
 Result<SlaState> decode_sla_state(std::string_view json, std::string_view what);
 

@@ -517,6 +517,34 @@ CREATE TABLE settings (
   PRIMARY KEY (tenant_id, key)
 ) WITHOUT ROWID;
 )sql"},
+    Migration{"customer context", R"sql(
+-- How the customer wants to be contacted (ContactPreferences as JSON; '{}' = nothing said).
+ALTER TABLE customers ADD COLUMN preferences TEXT NOT NULL DEFAULT '{}';
+
+-- Two new channel traits; existing rows get the defaults of their kind.
+ALTER TABLE channels ADD COLUMN requires_consent INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE channels ADD COLUMN cost_per_unit REAL NOT NULL DEFAULT 0;
+ALTER TABLE tenant_profiles ADD COLUMN requires_consent INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tenant_profiles ADD COLUMN cost_per_unit REAL NOT NULL DEFAULT 0;
+UPDATE channels SET requires_consent = 1, cost_per_unit = 1 WHERE kind IN ('sms', 'whatsapp');
+UPDATE channels SET cost_per_unit = 20 WHERE kind = 'letter';
+UPDATE tenant_profiles SET requires_consent = 1, cost_per_unit = 1
+  WHERE kind IN ('sms', 'whatsapp');
+UPDATE tenant_profiles SET cost_per_unit = 20 WHERE kind = 'letter';
+
+-- Consent per address and channel kind. It belongs to the identity, so it follows the identity
+-- through merges. put_consent inserts only for an identity of the same tenant.
+CREATE TABLE consents (
+  tenant_id    INTEGER NOT NULL REFERENCES tenants (id),
+  identity_id  INTEGER NOT NULL REFERENCES identities (id),
+  channel_kind TEXT NOT NULL,
+  state        TEXT NOT NULL,
+  source       TEXT NOT NULL,
+  evidence     TEXT NOT NULL,
+  changed_at   INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, identity_id, channel_kind)
+) WITHOUT ROWID;
+)sql"},
 };
 
 struct FileState {

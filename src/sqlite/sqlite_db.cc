@@ -72,6 +72,11 @@ Statement& Statement::bind_int64(int index, std::int64_t value) {
   return *this;
 }
 
+Statement& Statement::bind_double(int index, double value) {
+  note_bind(sqlite3_bind_double(statement_, index, value), index);
+  return *this;
+}
+
 Statement& Statement::bind_text(int index, std::string_view value) {
   // SQLITE_TRANSIENT: SQLite copies the bytes, so temporaries are safe to bind.
   note_bind(sqlite3_bind_text64(statement_, index, value.data(), value.size(), SQLITE_TRANSIENT,
@@ -113,6 +118,10 @@ bool Statement::column_is_null(int column) const {
 
 std::int64_t Statement::column_int64(int column) const {
   return sqlite3_column_int64(statement_, column);
+}
+
+double Statement::column_double(int column) const {
+  return sqlite3_column_double(statement_, column);
 }
 
 std::optional<std::int64_t> Statement::column_optional_int64(int column) const {

@@ -54,6 +54,7 @@ class Statement {
   Statement& bind_int64(int index, std::int64_t value);
   Statement& bind_bool(int index, bool value) { return bind_int64(index, value ? 1 : 0); }
   Statement& bind_text(int index, std::string_view value);
+  Statement& bind_double(int index, double value);
   Statement& bind_null(int index);
   Statement& bind_optional_int64(int index, std::optional<std::int64_t> value);
 
@@ -64,6 +65,7 @@ class Statement {
 
   bool column_is_null(int column) const;
   std::int64_t column_int64(int column) const;
+  double column_double(int column) const;
   std::optional<std::int64_t> column_optional_int64(int column) const;
   std::string column_text(int column) const;
   std::string_view column_name(int column) const;

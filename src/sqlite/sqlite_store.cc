@@ -50,6 +50,10 @@ class Params {
     statement_.bind_bool(++index_, value);
     return *this;
   }
+  Params& real(double value) {
+    statement_.bind_double(++index_, value);
+    return *this;
+  }
   Params& timestamp(Timestamp value) { return int64(to_unix_micros(value)); }
   Params& optional_timestamp(const std::optional<Timestamp>& value) {
     statement_.bind_optional_int64(++index_,
@@ -90,6 +94,7 @@ class Row {
   std::int64_t int64() { return statement_.column_int64(next_++); }
   std::string text() { return statement_.column_text(next_++); }
   bool boolean() { return int64() != 0; }
+  double real() { return statement_.column_double(next_++); }
   Timestamp timestamp() { return from_unix_micros(int64()); }
   std::optional<Timestamp> optional_timestamp() {
     auto value = statement_.column_optional_int64(next_++);
@@ -185,7 +190,7 @@ Result<Tenant> read_tenant(const Statement& statement) {
 // The profile columns, in the order read_profile reads and bind_profile binds them.
 constexpr std::string_view kProfileColumns =
     "synchronous, expected_first_response_s, length_rule, max_length, max_parts, formality, "
-    "supports_attachments, secure";
+    "supports_attachments, secure, requires_consent, cost_per_unit";
 
 Status read_profile(Row& row, ChannelProfile& profile) {
   profile.synchronous = row.boolean();
@@ -196,6 +201,8 @@ Status read_profile(Row& row, ChannelProfile& profile) {
   OMNI_ASSIGN_OR_RETURN(profile.formality, row.name(parse_formality));
   profile.supports_attachments = row.boolean();
   profile.secure = row.boolean();
+  profile.requires_consent = row.boolean();
+  profile.cost_per_unit = row.real();
   return Status::ok_status();
 }
 
@@ -207,7 +214,9 @@ void bind_profile(Params& params, const ChannelProfile& profile) {
       .int64(profile.max_parts)
       .name(profile.formality)
       .boolean(profile.supports_attachments)
-      .boolean(profile.secure);
+      .boolean(profile.secure)
+      .boolean(profile.requires_consent)
+      .real(profile.cost_per_unit);
 }
 
 const std::string kChannelColumns =
@@ -266,7 +275,7 @@ Result<Agent> read_agent(const Statement& statement) {
 }
 
 constexpr std::string_view kCustomerColumns =
-    "id, tenant_id, display_name, attributes, merged_into, created_at, updated_at";
+    "id, tenant_id, display_name, attributes, merged_into, created_at, updated_at, preferences";
 
 Result<Customer> read_customer(const Statement& statement) {
   Row row(statement, "customers");
@@ -279,7 +288,25 @@ Result<Customer> read_customer(const Statement& statement) {
   customer.merged_into = row.optional_id<CustomerId>();
   customer.created_at = row.timestamp();
   customer.updated_at = row.timestamp();
+  OMNI_ASSIGN_OR_RETURN(customer.preferences,
+                        sqlite::decode_preferences(row.text(), "customers.preferences"));
   return customer;
+}
+
+constexpr std::string_view kConsentColumns =
+    "tenant_id, identity_id, channel_kind, state, source, evidence, changed_at";
+
+Result<Consent> read_consent(const Statement& statement) {
+  Row row(statement, "consents");
+  Consent consent;
+  consent.tenant = row.id<TenantId>();
+  consent.identity = row.id<IdentityId>();
+  OMNI_ASSIGN_OR_RETURN(consent.channel_kind, row.name(parse_channel_kind));
+  OMNI_ASSIGN_OR_RETURN(consent.state, row.name(parse_consent_state));
+  consent.source = row.text();
+  consent.evidence = row.text();
+  consent.changed_at = row.timestamp();
+  return consent;
 }
 
 constexpr std::string_view kIdentityColumns =
@@ -694,7 +721,7 @@ class SqliteTransaction final : public StoreTransaction {
       OMNI_ASSIGN_OR_RETURN(
           Statement statement,
           prepare(fmt::format("INSERT INTO channels (tenant_id, kind, name, {}, own_profile, "
-                              "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                               kProfileColumns)));
       Params params(statement);
       params.id(channel.tenant).name(channel.kind).text(channel.name);
@@ -738,7 +765,8 @@ class SqliteTransaction final : public StoreTransaction {
           Statement statement,
           prepare("UPDATE channels SET name = ?, synchronous = ?, expected_first_response_s = ?, "
                   "length_rule = ?, max_length = ?, max_parts = ?, formality = ?, "
-                  "supports_attachments = ?, secure = ?, own_profile = ? "
+                  "supports_attachments = ?, secure = ?, requires_consent = ?, cost_per_unit = ?, "
+                  "own_profile = ? "
                   "WHERE tenant_id = ? AND id = ?"));
       Params params(statement);
       params.text(channel.name);
@@ -756,7 +784,7 @@ class SqliteTransaction final : public StoreTransaction {
       OMNI_ASSIGN_OR_RETURN(
           Statement statement,
           prepare(fmt::format("INSERT OR REPLACE INTO tenant_profiles (tenant_id, kind, {}) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                               kProfileColumns)));
       Params params(statement);
       params.id(tenant).name(kind);
@@ -955,7 +983,7 @@ class SqliteTransaction final : public StoreTransaction {
       OMNI_ASSIGN_OR_RETURN(
           Statement statement,
           prepare("INSERT INTO customers (tenant_id, display_name, attributes, merged_into, "
-                  "created_at, updated_at, name_key) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+                  "created_at, updated_at, name_key, preferences) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
       Params(statement)
           .id(customer.tenant)
           .text(customer.display_name)
@@ -963,7 +991,8 @@ class SqliteTransaction final : public StoreTransaction {
           .optional_id(customer.merged_into)
           .timestamp(customer.created_at)
           .timestamp(customer.updated_at)
-          .text(customer_name_key(customer.display_name));
+          .text(customer_name_key(customer.display_name))
+          .text(sqlite::encode_preferences(customer.preferences));
       OMNI_ASSIGN_OR_RETURN(std::int64_t id, insert(statement, "inserting a customer"));
       return CustomerId(id);
     });
@@ -980,7 +1009,8 @@ class SqliteTransaction final : public StoreTransaction {
       OMNI_ASSIGN_OR_RETURN(
           Statement statement,
           prepare("UPDATE customers SET display_name = ?, attributes = ?, merged_into = ?, "
-                  "created_at = ?, updated_at = ?, name_key = ? WHERE tenant_id = ? AND id = ?"));
+                  "created_at = ?, updated_at = ?, name_key = ?, preferences = ? "
+                  "WHERE tenant_id = ? AND id = ?"));
       Params(statement)
           .text(customer.display_name)
           .text(sqlite::encode_string_map(customer.attributes))
@@ -988,6 +1018,7 @@ class SqliteTransaction final : public StoreTransaction {
           .timestamp(customer.created_at)
           .timestamp(customer.updated_at)
           .text(customer_name_key(customer.display_name))
+          .text(sqlite::encode_preferences(customer.preferences))
           .id(customer.tenant)
           .id(customer.id);
       return update(statement, "updating a customer",
@@ -1107,6 +1138,55 @@ class SqliteTransaction final : public StoreTransaction {
           prepare("UPDATE identities SET last_seen = ? WHERE tenant_id = ? AND id = ?"));
       Params(statement).timestamp(last_seen).id(tenant).id(id);
       return update(statement, "touching an identity", fmt::format("identity {}", id.value()));
+    });
+  }
+
+  // --- consents
+
+  Status put_consent(const Consent& consent) override {
+    return guarded(kWrites, "writing a consent", [&]() -> Status {
+      // Only onto an identity of the same tenant: the SELECT yields no row otherwise.
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("INSERT OR REPLACE INTO consents (tenant_id, identity_id, channel_kind, state, "
+                  "source, evidence, changed_at) SELECT ?, id, ?, ?, ?, ?, ? FROM identities "
+                  "WHERE tenant_id = ? AND id = ?"));
+      Params(statement)
+          .id(consent.tenant)
+          .name(consent.channel_kind)
+          .name(consent.state)
+          .text(consent.source)
+          .text(consent.evidence)
+          .timestamp(consent.changed_at)
+          .id(consent.tenant)
+          .id(consent.identity);
+      return update(statement, "writing a consent",
+                    fmt::format("identity {}", consent.identity.value()));
+    });
+  }
+
+  Result<Consent> get_consent(TenantId tenant, IdentityId identity, ChannelKind kind) override {
+    return guarded(kReads, "reading a consent", [&]() -> Result<Consent> {
+      static const std::string sql = select(
+          kConsentColumns, "consents WHERE tenant_id = ? AND identity_id = ? AND channel_kind = ?");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).id(identity).name(kind);
+      return query_one(statement, "reading a consent",
+                       fmt::format("consent of identity {}", identity.value()), read_consent);
+    });
+  }
+
+  Result<std::vector<Consent>> list_consents(TenantId tenant, CustomerId customer) override {
+    return guarded(kReads, "listing consents", [&]() -> Result<std::vector<Consent>> {
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("SELECT c.tenant_id, c.identity_id, c.channel_kind, c.state, c.source, "
+                  "c.evidence, c.changed_at FROM identities i JOIN consents c "
+                  "ON c.tenant_id = i.tenant_id AND c.identity_id = i.id "
+                  "WHERE i.tenant_id = ? AND i.customer_id = ? "
+                  "ORDER BY c.identity_id, c.channel_kind"));
+      Params(statement).id(tenant).id(customer);
+      return query_all(statement, "listing consents", read_consent);
     });
   }
 

@@ -81,6 +81,7 @@ class FaultInjectingTransaction : public ForwardingTransaction {
   Status touch_identity(TenantId t, IdentityId id, Timestamp at) override {
     OMNI_FAULT_POINT(touch_identity(t, id, at));
   }
+  Status put_consent(const Consent& v) override { OMNI_FAULT_POINT(put_consent(v)); }
   Result<ConversationId> insert_conversation(const Conversation& v) override {
     OMNI_FAULT_POINT(insert_conversation(v));
   }

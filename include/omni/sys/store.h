@@ -36,6 +36,7 @@
 #include "omni/agent.h"
 #include "omni/channel.h"
 #include "omni/clock.h"
+#include "omni/contact.h"
 #include "omni/conversation.h"
 #include "omni/customer.h"
 #include "omni/event.h"
@@ -157,7 +158,7 @@ class OMNI_EXPORT StoreTransaction {
                                                           const Agent* after,
                                                           std::size_t limit) = 0;
 
-  // --- customers. A store keeps customer_name_key(display_name) (omni/normalize.h) beside each
+  // --- customers (with their ContactPreferences). A store keeps customer_name_key(display_name) (omni/normalize.h) beside each
   // customer, indexed, for find_customers_by_name_key.
   virtual Result<CustomerId> insert_customer(const Customer& customer) = 0;
   virtual Result<Customer> get_customer(TenantId tenant, CustomerId id) = 0;
@@ -187,6 +188,14 @@ class OMNI_EXPORT StoreTransaction {
                                                                   std::size_t limit) = 0;
   // Sets last_seen to the given value (the engine only ever moves it forward).
   virtual Status touch_identity(TenantId tenant, IdentityId id, Timestamp last_seen) = 0;
+
+  // --- consents: (tenant, identity, channel_kind) unique. They belong to the identity, so they
+  // follow it when customers are merged or unmerged.
+  // Inserts or replaces; kNotFound when the identity does not exist in the tenant.
+  virtual Status put_consent(const Consent& consent) = 0;
+  virtual Result<Consent> get_consent(TenantId tenant, IdentityId identity, ChannelKind kind) = 0;
+  // The consents of every identity of the customer, ascending by (identity, channel kind name).
+  virtual Result<std::vector<Consent>> list_consents(TenantId tenant, CustomerId customer) = 0;
 
   // --- conversations: at most one joinable active (open or pending, joinable = true)
   // conversation per customer; an insert or update that would make a second one fails with
@@ -417,6 +426,13 @@ class OMNI_EXPORT ForwardingTransaction : public StoreTransaction {
   }
   Status touch_identity(TenantId t, IdentityId id, Timestamp last_seen) override {
     return target_->touch_identity(t, id, last_seen);
+  }
+  Status put_consent(const Consent& v) override { return target_->put_consent(v); }
+  Result<Consent> get_consent(TenantId t, IdentityId id, ChannelKind k) override {
+    return target_->get_consent(t, id, k);
+  }
+  Result<std::vector<Consent>> list_consents(TenantId t, CustomerId c) override {
+    return target_->list_consents(t, c);
   }
   Result<ConversationId> insert_conversation(const Conversation& v) override {
     return target_->insert_conversation(v);
