@@ -6,7 +6,10 @@
 // Placeholders: "{{name}}" or "{{name|fallback text}}", white space inside the braces ignored.
 // Names are lower-case ASCII letters, digits, '_' and '.', e.g. "customer.first_name",
 // "crm.order.id". A placeholder without a value and without a fallback is an error at render
-// time (kInvalidArgument, field "values", naming it). "{{{{" writes a literal "{{".
+// time (kInvalidArgument, field "values", naming it). "{{{{" writes a literal "{{", a lone "}}" is
+// text. A name starts with a letter and has no empty segment ("a..b") nor a trailing '.'. The
+// fallback is the template author's text and is inserted as written (not escaped); "{{name|}}"
+// falls back to nothing.
 //
 // Thread-safety: plain values; the functions are reentrant.
 #pragma once
@@ -32,6 +35,9 @@ enum class TextFormat {
   kHtml,                // HTML: & < > " ' become entities
   kTelegramMarkdownV2,  // Telegram MarkdownV2: _ * [ ] ( ) ~ ` > # + - = | { } . ! \ escaped
 };
+// In every format, values first lose their control characters (C0 but LF and TAB, DEL, C1
+// U+0080-U+009F) and have CRLF and CR turned into LF. Only values are escaped, never the
+// template's own text.
 // "plain", "html", "telegram_markdown_v2"
 OMNI_EXPORT std::string_view to_string(TextFormat format);
 OMNI_EXPORT std::optional<TextFormat> parse_text_format(std::string_view name);
@@ -56,11 +62,14 @@ struct ReplyTemplate {
   std::vector<TemplateVariant> variants;
 };
 
-// Checks a template: key, languages, unique variants, placeholder syntax in subject and body.
-// kInvalidArgument with the field ("variants[2].body") and the reason.
+// Checks a template: key, languages, unique variants, placeholder syntax in subject and body,
+// UTF-8, a one-line subject. kInvalidArgument with the field ("variants[2].body") and the reason;
+// kResourceExhausted above a size limit: body 64 KiB, subject and description 1024 bytes, 64
+// variants.
 OMNI_EXPORT Status validate_template(const ReplyTemplate& t);
 
-// The placeholder names a text uses, in order of first appearance.
+// The placeholder names a text uses, in order of first appearance. A syntax error is
+// kInvalidArgument (field "text") saying what and at which byte offset: 'unclosed "{{" at byte 6'.
 OMNI_EXPORT Result<std::vector<std::string>> template_placeholders(std::string_view text);
 
 // Which variant of `t` serves `kind` in `language`, and why. Order of preference:
@@ -69,14 +78,21 @@ OMNI_EXPORT Result<std::vector<std::string>> template_placeholders(std::string_v
 //   3. the kind's own variant in t.default_language;
 //   4. the generic variant in t.default_language;
 //   5. the kind's own variant in any language, then any variant at all (first listed).
-// `reasons` gets one sentence per fallback taken ("no whatsapp variant in de: using the
-// generic one"). kNotFound only for a template without variants.
+// Languages compare case-insensitively; at each step an exact tag is preferred over a variant
+// tagged with the request's primary subtag ("de-AT" finds "de", but "de" does not find "de-AT").
+// An empty `language` skips steps 1 and 2.
+// `reasons` (may be null) gets one sentence per fallback taken, none when step 1 found the exact
+// tag: 'no sms variant in "fr": using the generic variant in "fr"', 'no variant in "fr": using
+// the default language "en"'. kNotFound only for a template without variants.
 OMNI_EXPORT Result<std::size_t> pick_variant(const ReplyTemplate& t, ChannelKind kind,
                                              std::string_view language,
                                              std::vector<std::string>* reasons);
 
-// Fills the placeholders of `text` from `values`, each value escaped for `format`. With
-// `single_line`, CR and LF in values become spaces (a subject line cannot be split by a value).
+// Fills the placeholders of `text` from `values` (exact names), each value escaped for `format`.
+// With `single_line`, CR, LF and TAB in values become spaces (a subject line cannot be split by a
+// value). Errors, kInvalidArgument: a syntax error (field "text"); placeholders without a value
+// nor a fallback, all named in one message (field "values"); a value used that is not valid
+// UTF-8 (field "values").
 OMNI_EXPORT Result<std::string> render_text(std::string_view text,
                                             const std::map<std::string, std::string>& values,
                                             TextFormat format, bool single_line = false);
