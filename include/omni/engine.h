@@ -21,7 +21,9 @@
 #include "omni/agent.h"
 #include "omni/channel.h"
 #include "omni/clock.h"
+#include "omni/contact.h"
 #include "omni/conversation.h"
+#include "omni/crm.h"
 #include "omni/customer.h"
 #include "omni/event.h"
 #include "omni/export.h"
@@ -33,6 +35,7 @@
 #include "omni/status.h"
 #include "omni/sys/channel_adapter.h"
 #include "omni/sys/store.h"
+#include "omni/templates.h"
 #include "omni/touchpoint.h"
 #include "omni/views.h"
 
@@ -87,6 +90,28 @@ struct EngineOptions {
   std::chrono::seconds delivery_lease{5 * 60};
   // Times an operation is retried after a kConflict from the store. Default: 5.
   int max_conflict_retries = 5;
+
+  // --- customer context
+  // How long a view waits for the host's CRM (Engine::set_crm_provider) before it shows the CRM
+  // data as missing. Default: 500 ms.
+  std::chrono::milliseconds crm_timeout{500};
+  // How long a CRM answer is reused by later views of the same customer; 0: fetched for every
+  // view. Default: 30 s.
+  std::chrono::seconds crm_cache_ttl{30};
+  // Threads that call the CRM provider. Default: 2.
+  std::size_t crm_workers = 2;
+  // On channels whose profile requires consent (SMS, WhatsApp), an inbound message that is
+  // exactly one of these words (any case, surrounding white space and trailing punctuation
+  // ignored) withdraws or grants the sender's consent. It is stored on the timeline, joins an
+  // active conversation but opens none. Defaults: Twilio's default opt-out and opt-in keywords.
+  std::vector<std::string> opt_out_keywords{"STOP",   "STOPALL", "UNSUBSCRIBE", "CANCEL",
+                                            "END",    "QUIT",    "REVOKE",      "OPTOUT"};
+  std::vector<std::string> opt_in_keywords{"START", "YES", "UNSTOP"};
+  // The customer's first message on such a channel from an address without a consent record
+  // grants consent for it (source "inbound_message": they started the conversation). A
+  // withdrawn consent is never granted again this way, only by an opt-in keyword or
+  // Engine::set_consent. Default: true.
+  bool inbound_message_grants_consent = true;
 };
 
 struct ChannelSpec {
@@ -124,6 +149,11 @@ struct CustomerUpdate {
   std::optional<std::string> display_name;
   std::map<std::string, std::string> set_attributes;  // added or replaced
   std::vector<std::string> erase_attributes;          // removed when present
+  // How the customer wants to be contacted; replaces the stored preferences whole. Checked:
+  // a known IANA time zone (required with quiet hours), quiet hours within a day and not empty,
+  // a well-formed language tag, no channel kind twice. A change is a preference_change
+  // touchpoint on the customer's timeline.
+  std::optional<ContactPreferences> preferences;
 };
 
 struct NoteSpec {
@@ -227,6 +257,12 @@ class OMNI_EXPORT Engine {
   // Every policy of the tenant, most specific last.
   Result<std::vector<SlaPolicy>> list_sla_policies(TenantId tenant);
 
+  // The host's CRM (omni/crm.h), asked for a customer's CRM data by customer_view,
+  // conversation_view, render_template, notify and every handoff's context packet. Borrowed: it
+  // must outlive the engine (or be replaced first); nullptr removes it. Never called on the
+  // receive path.
+  void set_crm_provider(CrmContextProvider* provider);
+
   // Registers the adapter that sends on `channel`. Borrowed: it must outlive the engine (or be
   // replaced first). Registering again replaces the previous adapter.
   Status register_adapter(TenantId tenant, ChannelId channel, ChannelAdapter* adapter);
@@ -248,6 +284,15 @@ class OMNI_EXPORT Engine {
   // Returns the customer as stored.
   Result<Customer> update_customer(TenantId tenant, CustomerId customer,
                                    const CustomerUpdate& update);
+
+  // --- consent (omni/contact.h)
+  // Records the customer's consent for `change.channel_kind` on one address, or on every address
+  // that can receive on that kind. Each change is a preference_change touchpoint on the timeline
+  // and a consent.changed event. Returns the consents as stored. kNotFound for an address that
+  // is not the customer's; kFailedPrecondition when the customer has no address for the kind.
+  Result<std::vector<Consent>> set_consent(const ConsentChange& change);
+  // Every consent of the customer's addresses.
+  Result<std::vector<Consent>> list_consents(TenantId tenant, CustomerId customer);
 
   // --- identities
   // The stored identity an identity as written resolves to (normalized as receive() does), and
@@ -292,6 +337,38 @@ class OMNI_EXPORT Engine {
                                          const std::string& actor);
   // The merges `customer` took part in (as survivor or as merged), oldest first.
   Result<std::vector<MergeRecord>> list_merges(TenantId tenant, CustomerId customer);
+
+  // --- reply templates (omni/templates.h), kept per tenant
+  // Adds or replaces the template of that key; checked with validate_template().
+  Status put_template(TenantId tenant, const ReplyTemplate& t);
+  Result<ReplyTemplate> get_template(TenantId tenant, const std::string& key);
+  Status remove_template(TenantId tenant, const std::string& key);  // kNotFound if none
+  Result<std::vector<ReplyTemplate>> list_templates(TenantId tenant);  // by key
+  // Renders a template for a conversation on a channel (the conversation's current one by
+  // default): picks the variant for the channel's kind and the language, fills the
+  // placeholders and reports the fit (length, SMS segments) before anything is sent. Built-in
+  // placeholders: customer.name, customer.first_name, customer.id, customer.attributes.<key>,
+  // conversation.id, conversation.subject, conversation.priority, agent.name,
+  // agent.first_name, channel.name, channel.kind, crm.system, crm.record_id,
+  // crm.account_status, crm.fields.<key>, crm.order.<id|title|status|date|amount|url> (the
+  // newest order), crm.orders.<i>.<...>, crm.contract.<...>, crm.contracts.<i>.<...>. Missing
+  // CRM data leaves the crm.* placeholders without a value (their fallbacks apply).
+  Result<RenderedReply> render_template(const RenderRequest& request);
+
+  // --- proactive contact (omni/contact.h)
+  // Notifies the customer on the channel that suits them best: from the configured channels,
+  // those that can carry a written message, reach one of the customer's addresses, have the
+  // address's consent where required, have an adapter in this process and fit the rendered text;
+  // ranked by the customer's preferences, urgency, quiet hours and cost. The choice and its
+  // reasons are recorded with the outbound touchpoint (metadata "notification_*") and in a
+  // notification.queued event. In quiet hours the message waits for their end (deliver_due()
+  // sends it then); otherwise it is sent at once, as send() does. kFailedPrecondition when no
+  // channel qualifies; the message then says why for each.
+  Result<NotificationResult> notify(const NotificationRequest& request);
+  // Recommends the channel for a follow-up, with the reasons: preferences, consent, urgency
+  // (synchronous channels first when it is urgent), sensitivity (secure channels only), quiet
+  // hours. Records nothing.
+  Result<ChannelChoice> recommend_channel(const FollowUpRequest& request);
 
   // --- agent work
   // Records the reply as queued together with a pending delivery (one transaction: the
