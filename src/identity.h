@@ -13,6 +13,7 @@
 #include "omni/customer.h"
 #include "omni/normalize.h"
 #include "omni/status.h"
+#include "utf8.h"
 
 namespace omni::detail {
 
@@ -74,10 +75,5 @@ std::vector<std::string> email_addresses_in_text(std::string_view text, bool fol
                                                  std::size_t max_addresses);
 // The region ("DE") of an E.164 number; empty when unknown.
 std::string phone_region_of(std::string_view e164);
-
-// True when `text` is well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF).
-bool is_valid_utf8(std::string_view text);
-// The longest prefix of `text` of at most `max_bytes` bytes that ends on a code point boundary.
-std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes);
 
 }  // namespace omni::detail
