@@ -260,6 +260,29 @@ Status validate_preferences(const ContactPreferences& p) {
   return Status();
 }
 
+std::string describe_preferences(const ContactPreferences& p) {
+  std::vector<std::string> parts;
+  if (!p.channels.empty()) {
+    std::string channels = "channels";
+    for (std::size_t i = 0; i < p.channels.size(); ++i) {
+      channels += (i == 0 ? " " : ", ") + std::string(to_string(p.channels[i]));
+    }
+    parts.push_back(std::move(channels));
+  }
+  if (!p.language.empty()) parts.push_back("language " + p.language);
+  if (p.quiet_hours) {
+    parts.push_back(fmt::format("quiet hours {}-{} {}", format_minutes(p.quiet_hours->start),
+                                format_minutes(p.quiet_hours->end), p.time_zone));
+  } else if (!p.time_zone.empty()) {
+    parts.push_back("time zone " + p.time_zone);
+  }
+  if (parts.empty()) return "none";
+  std::string out = parts[0];
+  for (std::size_t i = 1; i < parts.size(); ++i)
+    out += "; " + parts[i];
+  return out;
+}
+
 Result<QuietState> quiet_state(const ContactPreferences& p, Timestamp now) {
   QuietState state;
   state.ends_at = now;

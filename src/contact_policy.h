@@ -52,6 +52,9 @@ struct QuietState {
 // 12:00-14:00 quiet: open 00:00-12:00 and 14:00-24:00), so daylight-saving changes follow the
 // calendar's rules: a boundary in a skipped local hour maps to the first instant after the gap.
 // Errors: validate_preferences() errors for the time zone and the quiet hours.
+// "channels whatsapp, email; language de; quiet hours 22:00-08:00 Europe/Berlin", or "none".
+std::string describe_preferences(const ContactPreferences& p);
+
 Result<QuietState> quiet_state(const ContactPreferences& p, Timestamp now);
 
 // ---------------------------------------------------------------------------------------------
