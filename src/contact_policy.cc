@@ -313,9 +313,15 @@ Result<QuietState> quiet_state(const ContactPreferences& p, Timestamp now) {
 ConsentKeyword classify_consent_keyword(std::string_view body,
                                         const std::vector<std::string>& opt_out,
                                         const std::vector<std::string>& opt_in) {
-  if (body.size() > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) {
-    return ConsentKeyword::kNone;
+  // Every inbound SMS and WhatsApp message passes here: a body longer than the longest keyword
+  // plus generous padding (white space, punctuation) cannot be one, and is not decoded.
+  constexpr std::size_t kPadding = 64;
+  std::size_t longest = 0;
+  for (const auto* keywords : {&opt_out, &opt_in}) {
+    for (const auto& k : *keywords)
+      longest = std::max(longest, k.size());
   }
+  if (body.size() > longest + kPadding) return ConsentKeyword::kNone;
   // Code points with their byte offsets.
   struct CodePoint {
     UChar32 c;

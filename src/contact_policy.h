@@ -68,7 +68,8 @@ enum class ConsentKeyword { kNone, kOptOut, kOptIn };
 // rest must equal one keyword as a whole, compared case-insensitively in ASCII ("Stop!" is an
 // opt-out, "STOP please" is nothing). Keywords are ASCII; a body with other letters never
 // matches. A body matching both lists is an opt-out (the safer reading). Malformed UTF-8 is
-// never a keyword.
+// never a keyword. A body longer than the longest keyword plus 64 bytes is not one either (and
+// is not decoded: every inbound SMS and WhatsApp message passes here).
 ConsentKeyword classify_consent_keyword(std::string_view body,
                                         const std::vector<std::string>& opt_out,
                                         const std::vector<std::string>& opt_in);
