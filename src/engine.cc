@@ -38,7 +38,8 @@ Result<std::unique_ptr<Engine>> Engine::open(std::unique_ptr<Store> store, Engin
   impl->options = options;
   impl->clock = options.clock ? options.clock : &impl->system_clock;
   if (options.crm_timeout.count() <= 0) return Status::invalid_argument("crm_timeout must be > 0");
-  if (options.crm_cache_ttl.count() < 0) return Status::invalid_argument("crm_cache_ttl is negative");
+  if (options.crm_cache_ttl.count() < 0)
+    return Status::invalid_argument("crm_cache_ttl is negative");
   detail::CrmFetcherOptions crm;
   crm.timeout = options.crm_timeout;
   crm.cache_ttl = options.crm_cache_ttl;
@@ -798,8 +799,7 @@ Status Engine::assign(TenantId tenant, ConversationId conversation, AgentId agen
 // ---------------------------------------------------------------------------------- handoffs
 
 Result<ContextPacket> Engine::Impl::build_context(StoreTransaction& tx, const Conversation& c,
-                                                  const HandoffSpec& spec,
-                                                  const CrmSnapshot& crm) {
+                                                  const HandoffSpec& spec, const CrmSnapshot& crm) {
   ContextPacket packet;
   packet.crm = crm;
   OMNI_ASSIGN_OR_RETURN(Customer customer, tx.get_customer(c.tenant, c.customer));
@@ -912,12 +912,14 @@ Result<Handoff> Engine::record_handoff(const HandoffSpec& spec) {
   CustomerId crm_customer;
   CrmSnapshot crm;
   {
-    auto who = impl_->run_read([&](StoreTransaction& tx) -> Result<std::pair<Customer, std::vector<Identity>>> {
-      OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(spec.tenant, spec.conversation));
-      OMNI_ASSIGN_OR_RETURN(Customer customer, tx.get_customer(spec.tenant, c.customer));
-      OMNI_ASSIGN_OR_RETURN(auto identities, tx.list_identities(spec.tenant, c.customer));
-      return std::make_pair(std::move(customer), std::move(identities));
-    });
+    auto who = impl_->run_read(
+        [&](StoreTransaction& tx) -> Result<std::pair<Customer, std::vector<Identity>>> {
+          OMNI_ASSIGN_OR_RETURN(Conversation c,
+                                tx.get_conversation(spec.tenant, spec.conversation));
+          OMNI_ASSIGN_OR_RETURN(Customer customer, tx.get_customer(spec.tenant, c.customer));
+          OMNI_ASSIGN_OR_RETURN(auto identities, tx.list_identities(spec.tenant, c.customer));
+          return std::make_pair(std::move(customer), std::move(identities));
+        });
     if (!who.ok()) return who.status();
     crm_customer = who->first.id;
     crm = impl_->crm_snapshot(who->first, who->second);
@@ -980,10 +982,9 @@ Result<Handoff> Engine::record_handoff(const HandoffSpec& spec) {
 
     // The CRM snapshot was fetched for the customer before the transaction (host code never runs
     // inside one); a merge in between leaves it out rather than show another record.
-    OMNI_ASSIGN_OR_RETURN(h.context, impl_->build_context(tx, c, spec,
-                                                          crm_customer == c.customer
-                                                              ? crm
-                                                              : CrmSnapshot{}));
+    OMNI_ASSIGN_OR_RETURN(
+        h.context,
+        impl_->build_context(tx, c, spec, crm_customer == c.customer ? crm : CrmSnapshot{}));
     OMNI_ASSIGN_OR_RETURN(h.id, tx.insert_handoff(h));
 
     Touchpoint tp;

@@ -151,7 +151,8 @@ Result<Rendered> render_variant(const ReplyTemplate& t, ChannelKind kind, std::s
     auto names = template_placeholders(*text);
     if (!names.ok()) continue;
     for (const auto& name : *names) {
-      if (!values.count(name)) r.reasons.push_back("placeholder \"" + name + "\" used its fallback");
+      if (!values.count(name))
+        r.reasons.push_back("placeholder \"" + name + "\" used its fallback");
     }
   }
   return r;
@@ -249,13 +250,10 @@ CrmSnapshot Engine::Impl::crm_snapshot(const Customer& customer,
 
 // ---------------------------------------------------------------------------------- consent
 
-Status Engine::Impl::add_preference_touchpoint(StoreTransaction& tx, TenantId tenant,
-                                               CustomerId customer,
-                                               std::optional<ConversationId> conversation,
-                                               std::optional<ChannelId> channel, ChannelKind kind,
-                                               std::string body,
-                                               std::map<std::string, std::string> metadata,
-                                               Timestamp at) {
+Status Engine::Impl::add_preference_touchpoint(
+    StoreTransaction& tx, TenantId tenant, CustomerId customer,
+    std::optional<ConversationId> conversation, std::optional<ChannelId> channel, ChannelKind kind,
+    std::string body, std::map<std::string, std::string> metadata, Timestamp at) {
   Touchpoint tp;
   tp.tenant = tenant;
   tp.customer = customer;
@@ -296,10 +294,9 @@ Status Engine::Impl::write_consent(StoreTransaction& tx, const Identity& address
                                               {"identity", std::to_string(address.id.value())}};
   if (!consent.evidence.empty()) metadata["consent_evidence"] = consent.evidence;
   if (!implied) {
-    OMNI_RETURN_IF_ERROR(add_preference_touchpoint(tx, consent.tenant, address.customer,
-                                                   conversation, channel, consent.channel_kind,
-                                                   std::move(body), std::move(metadata),
-                                                   consent.changed_at));
+    OMNI_RETURN_IF_ERROR(add_preference_touchpoint(
+        tx, consent.tenant, address.customer, conversation, channel, consent.channel_kind,
+        std::move(body), std::move(metadata), consent.changed_at));
   }
   return event(tx, consent.tenant, address.customer, conversation, "consent.changed",
                Payload()
@@ -391,9 +388,9 @@ Result<std::vector<Consent>> Engine::set_consent(const ConsentChange& change) {
           .with_field("address");
     }
     if (targets.empty()) {
-      return Status::failed_precondition(
-          "customer " + std::to_string(customer.id.value()) + " has no address that receives " +
-          std::string(to_string(change.channel_kind)) + " messages");
+      return Status::failed_precondition("customer " + std::to_string(customer.id.value()) +
+                                         " has no address that receives " +
+                                         std::string(to_string(change.channel_kind)) + " messages");
     }
     const Timestamp now_ts = impl_->now();
     std::vector<Consent> out;
@@ -485,7 +482,8 @@ Result<RenderedReply> Engine::render_template(const RenderRequest& request) {
   };
   auto facts = impl_->run_read([&](StoreTransaction& tx) -> Result<Facts> {
     Facts f;
-    OMNI_ASSIGN_OR_RETURN(f.conversation, tx.get_conversation(request.tenant, request.conversation));
+    OMNI_ASSIGN_OR_RETURN(f.conversation,
+                          tx.get_conversation(request.tenant, request.conversation));
     OMNI_ASSIGN_OR_RETURN(f.customer,
                           Impl::resolve_customer(tx, request.tenant, f.conversation.customer));
     OMNI_ASSIGN_OR_RETURN(f.identities, tx.list_identities(request.tenant, f.customer.id));
@@ -495,8 +493,8 @@ Result<RenderedReply> Engine::render_template(const RenderRequest& request) {
     if (auto agent = request.agent ? request.agent : f.conversation.assignee) {
       OMNI_ASSIGN_OR_RETURN(f.agent, tx.get_agent(request.tenant, *agent));
     }
-    auto encoded = tx.get_setting(request.tenant,
-                                  std::string(kTemplatePrefix) + request.template_key);
+    auto encoded =
+        tx.get_setting(request.tenant, std::string(kTemplatePrefix) + request.template_key);
     if (encoded.status().is(StatusCode::kNotFound)) {
       return Status::not_found("no template '" + request.template_key + "'")
           .with_field("template_key");
@@ -651,9 +649,8 @@ Result<NotificationResult> Engine::notify(const NotificationRequest& request) {
   if (!facts.ok()) return facts.status();
   const Timestamp now_ts = impl_->now();
   CrmSnapshot crm;
-  if (facts->reply_template &&
-      std::any_of(facts->reply_template->variants.begin(), facts->reply_template->variants.end(),
-                  uses_crm)) {
+  if (facts->reply_template && std::any_of(facts->reply_template->variants.begin(),
+                                           facts->reply_template->variants.end(), uses_crm)) {
     crm = impl_->crm_snapshot(facts->customer, facts->identities);
   }
 
@@ -665,9 +662,9 @@ Result<NotificationResult> Engine::notify(const NotificationRequest& request) {
     c.adapter = impl_->adapter_for(request.tenant, channel.id) != nullptr;
     Rendered text;
     if (facts->reply_template) {
-      auto values = builtin_values(facts->customer,
-                                   facts->conversation ? &*facts->conversation : nullptr,
-                                   facts->agent ? &*facts->agent : nullptr, &channel, crm);
+      auto values =
+          builtin_values(facts->customer, facts->conversation ? &*facts->conversation : nullptr,
+                         facts->agent ? &*facts->agent : nullptr, &channel, crm);
       for (const auto& [key, value] : request.values)
         values[key] = value;
       auto rendered = render_variant(*facts->reply_template, channel.kind,
@@ -675,8 +672,8 @@ Result<NotificationResult> Engine::notify(const NotificationRequest& request) {
       if (!rendered.ok()) {
         // This channel's wording cannot be filled (a missing value): not a candidate.
         c.reachable = false;
-        c.unreachable_reason = "the template cannot be rendered here: " +
-                               rendered.status().message();
+        c.unreachable_reason =
+            "the template cannot be rendered here: " + rendered.status().message();
       } else {
         text = std::move(*rendered);
       }
@@ -721,11 +718,9 @@ Result<NotificationResult> Engine::notify(const NotificationRequest& request) {
     if (facts->conversation) tp.conversation = facts->conversation->id;
     tp.channel = channel.id;
     tp.channel_kind = channel.kind;
-    tp.kind = TouchpointKind::kMessageOut;
     tp.agent = request.agent;
     tp.subject = text.subject;
     tp.body = text.body;
-    tp.delivery = DeliveryStatus::kQueued;
     tp.metadata["notification_purpose"] = request.purpose;
     tp.metadata["notification_urgency"] = std::string(to_string(request.urgency));
     tp.metadata["notification_reasons"] = excerpt_of(reasons, kMaxMetadataBytes / 2);
@@ -733,45 +728,21 @@ Result<NotificationResult> Engine::notify(const NotificationRequest& request) {
     if (out.deferred_until) {
       tp.metadata["notification_deferred_until"] = format_timestamp(*out.deferred_until);
     }
-    if (chosen->segments > 0 && channel.profile.length_rule == LengthRule::kSmsSegments) {
-      tp.metadata["sms_segments"] = std::to_string(chosen->segments);
-    }
-    tp.occurred_at = now_ts;
-    tp.recorded_at = now_ts;
-    OMNI_ASSIGN_OR_RETURN(tp.id, tx.insert_touchpoint(tp));
-    PendingDelivery delivery;
-    delivery.tenant = request.tenant;
-    delivery.touchpoint = tp.id;
-    delivery.channel = channel.id;
-    if (out.deferred_until) {
-      delivery.attempts = 0;
-      delivery.next_attempt_at = *out.deferred_until;
-    } else {
-      delivery.attempts = 1;
-      delivery.next_attempt_at = now_ts + impl_->options.delivery_lease;
-    }
-    OMNI_RETURN_IF_ERROR(tx.insert_pending_delivery(delivery));
+    OMNI_ASSIGN_OR_RETURN(FitReport fit, fit_text(tp.body, channel.profile));
     const std::optional<ConversationId> conversation = tp.conversation;
-    OMNI_RETURN_IF_ERROR(Impl::event(tx, request.tenant, tp.customer, conversation,
-                                     "touchpoint.added",
-                                     Payload()
-                                         .add("touchpoint", tp.id)
-                                         .add("kind", "message_out")
-                                         .add("channel", to_string(channel.kind))
-                                         .str(),
-                                     now_ts));
+    const CustomerId customer = tp.customer;
+    // The address and its consent are checked again inside this transaction.
+    OMNI_ASSIGN_OR_RETURN(Impl::Attempt attempt, impl_->queue_outbound(tx, std::move(tp), fit,
+                                                                       out.deferred_until, now_ts));
     Payload payload;
-    payload.add("touchpoint", tp.id)
+    payload.add("touchpoint", attempt.touchpoint.id)
         .add("purpose", request.purpose)
         .add("urgency", to_string(request.urgency))
         .add("channel", to_string(channel.kind))
         .add("reasons", reasons);
     if (out.deferred_until) payload.add("deliver_at", format_timestamp(*out.deferred_until));
-    OMNI_RETURN_IF_ERROR(Impl::event(tx, request.tenant, tp.customer, conversation,
+    OMNI_RETURN_IF_ERROR(Impl::event(tx, request.tenant, customer, conversation,
                                      "notification.queued", payload.str(), now_ts));
-    // The address and its consent, checked again inside the transaction.
-    OMNI_ASSIGN_OR_RETURN(Impl::Attempt attempt, impl_->prepare_attempt(tx, delivery, tp));
-    OMNI_RETURN_IF_ERROR(attempt.unsendable);
     return attempt;
   });
   if (!prepared.ok()) return prepared.status();
@@ -779,12 +750,7 @@ Result<NotificationResult> Engine::notify(const NotificationRequest& request) {
   if (out.deferred_until) return out;
 
   // 4. The adapter, outside every lock and transaction; then the outcome.
-  Result<SendReceipt> receipt = impl_->call_adapter(*prepared);
-  Impl::DeliveryOutcome outcome = Impl::DeliveryOutcome::kAlreadyRecorded;
-  auto recorded = impl_->record_outcome(*prepared, receipt, &outcome);
-  if (!recorded.ok()) return recorded.status();
-  if (outcome == Impl::DeliveryOutcome::kFailed) return receipt.status();
-  out.touchpoint = std::move(*recorded);
+  OMNI_ASSIGN_OR_RETURN(out.touchpoint, impl_->attempt_now(*prepared));
   return out;
 }
 

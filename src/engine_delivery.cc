@@ -98,11 +98,10 @@ Result<Engine::Impl::Attempt> Engine::Impl::prepare_attempt(StoreTransaction& tx
   if (best) {
     a.recipient = *best;
   } else if (refused) {
-    std::string why =
-        refusal ? "withdrew consent (" + refusal->source +
-                      (refusal->evidence.empty() ? "" : " " + refusal->evidence) + ", " +
-                      format_timestamp(refusal->changed_at) + ")"
-                : "has not consented";
+    std::string why = refusal ? "withdrew consent (" + refusal->source +
+                                    (refusal->evidence.empty() ? "" : " " + refusal->evidence) +
+                                    ", " + format_timestamp(refusal->changed_at) + ")"
+                              : "has not consented";
     a.unsendable = Status::failed_precondition("the customer " + why + " to " + kind_name +
                                                " messages at " + refused->value)
                        .with_field("consent");
@@ -265,46 +264,57 @@ Result<Touchpoint> Engine::send(const OutboundMessage& m) {
     tp.conversation = c.id;
     tp.channel = channel.id;
     tp.channel_kind = channel.kind;
-    tp.kind = TouchpointKind::kMessageOut;
     tp.agent = m.agent;
     tp.subject = m.subject;
     tp.body = m.body;
     tp.attachments = m.attachments;
-    tp.delivery = DeliveryStatus::kQueued;
-    if (fit.rule == LengthRule::kSmsSegments) {
-      tp.metadata["sms_encoding"] = std::string(to_string(fit.encoding));
-      tp.metadata["sms_segments"] = std::to_string(fit.segments);
-    }
-    tp.occurred_at = now_ts;
-    tp.recorded_at = now_ts;
-    OMNI_ASSIGN_OR_RETURN(tp.id, tx.insert_touchpoint(tp));
-    PendingDelivery delivery;
-    delivery.tenant = m.tenant;
-    delivery.touchpoint = tp.id;
-    delivery.channel = channel.id;
-    delivery.attempts = 1;
-    delivery.next_attempt_at = now_ts + impl_->options.delivery_lease;
-    OMNI_RETURN_IF_ERROR(tx.insert_pending_delivery(delivery));
-    OMNI_RETURN_IF_ERROR(Impl::event(tx, m.tenant, c.customer, c.id, "touchpoint.added",
-                                     Payload()
-                                         .add("touchpoint", tp.id)
-                                         .add("kind", "message_out")
-                                         .add("channel", to_string(channel.kind))
-                                         .str(),
-                                     now_ts));
-    OMNI_ASSIGN_OR_RETURN(Impl::Attempt attempt, impl_->prepare_attempt(tx, delivery, tp));
-    // Nobody to send it to: refuse before anything is recorded.
-    OMNI_RETURN_IF_ERROR(attempt.unsendable);
-    return attempt;
+    return impl_->queue_outbound(tx, std::move(tp), fit, std::nullopt, now_ts);
   });
   if (!prepared.ok()) return prepared.status();
-
   // 2. The adapter, outside every lock and transaction. 3. The outcome.
-  Result<SendReceipt> receipt = impl_->call_adapter(*prepared);
-  Impl::DeliveryOutcome outcome = Impl::DeliveryOutcome::kAlreadyRecorded;
-  auto recorded = impl_->record_outcome(*prepared, receipt, &outcome);
+  return impl_->attempt_now(*prepared);
+}
+
+Result<Engine::Impl::Attempt> Engine::Impl::queue_outbound(StoreTransaction& tx, Touchpoint tp,
+                                                           const FitReport& fit,
+                                                           std::optional<Timestamp> due,
+                                                           Timestamp now_ts) {
+  tp.kind = TouchpointKind::kMessageOut;
+  tp.delivery = DeliveryStatus::kQueued;
+  if (fit.rule == LengthRule::kSmsSegments) {
+    tp.metadata["sms_encoding"] = std::string(to_string(fit.encoding));
+    tp.metadata["sms_segments"] = std::to_string(fit.segments);
+  }
+  tp.occurred_at = now_ts;
+  tp.recorded_at = now_ts;
+  OMNI_ASSIGN_OR_RETURN(tp.id, tx.insert_touchpoint(tp));
+  PendingDelivery delivery;
+  delivery.tenant = tp.tenant;
+  delivery.touchpoint = tp.id;
+  delivery.channel = *tp.channel;
+  // Sent now: this engine's first attempt holds the lease. Later: nobody has tried yet.
+  delivery.attempts = due ? 0 : 1;
+  delivery.next_attempt_at = due ? *due : now_ts + options.delivery_lease;
+  OMNI_RETURN_IF_ERROR(tx.insert_pending_delivery(delivery));
+  OMNI_RETURN_IF_ERROR(event(tx, tp.tenant, tp.customer, tp.conversation, "touchpoint.added",
+                             Payload()
+                                 .add("touchpoint", tp.id)
+                                 .add("kind", "message_out")
+                                 .add("channel", to_string(tp.channel_kind))
+                                 .str(),
+                             now_ts));
+  OMNI_ASSIGN_OR_RETURN(Attempt attempt, prepare_attempt(tx, delivery, tp));
+  // Nobody to send it to (no address, no consent): refuse before anything is recorded.
+  OMNI_RETURN_IF_ERROR(attempt.unsendable);
+  return attempt;
+}
+
+Result<Touchpoint> Engine::Impl::attempt_now(const Attempt& attempt) {
+  Result<SendReceipt> receipt = call_adapter(attempt);
+  DeliveryOutcome outcome = DeliveryOutcome::kAlreadyRecorded;
+  auto recorded = record_outcome(attempt, receipt, &outcome);
   if (!recorded.ok()) return recorded.status();
-  if (outcome == Impl::DeliveryOutcome::kFailed) return receipt.status();
+  if (outcome == DeliveryOutcome::kFailed) return receipt.status();
   return recorded;
 }
 

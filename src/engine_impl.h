@@ -282,6 +282,13 @@ struct Engine::Impl {
   Result<Attempt> prepare_attempt(StoreTransaction& tx, const PendingDelivery& delivery,
                                   Touchpoint touchpoint);
   Result<SendReceipt> call_adapter(const Attempt& attempt);
+  // Records an outbound message as queued with its pending delivery and touchpoint.added event,
+  // due now (this engine attempts it: attempt_now) or at `due`; kFailedPrecondition (field
+  // "consent") and nothing recorded when no address may receive it. `fit` adds the SMS metadata.
+  Result<Attempt> queue_outbound(StoreTransaction& tx, Touchpoint tp, const FitReport& fit,
+                                 std::optional<Timestamp> due, Timestamp now);
+  // Calls the adapter and records the outcome; a permanent failure is returned as the error.
+  Result<Touchpoint> attempt_now(const Attempt& attempt);
   Result<Touchpoint> record_outcome(const Attempt& attempt, const Result<SendReceipt>& receipt,
                                     DeliveryOutcome* outcome);
   // Makes sure a customer with active conversations has exactly one joinable one (the newest
@@ -344,8 +351,7 @@ struct Engine::Impl {
                                                          const Channel& channel,
                                                          detail::ConsentKeyword keyword,
                                                          IdentityId identity,
-                                                         const Touchpoint& message,
-                                                         Timestamp now);
+                                                         const Touchpoint& message, Timestamp now);
   // Stores `consent` and puts the change on the timeline (a preference_change touchpoint in
   // `conversation`, when given) and in the outbox (consent.changed).
   Status write_consent(StoreTransaction& tx, const Identity& address, const Consent& consent,
