@@ -180,6 +180,88 @@ TEST_CASE("engine: a failing store write leaves no partial state", "[conformance
   CHECK(failures >= 8);  // customer, identity, conversation, touchpoint, update, events
 }
 
+TEST_CASE("engine: a failing write leaves consent, preferences and notifications unchanged",
+          "[conformance][engine][context]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  int stop_failures = 0;
+  int notify_failures = 0;
+  int consent_failures = 0;
+  for (int n = 0; n < 12; ++n) {
+    INFO("failing write #" << n);
+    std::atomic<int> budget{1 << 30};
+    World w(FaultInjectingStore::wrap(backend, &budget));
+    ReceiveResult first = w.receive(w.sms_from("+4915112345678", "hello"));
+    REQUIRE(first.consent == ConsentState::kGranted);  // the customer started it
+    const CustomerId customer = first.customer;
+    auto consent_state = [&] {
+      auto consents = World::must(w.engine->list_consents(w.tenant.id, customer));
+      REQUIRE(consents.size() == 1);
+      return consents[0].state;
+    };
+
+    // An opt-out that fails at write N leaves the consent granted and the timeline as it was.
+    std::size_t events = w.event_count();
+    std::size_t timeline = w.timeline_size(customer);
+    budget = n;
+    auto stop = w.engine->receive(w.sms_from("+4915112345678", "stop", "STOP"));
+    budget = 1 << 30;
+    if (!stop.ok()) {
+      ++stop_failures;
+      CHECK(consent_state() == ConsentState::kGranted);
+      CHECK(w.event_count() == events);
+      CHECK(w.timeline_size(customer) == timeline);
+    }
+
+    // So does a host's opt-in or opt-out.
+    const ConsentState before = consent_state();
+    ConsentChange change;
+    change.tenant = w.tenant.id;
+    change.customer = customer;
+    change.channel_kind = ChannelKind::kSms;
+    change.state = before == ConsentState::kGranted ? ConsentState::kWithdrawn
+                                                    : ConsentState::kGranted;
+    change.source = "web_form";
+    events = w.event_count();
+    timeline = w.timeline_size(customer);
+    budget = n;
+    auto changed = w.engine->set_consent(change);
+    budget = 1 << 30;
+    if (!changed.ok()) {
+      ++consent_failures;
+      CHECK(consent_state() == before);
+      CHECK(w.event_count() == events);
+      CHECK(w.timeline_size(customer) == timeline);
+    }
+
+    // A notification that fails at write N is not recorded and not sent.
+    change.state = ConsentState::kGranted;
+    World::must(w.engine->set_consent(change));
+    NotificationRequest note;
+    note.tenant = w.tenant.id;
+    note.customer = customer;
+    note.purpose = "payment_reminder";
+    note.body = "Your invoice is due tomorrow.";
+    events = w.event_count();
+    timeline = w.timeline_size(customer);
+    const std::size_t sent = w.adapter.sent().size();
+    budget = n;
+    auto notified = w.engine->notify(note);
+    budget = 1 << 30;
+    if (!notified.ok() && w.adapter.sent().size() == sent) {
+      ++notify_failures;
+      CHECK(notified.status().is(StatusCode::kIoError));
+      CHECK(w.event_count() == events);
+      CHECK(w.timeline_size(customer) == timeline);
+      auto retried = w.engine->notify(note);
+      OMNI_REQUIRE_OK(retried.status());
+      CHECK(retried->touchpoint.delivery == DeliveryStatus::kSent);
+    }
+  }
+  CHECK(stop_failures >= 3);     // the touchpoint, the consent, its touchpoint and events
+  CHECK(consent_failures >= 3);  // the consent, its touchpoint, two events
+  CHECK(notify_failures >= 3);   // the touchpoint, the delivery, two events
+}
+
 TEST_CASE("engine: resolved conversations reopen within the window, closed ones never",
           "[conformance][engine]") {
   OMNI_FOR_EACH_BACKEND(backend);
