@@ -12,12 +12,25 @@
 //   Day 4  Anna sends the serial number by Facebook Messenger. Ben picks the case up (agent
 //          transfer) and sees the notes and the history without asking Anna again, then moves
 //          her to a video call with Dana from the tech team (channel switch, warm: Dana
-//          acknowledges), who resolves the case.
+//          acknowledges), who orders a replacement router (the shop's CRM records it as order
+//          SO-88412) and resolves the case.
+//   Day 6  The replacement is delayed. Anna asks on WhatsApp while the CRM is in maintenance:
+//          omni receives the message anyway, and the customer view shows "CRM: missing" with the
+//          reason. Once the CRM is back, Ben takes the case over (its packet shows the delayed
+//          order), records Anna's contact preferences (WhatsApp, then email; German; quiet hours
+//          22:00-08:00 Europe/Berlin), renders the reply template "order_delayed" for WhatsApp,
+//          SMS and email (variant, reasons, fit) and sends the WhatsApp one. Anna sends STOP: his
+//          next message is refused for lack of consent; she sends START and it goes out. For a
+//          credit he needs her bank details: omni recommends a secure channel.
+//   Day 7  The order ships: omni notifies Anna on the channel that suits her best, with the
+//          reasons for every channel; a second notification at 23:30 her time waits for the end
+//          of her quiet hours and goes out on day 8 at 08:00. The router arrives.
 //   Day 9  Anna thanks them from her private email address, which omni has never seen: a new
 //          customer. omni suggests the duplicate (her verified mobile number is in the email's
 //          signature) and Ben merges the two, with a reason; her old and new ids both resolve.
-// At each handoff the demo prints the context packet the receiving agent got, and at the end
-// the unified timeline of every channel, oldest first.
+// At each handoff the demo prints the context packet the receiving agent got, with the CRM's
+// account and newest orders, and at the end the unified timeline of every channel, oldest first.
+// The host's CRM is ShopCrm below, an omni::CrmContextProvider registered with the engine.
 //
 // Uses only omni's public API, as an integrator would. Exits non-zero, printing the Status, when
 // a step fails.
