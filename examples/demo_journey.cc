@@ -12,25 +12,41 @@
 //   Day 4  Anna sends the serial number by Facebook Messenger. Ben picks the case up (agent
 //          transfer) and sees the notes and the history without asking Anna again, then moves
 //          her to a video call with Dana from the tech team (channel switch, warm: Dana
-//          acknowledges), who resolves the case.
+//          acknowledges), who orders a replacement router (the shop's CRM records it as order
+//          SO-88412) and resolves the case.
+//   Day 6  The replacement is delayed. Anna asks on WhatsApp while the CRM is in maintenance:
+//          omni receives the message anyway, and the customer view shows "CRM: missing" with the
+//          reason. Once the CRM is back, Ben takes the case over (its packet shows the delayed
+//          order), records Anna's contact preferences (WhatsApp, then email; German; quiet hours
+//          22:00-08:00 Europe/Berlin), renders the reply template "order_delayed" for WhatsApp,
+//          SMS and email (variant, reasons, fit) and sends the WhatsApp one. Anna sends STOP: his
+//          next message is refused for lack of consent; she sends START and it goes out. For a
+//          credit he needs her bank details: omni recommends a secure channel.
+//   Day 7  The order ships: omni notifies Anna on the channel that suits her best, with the
+//          reasons for every channel; a second notification at 23:30 her time waits for the end
+//          of her quiet hours and goes out on day 8 at 08:00. The router arrives.
 //   Day 9  Anna thanks them from her private email address, which omni has never seen: a new
 //          customer. omni suggests the duplicate (her verified mobile number is in the email's
 //          signature) and Ben merges the two, with a reason; her old and new ids both resolve.
-// At each handoff the demo prints the context packet the receiving agent got, and at the end
-// the unified timeline of every channel, oldest first.
+// At each handoff the demo prints the context packet the receiving agent got, with the CRM's
+// account and newest orders, and at the end the unified timeline of every channel, oldest first.
+// The host's CRM is ShopCrm below, an omni::CrmContextProvider registered with the engine.
 //
 // Uses only omni's public API, as an integrator would. Exits non-zero, printing the Status, when
 // a step fails.
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -58,6 +74,101 @@ T must(std::string_view step, omni::Result<T> result) {
   if (!result.ok()) fail(step, result.status());
   return std::move(result).value();
 }
+
+// --- the host's CRM
+
+// Acme's CRM, in process: contacts with their account and orders. omni asks it from its own
+// worker threads (omni::CrmContextProvider), so every member is guarded by the mutex.
+class ShopCrm final : public omni::CrmContextProvider {
+ public:
+  struct Contact {
+    omni::CrmContext context;         // record_id is the CRM contact id
+    std::vector<std::string> emails;  // normalized, as omni stores them
+    std::vector<std::string> phones;  // E.164
+  };
+
+  void add_contact(Contact contact) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::string id = contact.context.record_id;
+    contacts_[id] = std::move(contact);
+  }
+
+  // Adds the order as the newest, or updates the order with that id in place.
+  void put_order(const std::string& contact_id, omni::CrmItem order) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<omni::CrmItem>& orders = contacts_.at(contact_id).context.orders;
+    for (omni::CrmItem& existing : orders) {
+      if (existing.id == order.id) {
+        existing = std::move(order);
+        return;
+      }
+    }
+    orders.insert(orders.begin(), std::move(order));
+  }
+
+  // From now on every lookup takes `latency` before it answers (a maintenance window); 0:
+  // answers at once.
+  void set_latency(std::chrono::milliseconds latency) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    latency_ = latency;
+  }
+
+  // Waits until no lookup is running: a slow one goes on after omni stopped waiting for it.
+  void wait_until_idle() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    idle_.wait(lock, [this] { return running_ == 0; });
+  }
+
+  omni::Result<omni::CrmContext> lookup(const omni::CrmLookup& request) override {
+    std::chrono::milliseconds latency;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++running_;
+      latency = latency_;
+    }
+    if (latency.count() > 0) std::this_thread::sleep_for(latency);
+    std::lock_guard<std::mutex> lock(mutex_);
+    --running_;
+    idle_.notify_all();
+    const Contact* contact = find(request);
+    if (!contact) return omni::Status::not_found("no CRM contact for this customer");
+    return contact->context;
+  }
+
+ private:
+  // By the portal's CRM id first (an identity, or the attribute "crm_id"), then by email or phone.
+  const Contact* find(const omni::CrmLookup& request) const {
+    for (const omni::Identity& id : request.identities) {
+      if (id.kind != omni::IdentityKind::kCrmId) continue;
+      auto it = contacts_.find(id.value);
+      if (it != contacts_.end()) return &it->second;
+    }
+    auto attribute = request.attributes.find("crm_id");
+    if (attribute != request.attributes.end()) {
+      auto it = contacts_.find(attribute->second);
+      if (it != contacts_.end()) return &it->second;
+    }
+    for (const omni::Identity& id : request.identities) {
+      for (const auto& [contact_id, contact] : contacts_) {
+        static const std::vector<std::string> kNone;
+        const std::vector<std::string>& known =
+            id.kind == omni::IdentityKind::kEmail   ? contact.emails
+            : id.kind == omni::IdentityKind::kPhone ? contact.phones
+                                                    : kNone;
+        for (const std::string& value : known) {
+          if (value == id.value) return &contact;
+        }
+      }
+    }
+    return nullptr;
+  }
+
+  std::mutex mutex_;
+  std::condition_variable idle_;
+  int running_ = 0;
+  std::chrono::milliseconds latency_{0};
+  std::map<std::string, Contact> contacts_;  // by CRM contact id
+};
 
 // --- printing
 
@@ -110,11 +221,45 @@ void say(std::string_view line) {
   fmt::print("  {}\n", line);
 }
 
+// The CRM part of a view or context packet: the account and the newest orders, or why there is
+// none.
+void print_crm(const omni::CrmSnapshot& crm) {
+  constexpr std::size_t kOrdersShown = 2;
+  switch (crm.state) {
+    case omni::CrmState::kNotConfigured:
+      fmt::print("    CRM:            not configured\n");
+      return;
+    case omni::CrmState::kNoRecord:
+      fmt::print("    CRM:            no record of this customer\n");
+      return;
+    case omni::CrmState::kMissing:
+      fmt::print("    CRM:            missing ({})\n", crm.reason);
+      return;
+    case omni::CrmState::kOk:
+      break;
+  }
+  const omni::CrmContext& c = crm.context;
+  std::vector<std::string> fields;
+  for (const auto& [name, value] : c.fields)
+    fields.push_back(name + " " + value);
+  fmt::print("    CRM:            {} {}, account {}{}\n", c.system, c.record_id, c.account_status,
+             fields.empty() ? "" : fmt::format(" ({})", fmt::join(fields, ", ")));
+  for (std::size_t i = 0; i < c.orders.size() && i < kOrdersShown; ++i) {
+    const omni::CrmItem& o = c.orders[i];
+    fmt::print("                    - order {} {}: {}, {}, {}\n", o.id, o.title, o.status,
+               o.amount.empty() ? "-" : o.amount, o.date ? when(*o.date).substr(0, 10) : "-");
+  }
+  if (c.orders.size() > kOrdersShown) {
+    fmt::print("                      ({} older orders)\n", c.orders.size() - kOrdersShown);
+  }
+}
+
 void print_packet(const omni::ContextPacket& packet) {
   fmt::print("    customer:       {} (#{})\n", packet.customer_name, packet.customer.value());
   fmt::print(
       "    identities:     {}\n",
       packet.identities.empty() ? "-" : fmt::format("{}", fmt::join(packet.identities, ", ")));
+  print_crm(packet.crm);
   fmt::print("    conversation:   #{} \"{}\" ({})\n", packet.conversation.value(), packet.subject,
              packet.status);
   auto list = [](std::string_view label, const std::vector<std::string>& items) {
@@ -141,6 +286,46 @@ void print_packet(const omni::ContextPacket& packet) {
   }
 }
 
+// Channel options best first, each with its reasons ("1." the chosen one, "-" excluded).
+void print_choice(const omni::ChannelChoice& choice) {
+  for (std::size_t i = 0; i < choice.options.size(); ++i) {
+    const omni::ChannelOption& o = choice.options[i];
+    std::string mark = o.eligible ? fmt::format("{}.", i + 1) : "- ";
+    std::string reasons = fmt::format("{}", fmt::join(o.reasons, "; "));
+    if (!o.eligible) reasons = "excluded: " + reasons;
+    std::vector<std::string> lines = wrap(reasons, 58);
+    for (std::size_t k = 0; k < lines.size(); ++k) {
+      if (k == 0) {
+        fmt::print("      {:<2} {:<9} {:<22} {}\n", mark, omni::to_string(o.kind), o.channel_name,
+                   lines[k]);
+      } else {
+        fmt::print("      {:<35} {}\n", "", lines[k]);
+      }
+    }
+  }
+}
+
+// A rendered reply template: the variant picked, why, and how it fits the channel.
+void print_rendered(const omni::RenderedReply& r) {
+  const omni::FitReport& fit = r.fit;
+  std::string unit = fit.rule != omni::LengthRule::kSmsSegments  ? "characters"
+                     : fit.encoding == omni::TextEncoding::kGsm7 ? "septets"
+                                                                 : "UCS-2 units";
+  std::string parts =
+      fit.rule == omni::LengthRule::kSmsSegments
+          ? fmt::format("{} SMS segment{}", fit.segments, fit.segments == 1 ? "" : "s")
+          : fmt::format("{} message{}", fit.segments, fit.segments == 1 ? "" : "s");
+  fmt::print("      variant {}/{} ({}): {} {}, {} {} ({})\n",
+             r.variant_kind ? omni::to_string(*r.variant_kind) : "generic", r.language,
+             omni::to_string(r.format), fit.fits ? "fits in" : "does NOT fit in", parts, fit.length,
+             unit, omni::to_string(fit.encoding));
+  for (const std::string& reason : r.reasons)
+    fmt::print("      why: {}\n", reason);
+  if (!r.subject.empty()) fmt::print("      subject: {}\n", r.subject);
+  for (const std::string& line : wrap(shorten(r.body, 400), 88))
+    fmt::print("      | {}\n", line);
+}
+
 // --- the demo
 
 class Demo {
@@ -157,6 +342,8 @@ class Demo {
     day_one_phone_call();
     day_four_messenger();
     day_four_video();
+    day_six_whatsapp();
+    day_seven_notifications();
     day_nine_private_email();
     unified_timeline();
     recap();
@@ -176,6 +363,10 @@ class Demo {
     auto store = must("open SQLite store", omni::open_sqlite_store(store_options));
     omni::EngineOptions options;
     options.clock = &clock_;
+    // Views wait at most 200 ms for the CRM, and ask it afresh every time (no cache), so the
+    // order updates below show at once.
+    options.crm_timeout = 200ms;
+    options.crm_cache_ttl = 0s;
     engine_ = must("open engine", omni::Engine::open(std::move(store), options));
     say(fmt::format("database: {} (deleted and recreated at the start of every run)", path_));
 
@@ -186,13 +377,21 @@ class Demo {
     messenger_ = channel(omni::ChannelKind::kMessenger, "fb-page-acme-broadband");
     video_ = channel(omni::ChannelKind::kVideo, "video.acme.example");
     email_ = channel(omni::ChannelKind::kEmail, "support@acme.example");
+    whatsapp_ = channel(omni::ChannelKind::kWhatsApp, "+4930555020");
+    sms_ = channel(omni::ChannelKind::kSms, "+4930555030");
 
     bot_ = agent("Robo", omni::AgentKind::kBot, {"frontline"}, {"faq"});
     carla_ = agent("Carla", omni::AgentKind::kHuman, {"support"}, {"billing", "router"});
     ben_ = agent("Ben", omni::AgentKind::kHuman, {"support"}, {"router"});
     dana_ = agent("Dana", omni::AgentKind::kHuman, {"tech"}, {"router", "video"});
-    say("tenant acme-broadband; channels web, live_chat, phone, messenger, video, email;");
-    say("agents Robo (bot), Carla and Ben (support), Dana (tech)");
+    say("tenant acme-broadband; channels web, live_chat, phone, messenger, video, email,");
+    say("whatsapp, sms; agents Robo (bot), Carla and Ben (support), Dana (tech)");
+
+    // The host's CRM: omni asks it for the account and orders whenever an agent looks at Anna.
+    crm_.add_contact(anna_in_crm());
+    engine_->set_crm_provider(&crm_);
+    say("CRM: Acme's shop CRM (in process) feeds views and handoff packets; omni waits 200 ms");
+    put_reply_templates();
 
     // Routing offers new cases to the least-loaded agent, who has 30 seconds to accept; SLA
     // targets: a person answers a chat within 5 minutes, an email within 8 business hours.
@@ -452,6 +651,8 @@ class Demo {
     note(dana_,
          "Replacement ordered: RMA-5521. Customer returns the old unit with the prepaid "
          "label.");
+    crm_.put_order(kAnnaCrmId, replacement_order("processing"));
+    say("the CRM records replacement order SO-88412 (processing)");
     clock_.advance(1min);
     must("resolve", engine_->resolve(tenant_, conversation_));
     say(fmt::format("conversation #{} resolved", conversation_.value()));
@@ -496,6 +697,166 @@ class Demo {
         must("customer view of the old id", engine_->customer_view(tenant_, r.customer));
     say(fmt::format("#{} now resolves to #{} with {} identities; an unmerge would undo it",
                     r.customer.value(), view.customer.id.value(), view.identities.size()));
+  }
+
+  // Day 6, 09:30 — WhatsApp while the CRM is down; preferences, a reply template, STOP and START,
+  // and a channel for a sensitive follow-up.
+  void day_six_whatsapp() {
+    scene("Day 6, 09:30 - Anna asks on WhatsApp where the replacement is (the CRM is down)");
+    at("2026-03-07T09:30:00Z");
+    crm_.put_order(kAnnaCrmId, replacement_order("delayed"));
+    say("the carrier reported a delay: the CRM marks order SO-88412 delayed");
+    // Saturday maintenance: the CRM answers, but only after 300 ms.
+    crm_.set_latency(300ms);
+    say("the CRM is in its maintenance window: it answers after 300 ms");
+    // WhatsApp identifies Anna by her mobile number, which the host linked on day 1.
+    omni::InboundMessage ask = from_anna(whatsapp_, "wamid.HBgN4915123456789-01", anna_phone());
+    ask.body =
+        "Hi, it's Anna. Tracking says my replacement router is delayed. When will it come? "
+        "Please send updates here, or else by email; in German please, and nothing after 22:00.";
+    omni::ReceiveResult r = receive("receive WhatsApp message", ask);
+    say(fmt::format(
+        "same customer #{}; conversation #{} {}; whatsapp consent {} (her first message "
+        "there)",
+        r.customer.value(), r.conversation.value(),
+        r.reopened ? "reopened" : (r.new_conversation ? "opened" : "continued"),
+        r.consent ? omni::to_string(*r.consent) : "unchanged"));
+    conversation_ = r.conversation;
+    say("receive did not wait for the CRM. Ben opens Anna's customer view at once:");
+    omni::CustomerView degraded = must("customer view", engine_->customer_view(tenant_, customer_));
+    print_crm(degraded.crm);
+    crm_.set_latency(0ms);
+    crm_.wait_until_idle();
+    say("maintenance over: the CRM answers at once again");
+
+    // Dana does not work weekends; Ben takes the case over with its context.
+    omni::HandoffSpec spec;
+    spec.tenant = tenant_;
+    spec.conversation = conversation_;
+    spec.kind = omni::HandoffKind::kAgentTransfer;
+    spec.to_agent = ben_.id;
+    spec.reason = "Dana is off at weekends; the replacement router is delayed";
+    spec.open_questions = {"When does replacement order SO-88412 arrive?"};
+    spec.tried = {"Replacement ordered on day 4 (RMA-5521)"};
+    omni::Handoff handoff = must("record agent transfer", engine_->record_handoff(spec));
+    show_handoff(handoff, ben_);
+
+    omni::CustomerUpdate update;
+    omni::ContactPreferences preferences;
+    preferences.channels = {omni::ChannelKind::kWhatsApp, omni::ChannelKind::kEmail};
+    preferences.language = "de";
+    preferences.time_zone = "Europe/Berlin";
+    omni::QuietHours quiet;
+    quiet.start = 22h;
+    quiet.end = 8h;
+    preferences.quiet_hours = quiet;
+    update.preferences = preferences;
+    must("record preferences", engine_->update_customer(tenant_, customer_, update));
+    say("Ben records her preferences: whatsapp, then email; German; quiet hours 22:00-08:00");
+    fmt::print("\n");
+    say("Ben reloads Anna's customer view:");
+    print_customer_view(must("customer view", engine_->customer_view(tenant_, customer_)));
+
+    // The reply template, rendered for this conversation before anything is sent.
+    clock_.advance(2min);
+    fmt::print("\n");
+    say("Ben renders the reply template order_delayed (her language: de):");
+    omni::RenderedReply on_whatsapp{};
+    for (omni::ChannelId channel : {whatsapp_, sms_, email_}) {
+      omni::RenderRequest request;
+      request.tenant = tenant_;
+      request.conversation = conversation_;
+      request.template_key = "order_delayed";
+      request.channel = channel;
+      request.agent = ben_.id;
+      request.values = {{"delivery_date", "Mo., 9. März"}};
+      omni::RenderedReply rendered =
+          must("render order_delayed", engine_->render_template(request));
+      fmt::print("    on {}:\n", channel_name(channel));
+      print_rendered(rendered);
+      if (channel == whatsapp_) on_whatsapp = rendered;
+    }
+    reply("Ben's templated reply", whatsapp_, ben_, on_whatsapp.body);
+
+    // Consent: a STOP refuses every later WhatsApp message until she opts in again.
+    clock_.advance(3min);
+    omni::InboundMessage stop = from_anna(whatsapp_, "wamid.HBgN4915123456789-02", anna_phone());
+    stop.body = "STOP";
+    r = receive("receive STOP", stop);
+    say(fmt::format("consent whatsapp {} (she meant the carrier's tracking alerts)",
+                    r.consent ? omni::to_string(*r.consent) : "unchanged"));
+    clock_.advance(1min);
+    omni::OutboundMessage follow_up;
+    follow_up.tenant = tenant_;
+    follow_up.conversation = conversation_;
+    follow_up.channel = whatsapp_;
+    follow_up.agent = ben_.id;
+    follow_up.body = "Als Entschuldigung schreiben wir dir 10 EUR gut. Ich melde mich dazu gleich.";
+    omni::Result<omni::Touchpoint> refused = engine_->send(follow_up);
+    if (refused.ok()) {
+      fail("send after STOP", omni::Status::internal("a WhatsApp send after STOP went out"));
+    }
+    say(fmt::format("Ben's next WhatsApp message is refused: {}", refused.status().to_string()));
+    clock_.advance(1min);
+    omni::InboundMessage start = from_anna(whatsapp_, "wamid.HBgN4915123456789-03", anna_phone());
+    start.body = "START";
+    r = receive("receive START", start);
+    say(fmt::format("consent whatsapp {} again",
+                    r.consent ? omni::to_string(*r.consent) : "unchanged"));
+    std::vector<omni::Identity> identities =
+        must("customer view", engine_->customer_view(tenant_, customer_)).identities;
+    for (const omni::Consent& c : must("list consents", engine_->list_consents(tenant_, customer_)))
+      print_consent(c, identities);
+    reply("Ben's follow-up", whatsapp_, ben_, follow_up.body);
+
+    // The credit needs her bank details: only a secure channel will do.
+    fmt::print("\n");
+    say("For the credit Ben needs her IBAN (sensitive). omni recommends a channel:");
+    omni::FollowUpRequest follow;
+    follow.tenant = tenant_;
+    follow.customer = customer_;
+    follow.conversation = conversation_;
+    follow.sensitive = true;
+    omni::ChannelChoice choice = must("recommend channel", engine_->recommend_channel(follow));
+    print_choice(choice);
+    say(fmt::format("recommended: {}", choice.chosen()
+                                           ? std::string(omni::to_string(choice.chosen()->kind))
+                                           : std::string("none")));
+  }
+
+  // Day 7 — proactive notifications: one at once, one held back by her quiet hours.
+  void day_seven_notifications() {
+    scene("Day 7, 13:00 - The replacement ships: proactive notifications (notify)");
+    at("2026-03-08T13:00:00Z");
+    crm_.put_order(kAnnaCrmId, replacement_order("shipped"));
+    say("the CRM marks order SO-88412 shipped; omni notifies Anna (14:00 in Berlin):");
+    omni::NotificationRequest shipped;
+    shipped.tenant = tenant_;
+    shipped.customer = customer_;
+    shipped.conversation = conversation_;
+    shipped.purpose = "order_update";
+    shipped.subject = "Ihr Ersatzrouter ist unterwegs";
+    shipped.body =
+        "Gute Nachricht: Dein Ersatzrouter (SO-88412) ist unterwegs und kommt am Montag.";
+    shipped.agent = ben_.id;
+    notify(shipped);
+
+    at("2026-03-08T22:30:00Z");
+    fmt::print("\n");
+    say("22:30 (23:30 in Berlin, inside her quiet hours): the delivery slot is known");
+    omni::NotificationRequest slot = shipped;
+    slot.body = "Die Zustellung deines Routers ist morgen zwischen 10 und 14 Uhr geplant.";
+    notify(slot);
+
+    at("2026-03-09T07:00:00Z");
+    omni::DeliveryRun run = must("deliver due", engine_->deliver_due(tenant_));
+    say(fmt::format("Day 8, 07:00 (08:00 in Berlin): deliver_due sent {} held-back message{}",
+                    run.sent, run.sent == 1 ? "" : "s"));
+    at("2026-03-09T12:40:00Z");
+    crm_.put_order(kAnnaCrmId, replacement_order("delivered"));
+    must("resolve", engine_->resolve(tenant_, conversation_));
+    say(fmt::format("Day 8, 12:40: the CRM marks SO-88412 delivered; Ben resolves conversation #{}",
+                    conversation_.value()));
   }
 
   void unified_timeline() {
@@ -549,6 +910,89 @@ class Demo {
   }
 
   // --- helpers
+
+  static constexpr const char* kAnnaCrmId = "ACME-10017";
+
+  // Anna as the CRM knows her before the story starts.
+  ShopCrm::Contact anna_in_crm() {
+    ShopCrm::Contact anna;
+    anna.context.system = "acme-crm";
+    anna.context.record_id = kAnnaCrmId;
+    anna.context.account_status = "active";
+    anna.context.fields = {{"segment", "residential"}, {"plan", "Fiber 250"}};
+    omni::CrmItem router;
+    router.id = "SO-71230";
+    router.title = "Router AX3000";
+    router.status = "delivered";
+    router.date = must("parse order date", omni::parse_timestamp("2025-11-14T10:00:00Z"));
+    router.amount = "189.00 EUR";
+    anna.context.orders = {router};
+    anna.phones = {"+4915123456789"};
+    return anna;
+  }
+
+  omni::CrmItem replacement_order(const std::string& status) {
+    omni::CrmItem order;
+    order.id = "SO-88412";
+    order.title = "Replacement router AX3000 (RMA-5521)";
+    order.status = status;
+    order.date = must("parse order date", omni::parse_timestamp("2026-03-05T18:21:00Z"));
+    order.amount = "0.00 EUR";
+    order.url = "https://crm.acme.example/orders/SO-88412";
+    return order;
+  }
+
+  // "order_delayed": a formal HTML email (German and English), an informal WhatsApp message and
+  // an SMS that fits one segment.
+  void put_reply_templates() {
+    omni::ReplyTemplate t;
+    t.key = "order_delayed";
+    t.description = "The order the customer asks about is late";
+    t.default_language = "en";
+    omni::TemplateVariant email_de;
+    email_de.channel_kind = omni::ChannelKind::kEmail;
+    email_de.language = "de";
+    email_de.format = omni::TextFormat::kHtml;
+    email_de.subject = "Ihre Bestellung {{crm.order.id}} verzögert sich";
+    email_de.body =
+        "<p>Guten Tag {{customer.name}},</p><p>Ihre Bestellung {{crm.order.id}} "
+        "({{crm.order.title}}) verzögert sich leider. Neuer Liefertermin: {{delivery_date}}.</p>"
+        "<p>Mit freundlichen Grüßen<br>{{agent.name}}, Acme Broadband</p>";
+    omni::TemplateVariant email_en = email_de;
+    email_en.language = "en";
+    email_en.subject = "Your order {{crm.order.id}} is delayed";
+    email_en.body =
+        "<p>Dear {{customer.name}},</p><p>We are sorry: your order {{crm.order.id}} "
+        "({{crm.order.title}}) is delayed. New delivery date: {{delivery_date}}.</p>"
+        "<p>Kind regards<br>{{agent.name}}, Acme Broadband</p>";
+    omni::TemplateVariant whatsapp;
+    whatsapp.channel_kind = omni::ChannelKind::kWhatsApp;
+    whatsapp.language = "de";
+    whatsapp.body =
+        "Hi {{customer.first_name}}, hier ist {{agent.first_name}} von Acme. Dein Ersatzrouter "
+        "({{crm.order.id}}) ist leider verspätet, neuer Termin: {{delivery_date}}. Sorry! Ich "
+        "melde mich, sobald er unterwegs ist.";
+    omni::TemplateVariant sms;
+    sms.channel_kind = omni::ChannelKind::kSms;
+    sms.language = "de";
+    sms.body =
+        "Acme: Ihre Bestellung {{crm.order.id}} verspätet sich. Neuer Termin: {{delivery_date}}. "
+        "Fragen? Einfach antworten.";
+    t.variants = {email_de, email_en, whatsapp, sms};
+    must("put template order_delayed", engine_->put_template(tenant_, t));
+    say("reply template order_delayed: email (de, en; html), whatsapp (de), sms (de)");
+  }
+
+  void notify(const omni::NotificationRequest& request) {
+    omni::NotificationResult n = must("notify", engine_->notify(request));
+    say(fmt::format("notify ({}, urgency {}): \"{}\"", request.purpose,
+                    omni::to_string(request.urgency), shorten(request.body, 60)));
+    print_choice(n.choice);
+    const omni::ChannelOption* chosen = n.choice.chosen();
+    say(fmt::format(
+        "-> {} [{}]{}", chosen ? chosen->channel_name : "?", omni::to_string(n.touchpoint.delivery),
+        n.deferred_until ? " held back until " + when(*n.deferred_until) + " UTC" : std::string()));
+  }
 
   // Moves the story's clock to an RFC 3339 time.
   void at(const char* time) { clock_.set(must("parse time", omni::parse_timestamp(time))); }
@@ -657,6 +1101,24 @@ class Demo {
       fmt::print("    active case:    #{} \"{}\" {}, assignee {}\n", c.id.value(), c.subject,
                  omni::to_string(c.status), c.assignee ? agent_name(*c.assignee) : "-");
     }
+    const omni::ContactPreferences& p = view.customer.preferences;
+    if (p.empty()) {
+      fmt::print("    preferences:    -\n");
+    } else {
+      std::vector<std::string_view> kinds;
+      for (omni::ChannelKind kind : p.channels)
+        kinds.push_back(omni::to_string(kind));
+      fmt::print("    preferences:    {}; language {}; {}{}\n",
+                 kinds.empty() ? "-" : fmt::format("{}", fmt::join(kinds, ", then ")),
+                 p.language.empty() ? "-" : p.language, p.time_zone.empty() ? "-" : p.time_zone,
+                 p.quiet_hours ? "; quiet hours " + clock_time(p.quiet_hours->start) + "-" +
+                                     clock_time(p.quiet_hours->end)
+                               : std::string());
+    }
+    if (view.consents.empty()) fmt::print("    consent:        -\n");
+    for (const omni::Consent& c : view.consents)
+      print_consent(c, view.identities);
+    print_crm(view.crm);
     fmt::print("    last agent:     {}\n", view.last_agent ? view.last_agent->name : "-");
     fmt::print("    notes (newest first):\n");
     for (const omni::Touchpoint& n : view.notes) {
@@ -665,12 +1127,27 @@ class Demo {
     }
   }
 
+  // "consent:  whatsapp +4915123456789 granted (keyword: START, 2026-03-07 09:37)".
+  static void print_consent(const omni::Consent& c, const std::vector<omni::Identity>& identities) {
+    std::string address = "identity #" + std::to_string(c.identity.value());
+    for (const omni::Identity& id : identities) {
+      if (id.id == c.identity) address = id.value;
+    }
+    fmt::print("    consent:        {} {} {} ({}{}, {})\n", omni::to_string(c.channel_kind),
+               address, omni::to_string(c.state), c.source,
+               c.evidence.empty() ? "" : ": " + c.evidence, when(c.changed_at));
+  }
+
+  static std::string clock_time(std::chrono::minutes m) {
+    return fmt::format("{:02}:{:02}", m.count() / 60, m.count() % 60);
+  }
+
   void print_touchpoint(const omni::Touchpoint& t) {
     std::string who = t.agent                         ? agent_name(*t.agent)
                       : omni::is_inbound_kind(t.kind) ? std::string("Anna")
                                                       : std::string("system");
     std::string text = t.body.empty() ? t.subject : t.body;
-    fmt::print("  {}  {:<9} {:<13} {:<7} {}\n", when(t.occurred_at),
+    fmt::print("  {}  {:<9} {:<17} {:<7} {}\n", when(t.occurred_at),
                omni::to_string(t.channel_kind), omni::to_string(t.kind), who, shorten(text, 64));
   }
 
@@ -696,9 +1173,10 @@ class Demo {
   std::string path_;
   omni::ManualClock clock_;
   omni::RecordingAdapter adapter_;  // declared before the engine: must outlive it
+  ShopCrm crm_;                     // likewise
   std::unique_ptr<omni::Engine> engine_;
   omni::TenantId tenant_;
-  omni::ChannelId web_, chat_, phone_, messenger_, video_, email_;
+  omni::ChannelId web_, chat_, phone_, messenger_, video_, email_, whatsapp_, sms_;
   omni::Agent bot_, carla_, ben_, dana_;
   omni::CustomerId customer_;
   omni::ConversationId conversation_;
