@@ -363,9 +363,10 @@ class Demo {
     auto store = must("open SQLite store", omni::open_sqlite_store(store_options));
     omni::EngineOptions options;
     options.clock = &clock_;
-    // Views wait at most 200 ms for the CRM, and ask it afresh every time (no cache), so the
+    // Views wait at most 1 s for the CRM (ample for an in-process CRM, even in a sanitizer build on
+    // a busy machine), and ask it afresh every time (no cache), so the
     // order updates below show at once.
-    options.crm_timeout = 200ms;
+    options.crm_timeout = 1000ms;
     options.crm_cache_ttl = 0s;
     engine_ = must("open engine", omni::Engine::open(std::move(store), options));
     say(fmt::format("database: {} (deleted and recreated at the start of every run)", path_));
@@ -390,7 +391,7 @@ class Demo {
     // The host's CRM: omni asks it for the account and orders whenever an agent looks at Anna.
     crm_.add_contact(anna_in_crm());
     engine_->set_crm_provider(&crm_);
-    say("CRM: Acme's shop CRM (in process) feeds views and handoff packets; omni waits 200 ms");
+    say("CRM: Acme's shop CRM (in process) feeds views and handoff packets; omni waits 1 s");
     put_reply_templates();
 
     // Routing offers new cases to the least-loaded agent, who has 30 seconds to accept; SLA
@@ -706,9 +707,9 @@ class Demo {
     at("2026-03-07T09:30:00Z");
     crm_.put_order(kAnnaCrmId, replacement_order("delayed"));
     say("the carrier reported a delay: the CRM marks order SO-88412 delayed");
-    // Saturday maintenance: the CRM answers, but only after 300 ms.
-    crm_.set_latency(300ms);
-    say("the CRM is in its maintenance window: it answers after 300 ms");
+    // Saturday maintenance: the CRM answers, but only after 1.5 s.
+    crm_.set_latency(1500ms);
+    say("the CRM is in its maintenance window: it answers after 1.5 s");
     // WhatsApp identifies Anna by her mobile number, which the host linked on day 1.
     omni::InboundMessage ask = from_anna(whatsapp_, "wamid.HBgN4915123456789-01", anna_phone());
     ask.body =
