@@ -316,8 +316,8 @@ TEST_CASE("context: a failing or throwing CRM degrades the view and nothing else
   HandoffSpec h;
   h.tenant = w.tenant.id;
   h.conversation = r.conversation;
-  h.kind = HandoffKind::kAgentTransfer;
-  h.to_agent = w.bob.id;
+  h.kind = HandoffKind::kChannelSwitch;
+  h.to_channel = w.phone.id;
   h.reason = "billing question";
   Handoff handoff = World::must(w.engine->record_handoff(h));
   CHECK(handoff.context.crm.state == CrmState::kMissing);
@@ -359,8 +359,8 @@ TEST_CASE("context: a healthy CRM shows in the views and the handoff's context p
   HandoffSpec h;
   h.tenant = w.tenant.id;
   h.conversation = r.conversation;
-  h.kind = HandoffKind::kAgentTransfer;
-  h.to_agent = w.bob.id;
+  h.kind = HandoffKind::kChannelSwitch;
+  h.to_channel = w.phone.id;
   h.reason = "order question";
   Handoff recorded = World::must(w.engine->record_handoff(h));
   CHECK(recorded.context.crm.state == CrmState::kOk);
