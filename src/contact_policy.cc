@@ -260,6 +260,29 @@ Status validate_preferences(const ContactPreferences& p) {
   return Status();
 }
 
+std::string describe_preferences(const ContactPreferences& p) {
+  std::vector<std::string> parts;
+  if (!p.channels.empty()) {
+    std::string channels = "channels";
+    for (std::size_t i = 0; i < p.channels.size(); ++i) {
+      channels += (i == 0 ? " " : ", ") + std::string(to_string(p.channels[i]));
+    }
+    parts.push_back(std::move(channels));
+  }
+  if (!p.language.empty()) parts.push_back("language " + p.language);
+  if (p.quiet_hours) {
+    parts.push_back(fmt::format("quiet hours {}-{} {}", format_minutes(p.quiet_hours->start),
+                                format_minutes(p.quiet_hours->end), p.time_zone));
+  } else if (!p.time_zone.empty()) {
+    parts.push_back("time zone " + p.time_zone);
+  }
+  if (parts.empty()) return "none";
+  std::string out = parts[0];
+  for (std::size_t i = 1; i < parts.size(); ++i)
+    out += "; " + parts[i];
+  return out;
+}
+
 Result<QuietState> quiet_state(const ContactPreferences& p, Timestamp now) {
   QuietState state;
   state.ends_at = now;
@@ -290,9 +313,15 @@ Result<QuietState> quiet_state(const ContactPreferences& p, Timestamp now) {
 ConsentKeyword classify_consent_keyword(std::string_view body,
                                         const std::vector<std::string>& opt_out,
                                         const std::vector<std::string>& opt_in) {
-  if (body.size() > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) {
-    return ConsentKeyword::kNone;
+  // Every inbound SMS and WhatsApp message passes here: a body longer than the longest keyword
+  // plus generous padding (white space, punctuation) cannot be one, and is not decoded.
+  constexpr std::size_t kPadding = 64;
+  std::size_t longest = 0;
+  for (const auto* keywords : {&opt_out, &opt_in}) {
+    for (const auto& k : *keywords)
+      longest = std::max(longest, k.size());
   }
+  if (body.size() > longest + kPadding) return ConsentKeyword::kNone;
   // Code points with their byte offsets.
   struct CodePoint {
     UChar32 c;

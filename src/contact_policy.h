@@ -52,6 +52,9 @@ struct QuietState {
 // 12:00-14:00 quiet: open 00:00-12:00 and 14:00-24:00), so daylight-saving changes follow the
 // calendar's rules: a boundary in a skipped local hour maps to the first instant after the gap.
 // Errors: validate_preferences() errors for the time zone and the quiet hours.
+// "channels whatsapp, email; language de; quiet hours 22:00-08:00 Europe/Berlin", or "none".
+std::string describe_preferences(const ContactPreferences& p);
+
 Result<QuietState> quiet_state(const ContactPreferences& p, Timestamp now);
 
 // ---------------------------------------------------------------------------------------------
@@ -65,7 +68,8 @@ enum class ConsentKeyword { kNone, kOptOut, kOptIn };
 // rest must equal one keyword as a whole, compared case-insensitively in ASCII ("Stop!" is an
 // opt-out, "STOP please" is nothing). Keywords are ASCII; a body with other letters never
 // matches. A body matching both lists is an opt-out (the safer reading). Malformed UTF-8 is
-// never a keyword.
+// never a keyword. A body longer than the longest keyword plus 64 bytes is not one either (and
+// is not decoded: every inbound SMS and WhatsApp message passes here).
 ConsentKeyword classify_consent_keyword(std::string_view body,
                                         const std::vector<std::string>& opt_out,
                                         const std::vector<std::string>& opt_in);

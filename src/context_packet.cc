@@ -5,6 +5,7 @@
 #include <string>
 
 #include <cereal/archives/json.hpp>
+#include <cereal/types/map.hpp>
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
 
@@ -30,6 +31,38 @@ void serialize(Archive& ar, ContextEntry& e) {
   }
 }
 
+template <class Archive>
+void serialize(Archive& ar, CrmItem& item) {
+  std::int64_t date = item.date ? to_unix_micros(*item.date) : 0;
+  bool has_date = item.date.has_value();
+  ar(cereal::make_nvp("id", item.id), cereal::make_nvp("title", item.title),
+     cereal::make_nvp("status", item.status), cereal::make_nvp("has_date", has_date),
+     cereal::make_nvp("date_us", date), cereal::make_nvp("amount", item.amount),
+     cereal::make_nvp("url", item.url), cereal::make_nvp("fields", item.fields));
+  if constexpr (Archive::is_loading::value) {
+    item.date = has_date ? std::optional<Timestamp>(from_unix_micros(date)) : std::nullopt;
+  }
+}
+
+template <class Archive>
+void serialize(Archive& ar, CrmSnapshot& s) {
+  std::string state(to_string(s.state));
+  std::int64_t fetched = to_unix_micros(s.fetched_at);
+  ar(cereal::make_nvp("state", state), cereal::make_nvp("reason", s.reason),
+     cereal::make_nvp("fetched_at_us", fetched), cereal::make_nvp("system", s.context.system),
+     cereal::make_nvp("record_id", s.context.record_id),
+     cereal::make_nvp("account_status", s.context.account_status),
+     cereal::make_nvp("fields", s.context.fields), cereal::make_nvp("orders", s.context.orders),
+     cereal::make_nvp("contracts", s.context.contracts));
+  if constexpr (Archive::is_loading::value) {
+    auto parsed = parse_crm_state(state);
+    if (!parsed) throw cereal::Exception("unknown CRM state in context packet");
+    s.state = *parsed;
+    s.fetched_at = from_unix_micros(fetched);
+    s.from_cache = false;
+  }
+}
+
 namespace {
 
 template <class Archive>
@@ -41,6 +74,8 @@ void packet_fields(Archive& ar, ContextPacket& p) {
      cereal::make_nvp("subject", p.subject), cereal::make_nvp("status", p.status),
      cereal::make_nvp("open_questions", p.open_questions), cereal::make_nvp("tried", p.tried),
      cereal::make_nvp("notes", p.notes), cereal::make_nvp("recent", p.recent));
+  // Version 2 added the CRM snapshot; an older packet has none.
+  if (p.version >= 2) ar(cereal::make_nvp("crm", p.crm));
   if constexpr (Archive::is_loading::value) {
     p.customer = CustomerId(customer);
     p.conversation = ConversationId(conversation);
@@ -54,6 +89,7 @@ std::string encode_context_packet(const ContextPacket& packet) {
   {
     cereal::JSONOutputArchive ar(out, cereal::JSONOutputArchive::Options::NoIndent());
     ContextPacket copy = packet;
+    copy.version = ContextPacket::kCurrentVersion;
     std::uint32_t version = ContextPacket::kCurrentVersion;
     ar(cereal::make_nvp("version", version));
     packet_fields(ar, copy);

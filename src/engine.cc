@@ -16,6 +16,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "contact_policy.h"
 #include "engine_impl.h"
 #include "identity.h"
 #include "internal/macros.h"
@@ -36,6 +37,13 @@ Result<std::unique_ptr<Engine>> Engine::open(std::unique_ptr<Store> store, Engin
   impl->store = std::move(store);
   impl->options = options;
   impl->clock = options.clock ? options.clock : &impl->system_clock;
+  if (options.crm_timeout.count() <= 0) return Status::invalid_argument("crm_timeout must be > 0");
+  if (options.crm_cache_ttl.count() < 0) return Status::invalid_argument("crm_cache_ttl is negative");
+  detail::CrmFetcherOptions crm;
+  crm.timeout = options.crm_timeout;
+  crm.cache_ttl = options.crm_cache_ttl;
+  crm.workers = options.crm_workers;
+  impl->crm_fetcher = std::make_unique<detail::CrmFetcher>(crm);
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
@@ -403,6 +411,12 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
   OMNI_ASSIGN_OR_RETURN(Channel channel, tx.get_channel(m.tenant, m.channel));
 
   const Timestamp occurred = m.occurred_at.value_or(now_ts);
+  // STOP / START on a channel that needs consent: a change of consent, not a new case.
+  const detail::ConsentKeyword keyword =
+      channel.profile.requires_consent && m.kind == TouchpointKind::kMessageIn
+          ? detail::classify_consent_keyword(m.body, options.opt_out_keywords,
+                                             options.opt_in_keywords)
+          : detail::ConsentKeyword::kNone;
 
   // 1. The customer, by exact identity.
   Customer customer;
@@ -487,8 +501,10 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
       }
     } else if (!active.status().is(StatusCode::kNotFound)) {
       return active.status();
-    } else if (m.kind != TouchpointKind::kKnowledgeBaseView) {
-      // Reading an article is self-service, not a case; everything else needs one.
+    } else if (m.kind != TouchpointKind::kKnowledgeBaseView &&
+               keyword == detail::ConsentKeyword::kNone) {
+      // Reading an article is self-service and a consent keyword is a setting, not a case;
+      // everything else needs one.
       auto resolved = tx.find_last_resolved_conversation(m.tenant, customer.id);
       if (resolved.ok() && resolved->resolved_at &&
           occurred - *resolved->resolved_at <= options.reopen_window) {
@@ -575,6 +591,10 @@ Result<ReceiveResult> Engine::Impl::receive_in(StoreTransaction& tx, const Inbou
       }
     }
   }
+  if (channel.profile.requires_consent && m.kind == TouchpointKind::kMessageIn) {
+    OMNI_ASSIGN_OR_RETURN(out.consent,
+                          consent_on_receive(tx, channel, keyword, identity_id, tp, now_ts));
+  }
   OMNI_RETURN_IF_ERROR(event(tx, m.tenant, customer.id,
                              conversation ? std::optional(conversation->id) : std::nullopt,
                              "touchpoint.added",
@@ -601,8 +621,17 @@ Result<Customer> Engine::update_customer(TenantId tenant, CustomerId customer,
     OMNI_RETURN_IF_ERROR(check_required_text("set_attributes", key, kMaxNameBytes));
     OMNI_RETURN_IF_ERROR(check_text("set_attributes." + key, value, kMaxMetadataBytes));
   }
+  if (update.preferences) OMNI_RETURN_IF_ERROR(detail::validate_preferences(*update.preferences));
   return impl_->run_write([&](StoreTransaction& tx) -> Result<Customer> {
     OMNI_ASSIGN_OR_RETURN(Customer c, Impl::resolve_customer(tx, tenant, customer));
+    if (update.preferences && !(*update.preferences == c.preferences)) {
+      c.preferences = *update.preferences;
+      std::map<std::string, std::string> metadata{{"change", "preferences"}};
+      OMNI_RETURN_IF_ERROR(impl_->add_preference_touchpoint(
+          tx, tenant, c.id, std::nullopt, std::nullopt, ChannelKind::kWeb,
+          "contact preferences: " + detail::describe_preferences(c.preferences), metadata,
+          impl_->now()));
+    }
     if (update.display_name) c.display_name = *update.display_name;
     for (const auto& key : update.erase_attributes)
       c.attributes.erase(key);
@@ -769,8 +798,10 @@ Status Engine::assign(TenantId tenant, ConversationId conversation, AgentId agen
 // ---------------------------------------------------------------------------------- handoffs
 
 Result<ContextPacket> Engine::Impl::build_context(StoreTransaction& tx, const Conversation& c,
-                                                  const HandoffSpec& spec) {
+                                                  const HandoffSpec& spec,
+                                                  const CrmSnapshot& crm) {
   ContextPacket packet;
+  packet.crm = crm;
   OMNI_ASSIGN_OR_RETURN(Customer customer, tx.get_customer(c.tenant, c.customer));
   packet.customer = customer.id;
   packet.customer_name = customer.display_name;
@@ -876,6 +907,21 @@ Result<Handoff> Engine::record_handoff(const HandoffSpec& spec) {
   for (const auto& t : spec.tried)
     OMNI_RETURN_IF_ERROR(check_text("tried", t, kMaxSubjectBytes));
 
+  // The receiving side sees the CRM's data too: fetched once, outside the transaction (so a
+  // retried transaction does not ask again).
+  CustomerId crm_customer;
+  CrmSnapshot crm;
+  {
+    auto who = impl_->run_read([&](StoreTransaction& tx) -> Result<std::pair<Customer, std::vector<Identity>>> {
+      OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(spec.tenant, spec.conversation));
+      OMNI_ASSIGN_OR_RETURN(Customer customer, tx.get_customer(spec.tenant, c.customer));
+      OMNI_ASSIGN_OR_RETURN(auto identities, tx.list_identities(spec.tenant, c.customer));
+      return std::make_pair(std::move(customer), std::move(identities));
+    });
+    if (!who.ok()) return who.status();
+    crm_customer = who->first.id;
+    crm = impl_->crm_snapshot(who->first, who->second);
+  }
   return impl_->run_write([&](StoreTransaction& tx) -> Result<Handoff> {
     OMNI_ASSIGN_OR_RETURN(Conversation c, tx.get_conversation(spec.tenant, spec.conversation));
     if (!is_active(c.status)) {
@@ -932,7 +978,12 @@ Result<Handoff> Engine::record_handoff(const HandoffSpec& spec) {
     }
     if (!spec.to_team.empty()) route += " to team " + spec.to_team;
 
-    OMNI_ASSIGN_OR_RETURN(h.context, impl_->build_context(tx, c, spec));
+    // The CRM snapshot was fetched for the customer before the transaction (host code never runs
+    // inside one); a merge in between leaves it out rather than show another record.
+    OMNI_ASSIGN_OR_RETURN(h.context, impl_->build_context(tx, c, spec,
+                                                          crm_customer == c.customer
+                                                              ? crm
+                                                              : CrmSnapshot{}));
     OMNI_ASSIGN_OR_RETURN(h.id, tx.insert_handoff(h));
 
     Touchpoint tp;
@@ -1081,13 +1132,14 @@ Status Engine::close(TenantId tenant, ConversationId conversation) {
 // ---------------------------------------------------------------------------------- reads
 
 Result<CustomerView> Engine::customer_view(TenantId tenant, CustomerId customer) {
-  return impl_->run_read([&](StoreTransaction& tx) -> Result<CustomerView> {
+  auto view = impl_->run_read([&](StoreTransaction& tx) -> Result<CustomerView> {
     CustomerView v;
     OMNI_ASSIGN_OR_RETURN(v.customer, Impl::resolve_customer(tx, tenant, customer));
     OMNI_ASSIGN_OR_RETURN(v.identities, tx.list_identities(tenant, v.customer.id));
     OMNI_ASSIGN_OR_RETURN(v.recent_conversations, tx.list_conversations(tenant, v.customer.id, 20));
     OMNI_ASSIGN_OR_RETURN(v.active_conversations,
                           tx.list_active_conversations(tenant, v.customer.id));
+    OMNI_ASSIGN_OR_RETURN(v.consents, tx.list_consents(tenant, v.customer.id));
     TouchpointQuery q;
     q.tenant = tenant;
     q.customer = v.customer.id;
@@ -1107,6 +1159,9 @@ Result<CustomerView> Engine::customer_view(TenantId tenant, CustomerId customer)
     }
     return v;
   });
+  // The CRM after the read transaction: host code never runs inside one.
+  if (view.ok()) view->crm = impl_->crm_snapshot(view->customer, view->identities);
+  return view;
 }
 
 Result<Customer> Engine::get_customer(TenantId tenant, CustomerId customer) {
@@ -1171,7 +1226,8 @@ Result<TimelinePage> Engine::timeline(const TimelineQuery& query) {
 }
 
 Result<ConversationView> Engine::conversation_view(TenantId tenant, ConversationId conversation) {
-  return impl_->run_read([&](StoreTransaction& tx) -> Result<ConversationView> {
+  std::vector<Identity> identities;
+  auto view = impl_->run_read([&](StoreTransaction& tx) -> Result<ConversationView> {
     ConversationView v;
     OMNI_ASSIGN_OR_RETURN(v.conversation, tx.get_conversation(tenant, conversation));
     OMNI_ASSIGN_OR_RETURN(v.customer, tx.get_customer(tenant, v.conversation.customer));
@@ -1188,8 +1244,13 @@ Result<ConversationView> Engine::conversation_view(TenantId tenant, Conversation
     v.more_history = v.touchpoints.size() > impl_->options.max_page_size;
     if (v.more_history) v.touchpoints.pop_back();
     std::reverse(v.touchpoints.begin(), v.touchpoints.end());
+    if (impl_->crm_fetcher->has_provider()) {
+      OMNI_ASSIGN_OR_RETURN(identities, tx.list_identities(tenant, v.customer.id));
+    }
     return v;
   });
+  if (view.ok()) view->crm = impl_->crm_snapshot(view->customer, identities);
+  return view;
 }
 
 Result<Handoff> Engine::get_handoff(TenantId tenant, HandoffId handoff) {

@@ -14,30 +14,6 @@ namespace omni {
 using namespace engine_internal;
 namespace {
 
-// The identity kinds an outbound message on `kind` may be addressed to, best first. Empty means
-// any identity will do (the channel addresses the person, not an address: video, in person).
-std::vector<IdentityKind> recipient_kinds(ChannelKind kind) {
-  switch (kind) {
-    case ChannelKind::kEmail:
-      return {IdentityKind::kEmail};
-    case ChannelKind::kPhone:
-    case ChannelKind::kSms:
-    case ChannelKind::kWhatsApp:
-    case ChannelKind::kIvr:
-      return {IdentityKind::kPhone};
-    case ChannelKind::kMessenger:
-      return {IdentityKind::kMessengerPsid};
-    case ChannelKind::kInstagram:
-      return {IdentityKind::kInstagramId};
-    case ChannelKind::kTelegram:
-      return {IdentityKind::kTelegramId};
-    case ChannelKind::kXDirectMessage:
-      return {IdentityKind::kXUserId};
-    default:
-      return {};
-  }
-}
-
 int delivery_rank(DeliveryStatus s) {
   switch (s) {
     case DeliveryStatus::kNone:
@@ -66,17 +42,6 @@ std::string idempotency_key_of(TenantId tenant, TouchpointId touchpoint) {
 }
 
 }  // namespace
-
-// Everything one adapter call needs, read in the transaction that claims the delivery.
-struct Engine::Impl::Attempt {
-  PendingDelivery delivery;
-  Touchpoint touchpoint;
-  Channel channel;
-  Identity recipient;
-  ChannelAdapter* adapter = nullptr;
-  bool human_author = false;
-  Status unsendable;  // set when the message cannot be sent at all (no address any more)
-};
 
 std::chrono::seconds Engine::Impl::retry_delay(int attempts) const {
   auto delay = options.delivery_retry_initial;
@@ -107,17 +72,42 @@ Result<Engine::Impl::Attempt> Engine::Impl::prepare_attempt(StoreTransaction& tx
   OMNI_ASSIGN_OR_RETURN(auto identities,
                         tx.list_identities(delivery.tenant, a.touchpoint.customer));
   const auto wanted = recipient_kinds(a.channel.kind);
+  const bool needs_consent = a.channel.profile.requires_consent;
   const Identity* best = nullptr;
+  const Identity* refused = nullptr;  // an address there is, but without consent
+  std::optional<Consent> refusal;
   for (const auto& identity : identities) {
     bool fits =
         wanted.empty() || std::find(wanted.begin(), wanted.end(), identity.kind) != wanted.end();
-    if (fits && (!best || identity.last_seen > best->last_seen)) best = &identity;
+    if (!fits) continue;
+    if (needs_consent) {
+      // Checked at every attempt: a STOP between the reply and a retry stops the retry.
+      auto consent = tx.get_consent(delivery.tenant, identity.id, a.channel.kind);
+      if (!consent.ok() && !consent.status().is(StatusCode::kNotFound)) return consent.status();
+      if (!consent.ok() || consent->state != ConsentState::kGranted) {
+        if (!refused || (consent.ok() && !refusal)) {
+          refused = &identity;
+          if (consent.ok()) refusal = *consent;
+        }
+        continue;
+      }
+    }
+    if (!best || identity.last_seen > best->last_seen) best = &identity;
   }
+  const std::string kind_name(to_string(a.channel.kind));
   if (best) {
     a.recipient = *best;
+  } else if (refused) {
+    std::string why =
+        refusal ? "withdrew consent (" + refusal->source +
+                      (refusal->evidence.empty() ? "" : " " + refusal->evidence) + ", " +
+                      format_timestamp(refusal->changed_at) + ")"
+                : "has not consented";
+    a.unsendable = Status::failed_precondition("the customer " + why + " to " + kind_name +
+                                               " messages at " + refused->value)
+                       .with_field("consent");
   } else {
-    a.unsendable = Status::failed_precondition("customer has no identity to reach on " +
-                                               std::string(to_string(a.channel.kind)));
+    a.unsendable = Status::failed_precondition("customer has no identity to reach on " + kind_name);
   }
   a.adapter = adapter_for(delivery.tenant, delivery.channel);
   return a;
@@ -177,7 +167,9 @@ Result<Touchpoint> Engine::Impl::record_outcome(const Attempt& a,
       OMNI_RETURN_IF_ERROR(tx.delete_pending_delivery(tenant, a.touchpoint.id));
       OMNI_RETURN_IF_ERROR(
           tx.update_delivery(tenant, a.touchpoint.id, status, receipt->provider_message_id));
-      if (conversation) {
+      // A notification ("your reply is waiting") is not an answer: the case's clocks and
+      // channel stay as they are.
+      if (conversation && !a.touchpoint.metadata.count("notification_purpose")) {
         conversation->last_outbound_at = a.touchpoint.occurred_at;
         // A person's reply is the first response; a bot's answer is self-service.
         if (!conversation->first_response_at && a.human_author) {

@@ -12,10 +12,13 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "contact_policy.h"
+#include "crm_fetcher.h"
 #include "identity.h"
 #include "internal/macros.h"
 #include "omni/engine.h"
@@ -76,6 +79,30 @@ inline Status check_required_text(const std::string& field, std::string_view tex
                                   std::size_t max_bytes) {
   if (text.empty()) return Status::invalid_argument(field + " is empty").with_field(field);
   return check_text(field, text, max_bytes);
+}
+
+// The identity kinds an outbound message on `kind` may be addressed to, best first. Empty means
+// any identity will do (the channel addresses the person, not an address: video, in person).
+inline std::vector<IdentityKind> recipient_kinds(ChannelKind kind) {
+  switch (kind) {
+    case ChannelKind::kEmail:
+      return {IdentityKind::kEmail};
+    case ChannelKind::kPhone:
+    case ChannelKind::kSms:
+    case ChannelKind::kWhatsApp:
+    case ChannelKind::kIvr:
+      return {IdentityKind::kPhone};
+    case ChannelKind::kMessenger:
+      return {IdentityKind::kMessengerPsid};
+    case ChannelKind::kInstagram:
+      return {IdentityKind::kInstagramId};
+    case ChannelKind::kTelegram:
+      return {IdentityKind::kTelegramId};
+    case ChannelKind::kXDirectMessage:
+      return {IdentityKind::kXUserId};
+    default:
+      return {};
+  }
 }
 
 inline std::string excerpt_of(std::string_view text, std::size_t max_bytes) {
@@ -239,7 +266,16 @@ struct Engine::Impl {
   Status change_status(TenantId tenant, ConversationId id, ConversationStatus to);
 
   // --- delivery (engine_delivery.cc)
-  struct Attempt;
+  // Everything one adapter call needs, read in the transaction that claims the delivery.
+  struct Attempt {
+    PendingDelivery delivery;
+    Touchpoint touchpoint;
+    Channel channel;
+    Identity recipient;
+    ChannelAdapter* adapter = nullptr;
+    bool human_author = false;
+    Status unsendable;  // set when the message cannot be sent at all (no address, no consent)
+  };
   enum class DeliveryOutcome { kSent, kRetrying, kFailed, kAlreadyRecorded };
   std::chrono::seconds retry_delay(int attempts) const;
   ChannelAdapter* adapter_for(TenantId tenant, ChannelId channel);
@@ -256,7 +292,7 @@ struct Engine::Impl {
                                                       const detail::NormalizationPolicy& policy,
                                                       std::size_t limit);
   Result<ContextPacket> build_context(StoreTransaction& tx, const Conversation& c,
-                                      const HandoffSpec& spec);
+                                      const HandoffSpec& spec, const CrmSnapshot& crm);
   Status apply_handoff(StoreTransaction& tx, Conversation& c, const Handoff& h, Timestamp at);
 
   // --- routing and SLA (engine_routing.cc)
@@ -295,6 +331,32 @@ struct Engine::Impl {
 
   std::shared_mutex calendars_mutex;
   std::map<std::string, BusinessCalendar> calendars;  // by the SLA policy document
+
+  // --- customer context (engine_context.cc)
+  std::unique_ptr<detail::CrmFetcher> crm_fetcher;
+  // The CRM's data on `customer`: the provider's answer, a cached one, or why it is missing.
+  // Blocks for at most EngineOptions::crm_timeout; call it outside every transaction.
+  CrmSnapshot crm_snapshot(const Customer& customer, const std::vector<Identity>& identities);
+  // The consent change an inbound message on a channel that requires consent makes: a keyword,
+  // or the first message from an address without a record. Returns the new state when it
+  // changed.
+  Result<std::optional<ConsentState>> consent_on_receive(StoreTransaction& tx,
+                                                         const Channel& channel,
+                                                         detail::ConsentKeyword keyword,
+                                                         IdentityId identity,
+                                                         const Touchpoint& message,
+                                                         Timestamp now);
+  // Stores `consent` and puts the change on the timeline (a preference_change touchpoint in
+  // `conversation`, when given) and in the outbox (consent.changed).
+  Status write_consent(StoreTransaction& tx, const Identity& address, const Consent& consent,
+                       std::optional<ConversationId> conversation, std::optional<ChannelId> channel,
+                       Timestamp now);
+  // A preference_change touchpoint on the customer's timeline.
+  Status add_preference_touchpoint(StoreTransaction& tx, TenantId tenant, CustomerId customer,
+                                   std::optional<ConversationId> conversation,
+                                   std::optional<ChannelId> channel, ChannelKind kind,
+                                   std::string body, std::map<std::string, std::string> metadata,
+                                   Timestamp at);
 };
 
 }  // namespace omni

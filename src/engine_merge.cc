@@ -117,6 +117,14 @@ Result<MergeRecord> Engine::merge_customers(const MergeSpec& spec) {
         record.conflicts.push_back({key, mine->second, value});
       }
     }
+    // Contact preferences are one statement of the person: the survivor's stand; a survivor
+    // that never stated any takes the merged customer's. Differing ones are a conflict to see.
+    if (survivor.preferences.empty()) {
+      survivor.preferences = merged.preferences;
+    } else if (!merged.preferences.empty() && merged.preferences != survivor.preferences) {
+      record.conflicts.push_back({"preferences", detail::describe_preferences(survivor.preferences),
+                                  detail::describe_preferences(merged.preferences)});
+    }
     survivor.updated_at = now_ts;
     OMNI_RETURN_IF_ERROR(tx.update_customer(survivor));
     OMNI_ASSIGN_OR_RETURN(record.id, tx.insert_merge(record));

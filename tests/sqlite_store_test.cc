@@ -206,7 +206,20 @@ std::vector<std::string> bodies(const std::vector<omni::Touchpoint>& touchpoints
 // tables and data, without what version 3 added), as a file written by omni 0.2 would be.
 // offered_to and preferred_agent are composite foreign keys, which DROP COLUMN refuses, so the
 // conversations table is rebuilt as version 2 had it.
+// Takes a file back to the shape schema version 3 gave it: no contact preferences, consents or
+// the channel traits requires_consent and cost_per_unit.
+void downgrade_to_version_3(RawDatabase& raw) {
+  raw.exec(
+      "DROP TABLE consents; ALTER TABLE customers DROP COLUMN preferences; "
+      "ALTER TABLE channels DROP COLUMN requires_consent; "
+      "ALTER TABLE channels DROP COLUMN cost_per_unit; "
+      "ALTER TABLE tenant_profiles DROP COLUMN requires_consent; "
+      "ALTER TABLE tenant_profiles DROP COLUMN cost_per_unit; "
+      "PRAGMA user_version = 3;");
+}
+
 void downgrade_to_version_2(RawDatabase& raw) {
+  downgrade_to_version_3(raw);
   raw.exec(
       "DROP TRIGGER conversations_load_insert; DROP TRIGGER conversations_load_update; "
       "DROP TRIGGER conversations_load_delete; DROP TABLE settings; "
@@ -464,6 +477,73 @@ TEST_CASE("sqlite: a version 1 file migrates to version 2 with its data", "[sqli
   CHECK(tx->insert_conversation(another).status().is(omni::StatusCode::kAlreadyExists));
   another.joinable = false;
   require_value(tx->insert_conversation(another));
+  require_ok(tx->commit());
+}
+
+TEST_CASE("sqlite: a version 3 file migrates to version 4 with consent traits by kind",
+          "[sqlite][context]") {
+  TempDatabasePath path;
+  Fixture f;
+  omni::ChannelId sms, letter;
+  {
+    auto store = open_store(path.string());
+    f = make_fixture(*store);  // its channel is WhatsApp
+    auto tx = begin(*store, TransactionMode::kWrite);
+    for (auto [kind, name, id] : {std::tuple{omni::ChannelKind::kSms, "sms-line", &sms},
+                                  std::tuple{omni::ChannelKind::kLetter, "post", &letter}}) {
+      omni::Channel channel;
+      channel.tenant = f.tenant;
+      channel.kind = kind;
+      channel.name = name;
+      channel.created_at = at(2);
+      *id = require_value(tx->insert_channel(channel));
+    }
+    require_ok(tx->put_tenant_profile(f.tenant, omni::ChannelKind::kSms, omni::ChannelProfile{}));
+    require_ok(tx->commit());
+  }
+  {
+    RawDatabase raw(path.string());
+    downgrade_to_version_3(raw);
+    CHECK(raw.text("PRAGMA integrity_check") == "ok");
+  }
+  auto store = open_store(path.string());
+  {
+    RawDatabase raw(path.string());
+    CHECK(raw.integer("PRAGMA user_version") == omni::sqlite_schema_version());
+    CHECK(raw.rows("PRAGMA foreign_key_check").empty());
+  }
+  auto tx = begin(*store, TransactionMode::kWrite);
+  // Channels written before version 4 get the traits of their kind.
+  auto channel = [&](omni::ChannelId id) { return require_value(tx->get_channel(f.tenant, id)); };
+  CHECK(channel(f.channel).profile.requires_consent);
+  CHECK(channel(f.channel).profile.cost_per_unit == 1);
+  CHECK(channel(sms).profile.requires_consent);
+  CHECK_FALSE(channel(letter).profile.requires_consent);
+  CHECK(channel(letter).profile.cost_per_unit == 20);
+  CHECK(require_value(tx->find_tenant_profile(f.tenant, omni::ChannelKind::kSms)).requires_consent);
+  // Customers have said nothing about contact yet; consents can be stored.
+  CHECK(require_value(tx->get_customer(f.tenant, f.customer)).preferences.empty());
+  omni::Identity phone;
+  phone.tenant = f.tenant;
+  phone.customer = f.customer;
+  phone.kind = omni::IdentityKind::kPhone;
+  phone.value = "+4915112345678";
+  phone.source = "inbound";
+  phone.first_seen = phone.last_seen = at(3);
+  phone.id = require_value(tx->insert_identity(phone));
+  omni::Consent consent;
+  consent.tenant = f.tenant;
+  consent.identity = phone.id;
+  consent.channel_kind = omni::ChannelKind::kSms;
+  consent.state = omni::ConsentState::kWithdrawn;
+  consent.source = "keyword";
+  consent.evidence = "STOP";
+  consent.changed_at = at(4);
+  require_ok(tx->put_consent(consent));
+  auto consents = require_value(tx->list_consents(f.tenant, f.customer));
+  REQUIRE(consents.size() == 1);
+  CHECK(consents[0].state == omni::ConsentState::kWithdrawn);
+  CHECK(consents[0].evidence == "STOP");
   require_ok(tx->commit());
 }
 

@@ -12,6 +12,7 @@
 
 #include "omni/channel.h"
 #include "omni/clock.h"
+#include "omni/crm.h"
 #include "omni/export.h"
 #include "omni/ids.h"
 #include "omni/status.h"
@@ -50,7 +51,8 @@ struct ContextEntry {
 // Serialized with cereal (JSON); the format carries its version, and readers accept every
 // version up to kCurrentVersion.
 struct ContextPacket {
-  static constexpr std::uint32_t kCurrentVersion = 1;
+  // Version 2 added `crm`.
+  static constexpr std::uint32_t kCurrentVersion = 2;
   std::uint32_t version = kCurrentVersion;
   CustomerId customer;
   std::string customer_name;
@@ -62,6 +64,9 @@ struct ContextPacket {
   std::vector<std::string> tried;
   std::vector<std::string> notes;    // every internal note of the conversation, oldest first
   std::vector<ContextEntry> recent;  // the last touchpoints, oldest first
+  // The host CRM's data as it was when the handoff was recorded (omni/crm.h); state kMissing
+  // when the CRM did not answer in time. A version 1 packet reads as kNotConfigured.
+  CrmSnapshot crm;
 };
 
 OMNI_EXPORT std::string encode_context_packet(const ContextPacket& packet);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "omni/clock.h"
+#include "omni/contact.h"
 #include "omni/customer.h"
 #include "omni/ids.h"
 #include "omni/routing.h"
@@ -51,6 +52,9 @@ struct ReceiveResult {
   bool new_customer = false;      // the identity was unknown
   bool new_conversation = false;  // no active conversation on any channel
   bool reopened = false;          // a resolved conversation was reopened
+  // Set when this message changed the sender's consent for the channel's kind: an opt-out or
+  // opt-in keyword, or a first message that granted it (EngineOptions::opt_out_keywords).
+  std::optional<ConsentState> consent;
 };
 
 struct OutboundMessage {

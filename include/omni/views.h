@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "omni/agent.h"
+#include "omni/contact.h"
 #include "omni/conversation.h"
+#include "omni/crm.h"
 #include "omni/customer.h"
 #include "omni/handoff.h"
 #include "omni/sys/store.h"
@@ -23,6 +25,11 @@ struct CustomerView {
   std::vector<Conversation> recent_conversations;  // newest first, all statuses
   std::optional<Agent> last_agent;                 // who last replied, took a call or wrote a note
   std::vector<Touchpoint> notes;  // the newest internal notes across conversations, newest first
+  // The consent of each of the customer's addresses (Customer::preferences has the rest).
+  std::vector<Consent> consents;
+  // The host CRM's account, orders and contracts (Engine::set_crm_provider); kMissing, with the
+  // reason, when the CRM failed or did not answer within EngineOptions::crm_timeout.
+  CrmSnapshot crm;
 };
 
 struct TimelineQuery {
@@ -49,6 +56,7 @@ struct ConversationView {
   std::vector<Handoff> handoffs;        // oldest first
   std::vector<Touchpoint> touchpoints;  // the newest, oldest first (at most max_page_size)
   bool more_history = false;            // older touchpoints exist beyond `touchpoints`
+  CrmSnapshot crm;                      // as in CustomerView
 };
 
 }  // namespace omni

@@ -635,6 +635,114 @@ TEST_CASE("store: updates of missing records are not found", "[conformance][stor
   CHECK(tx->touch_identity(s.tenant, IdentityId(999'999), t0()).is(StatusCode::kNotFound));
 }
 
+// --- customer context: contact preferences and consents
+
+Identity make_identity(const Seed& s, IdentityKind kind, const std::string& value) {
+  Identity i;
+  i.tenant = s.tenant;
+  i.customer = s.customer;
+  i.kind = kind;
+  i.value = value;
+  i.source = "inbound";
+  i.first_seen = i.last_seen = t0();
+  return i;
+}
+
+TEST_CASE("store: contact preferences are kept with the customer", "[conformance][store]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  RawStore raw(backend);
+  Seed s = seed(raw);
+  auto tx = raw.write();
+  Customer c = World::must(tx->get_customer(s.tenant, s.customer));
+  CHECK(c.preferences.empty());
+  c.preferences.channels = {ChannelKind::kWhatsApp, ChannelKind::kEmail};
+  c.preferences.language = "de-AT";
+  c.preferences.time_zone = "Europe/Vienna";
+  c.preferences.quiet_hours =
+      QuietHours{std::chrono::minutes(21 * 60 + 30), std::chrono::minutes(7 * 60)};
+  OMNI_REQUIRE_OK(tx->update_customer(c));
+  OMNI_REQUIRE_OK(tx->commit());
+  {
+    auto rtx = raw.read();
+    Customer back = World::must(rtx->get_customer(s.tenant, s.customer));
+    CHECK(back.preferences == c.preferences);
+  }
+  // A customer inserted with preferences keeps them too.
+  auto wtx = raw.write();
+  Customer other;
+  other.tenant = s.tenant;
+  other.display_name = "Ben";
+  other.preferences.language = "en";
+  other.created_at = other.updated_at = t0();
+  CustomerId id = World::must(wtx->insert_customer(other));
+  CHECK(World::must(wtx->get_customer(s.tenant, id)).preferences.language == "en");
+}
+
+TEST_CASE("store: consents are kept per identity and channel kind, within the tenant",
+          "[conformance][store]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  RawStore raw(backend);
+  Seed s = seed(raw);
+  Seed other = seed(raw, "other");
+  auto tx = raw.write();
+  IdentityId phone =
+      World::must(tx->insert_identity(make_identity(s, IdentityKind::kPhone, "+4915112345678")));
+  IdentityId mail =
+      World::must(tx->insert_identity(make_identity(s, IdentityKind::kEmail, "anna@example.com")));
+  Consent consent;
+  consent.tenant = s.tenant;
+  consent.identity = phone;
+  consent.channel_kind = ChannelKind::kSms;
+  consent.state = ConsentState::kGranted;
+  consent.source = "inbound_message";
+  consent.evidence = "touchpoint 1";
+  consent.changed_at = t0();
+  OMNI_REQUIRE_OK(tx->put_consent(consent));
+  Consent whatsapp = consent;
+  whatsapp.channel_kind = ChannelKind::kWhatsApp;
+  OMNI_REQUIRE_OK(tx->put_consent(whatsapp));
+  // Replacing: the newest record is the consent.
+  consent.state = ConsentState::kWithdrawn;
+  consent.source = "keyword";
+  consent.evidence = "STOP";
+  consent.changed_at = t0() + std::chrono::seconds(5);
+  OMNI_REQUIRE_OK(tx->put_consent(consent));
+  Consent email = consent;
+  email.identity = mail;
+  email.channel_kind = ChannelKind::kEmail;
+  email.state = ConsentState::kGranted;
+  OMNI_REQUIRE_OK(tx->put_consent(email));
+  // Never onto another tenant's identity, nor an unknown one.
+  Consent foreign = consent;
+  foreign.tenant = other.tenant;
+  CHECK(tx->put_consent(foreign).is(StatusCode::kNotFound));
+  Consent unknown = consent;
+  unknown.identity = IdentityId(999'999);
+  CHECK(tx->put_consent(unknown).is(StatusCode::kNotFound));
+  OMNI_REQUIRE_OK(tx->commit());
+
+  auto rtx = raw.read();
+  Consent back = World::must(rtx->get_consent(s.tenant, phone, ChannelKind::kSms));
+  CHECK(back.state == ConsentState::kWithdrawn);
+  CHECK(back.source == "keyword");
+  CHECK(back.evidence == "STOP");
+  CHECK(back.changed_at == t0() + std::chrono::seconds(5));
+  CHECK(World::must(rtx->get_consent(s.tenant, phone, ChannelKind::kWhatsApp)).state ==
+        ConsentState::kGranted);
+  CHECK(rtx->get_consent(s.tenant, mail, ChannelKind::kSms).status().is(StatusCode::kNotFound));
+  CHECK(
+      rtx->get_consent(other.tenant, phone, ChannelKind::kSms).status().is(StatusCode::kNotFound));
+  auto all = World::must(rtx->list_consents(s.tenant, s.customer));
+  REQUIRE(all.size() == 3);
+  // By identity, then channel kind name.
+  CHECK(all[0].identity == phone);
+  CHECK(all[0].channel_kind == ChannelKind::kSms);
+  CHECK(all[1].identity == phone);
+  CHECK(all[1].channel_kind == ChannelKind::kWhatsApp);
+  CHECK(all[2].identity == mail);
+  CHECK(World::must(rtx->list_consents(other.tenant, s.customer)).empty());
+}
+
 // --- routing: agents' capacity and load, the queue, reservations, timers and settings
 
 Timestamp at_s(int seconds) {
