@@ -829,6 +829,11 @@ TEST_CASE("context: the notification channel and its reasons per customer profil
     Channel letter = w.channel(ChannelKind::kLetter, "post");
     ReceiveResult r =
         w.receive(w.message(w.email, IdentityKind::kEmail, "ben@example.com", "e1", "hi"));
+    // A letter needs a postal address: the engine reads the customer attribute
+    // "postal_address" (not stated in the public headers).
+    CustomerUpdate address;
+    address.set_attributes["postal_address"] = "Hauptstr. 1, 10115 Berlin";
+    World::must(w.engine->update_customer(w.tenant.id, r.customer, address));
     NotificationRequest n = notification(w, r.customer);
     n.purpose = "payment_reminder";
     n.sensitive = true;
