@@ -11,6 +11,7 @@ void link_store_conformance();
 void link_engine_conformance();
 void link_identity_conformance();
 void link_routing_conformance();
+void link_context_conformance();
 
 namespace {
 std::vector<StoreBackend>& registry() {
@@ -24,6 +25,7 @@ void register_store_backend(std::string name, StoreFactory factory) {
   link_engine_conformance();
   link_identity_conformance();
   link_routing_conformance();
+  link_context_conformance();
   registry().push_back(StoreBackend{std::move(name), std::move(factory)});
 }
 
