@@ -109,7 +109,9 @@ struct FollowUpRequest {
 };
 
 // A message omni sends on its own initiative: "a reply is waiting", an appointment or payment
-// reminder (Engine::notify).
+// reminder (Engine::notify). A channel reaches the customer through one of their identities of
+// the channel's kind (email address, phone number, Messenger/Instagram/Telegram/X id); a letter
+// needs the customer attribute "postal_address" (the host's adapter reads the address from it).
 struct NotificationRequest {
   TenantId tenant;
   CustomerId customer;

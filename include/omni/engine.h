@@ -98,6 +98,8 @@ struct EngineOptions {
   // How long a CRM answer is reused by later views of the same customer; 0: fetched for every
   // view. Default: 30 s.
   std::chrono::seconds crm_cache_ttl{30};
+  // The cache's age is real (steady-clock) time, not the engine's Clock: it bounds how stale the
+  // host's data may be. Concurrent views of one customer share one provider call.
   // Threads that call the CRM provider. Default: 2.
   std::size_t crm_workers = 2;
   // On channels whose profile requires consent (SMS, WhatsApp), an inbound message that is
