@@ -58,6 +58,18 @@ Commands:
   conversation CONVERSATION_ID    a conversation with its handoffs and touchpoints
   link CUSTOMER_ID KIND VALUE     link an identity (email, phone, messenger_psid, ...) to a
                                   customer; later messages from it land on that customer
+  preferences CUSTOMER_ID         the customer's contact preferences and consents; with
+                                  --set-channels, --language, --time-zone, --quiet-hours or
+                                  --clear, change them first (what is not given stays)
+  consent CUSTOMER_ID KIND granted|withdrawn --source SOURCE
+                                  record the customer's consent for a channel kind (sms,
+                                  whatsapp, ...) on every address, or on --address KIND:VALUE
+  template put FILE               store a reply template read from a JSON FILE ("-" reads
+                                  standard input); template list; template show KEY;
+                                  template remove KEY
+  render KEY CONVERSATION_ID      fill template KEY for the conversation: variant, reasons,
+                                  subject, body and how it fits the channel
+  recommend CUSTOMER_ID           rank the channels for a follow-up, with the reasons
   normalize phone|email VALUE     print the form omni matches identities by (needs no --db)
   fit --channel KIND TEXT         how TEXT fits a channel of KIND: encoding, length, SMS
                                   segments and the split into parts (needs no --db)
@@ -74,10 +86,25 @@ Options (before or after the command):
   --limit N            timeline: touchpoints per page, 1..500 (default: 50)
   --before CURSOR      timeline: the page older than CURSOR ("older:" line of the last page)
   --after CURSOR       timeline: the page newer than CURSOR ("newer:" line of the last page)
-  --conversation ID    timeline: only this conversation's touchpoints
+  --conversation ID    timeline: only this conversation's touchpoints; recommend: the case
+                       the follow-up is about
+  --set-channels LIST  preferences: preferred channel kinds, best first ("whatsapp,email";
+                       "" for none)
+  --language TAG       preferences: the preferred language ("" for none); render: the
+                       language to render in (default: conversation's, customer's, template's)
+  --time-zone ZONE     preferences: IANA time zone, e.g. Europe/Berlin ("" for none)
+  --quiet-hours SPAN   preferences: HH:MM-HH:MM local time, e.g. 22:00-08:00 ("none" for none)
+  --clear              preferences: start from empty preferences (then apply the others)
+  --source SOURCE      consent: where the consent came from (web_form, agent, ...); required
+  --evidence TEXT      consent: what proves it (a form id, a call id)
+  --address KIND:VALUE consent: only this address (phone:+4915112345678); --scope for its scope
+  --value NAME=VALUE   render: a placeholder value (repeatable); wins over the built-in ones
+  --urgency U          recommend: low, normal (default), high or critical
+  --sensitive          recommend: the content is sensitive: secure channels only
   --region XX          normalize phone: region for numbers without a country code, e.g. DE
                        (default: none, only international numbers)
-  --scope SCOPE        link: the identity's scope (page id for messenger_psid, ...)
+  --scope SCOPE        link, consent --address: the identity's scope (page id for
+                       messenger_psid, ...)
   --verified           link: the identity was verified (e.g. by a login)
   --reason TEXT        merge: why the two are one person, kept in the merge record
                        (default: "merged with the omni command-line tool")
@@ -90,6 +117,7 @@ Options (before or after the command):
   --channel NAME       ingest --format F: the channel the payloads arrived on, created when
                        missing (default: the format's name, e.g. "twilio")
   --channel KIND       fit: the channel kind (sms, whatsapp, x_dm, ...); required
+  --channel NAME       render: the channel to render for (default: the conversation's current)
   --channel-kind KIND  ingest --format F: the kind of that channel (default: the format's;
                        twilio: sms, so use whatsapp for a WhatsApp sender through Twilio)
   --bot NAME           ingest --format telegram: the bot's name, which scopes the senders'
@@ -98,8 +126,8 @@ Options (before or after the command):
   --version            print the version and exit
 
 Exit status: 0 success, 1 a record was rejected or a command failed (e.g. no such customer,
-a merge that is not allowed, a text that does not fit, an invalid scenario), 2 usage error, 3 the database could
-not be opened. The input
+a merge that is not allowed, a text that does not fit, an invalid scenario or template, a
+value the engine refuses), 2 usage error, 3 the database could not be opened. The input
 format and outputs are described in docs/cli.md.
 )";
 
