@@ -1512,6 +1512,15 @@ TEST_CASE("omni preferences and consent show and change what the customer agreed
     CHECK(std::string(c["source"].GetString()) == "inbound_message");
     CHECK(std::string(c["address"].GetString()) == "+4915112345678");
   }
+  Run customers = run_omni({"--db", db, "--tenant", "acme", "--json", "customers"});
+  REQUIRE(customers.status == 0);
+  {
+    rapidjson::Document doc = parse_json(customers.out);
+    const rapidjson::Value& c = doc["customers"][0];
+    CHECK(c["preferences"]["channels"].IsArray());
+    REQUIRE(c["consents"].Size() == 1);
+    CHECK(std::string(c["consents"][0]["state"].GetString()) == "granted");
+  }
   Run text = run_omni({"--db", db, "--tenant", "acme", "preferences", "1"});
   CHECK(text.status == 0);
   CHECK_THAT(text.out, Catch::Contains("Customer 1 (Anna Schmidt)"));

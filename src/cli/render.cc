@@ -402,6 +402,104 @@ void write_customer_ref_json(JsonWriter& w, CustomerId id, const std::string& di
 
 }  // namespace
 
+namespace {
+
+std::string hh_mm(std::chrono::minutes m) {
+  return fmt::format("{:02}:{:02}", m.count() / 60, m.count() % 60);
+}
+
+std::optional<std::chrono::minutes> parse_hh_mm(std::string_view text) {
+  if (text.size() != 5 || text[2] != ':') return std::nullopt;
+  int hours = 0;
+  int minutes = 0;
+  auto h = std::from_chars(text.data(), text.data() + 2, hours);
+  auto m = std::from_chars(text.data() + 3, text.data() + 5, minutes);
+  if (h.ec != std::errc() || h.ptr != text.data() + 2 || m.ec != std::errc() ||
+      m.ptr != text.data() + 5 || hours > 23 || minutes > 59 || hours < 0 || minutes < 0) {
+    return std::nullopt;
+  }
+  return std::chrono::minutes(hours * 60 + minutes);
+}
+
+std::string kind_list(const std::vector<ChannelKind>& kinds) {
+  std::string out;
+  for (ChannelKind kind : kinds)
+    out += (out.empty() ? "" : ", ") + std::string(to_string(kind));
+  return out;
+}
+
+std::string variant_label(const std::optional<ChannelKind>& kind, std::string_view language) {
+  return fmt::format("{}/{}", kind ? to_string(*kind) : std::string_view("generic"),
+                     display(language, 35));
+}
+
+void write_preferences_json(JsonWriter& w, const ContactPreferences& p) {
+  w.begin_object();
+  w.key("channels");
+  w.begin_array();
+  for (ChannelKind kind : p.channels)
+    w.value(to_string(kind));
+  w.end_array();
+  w.field("language", p.language);
+  w.field("time_zone", p.time_zone);
+  w.key("quiet_hours");
+  if (p.quiet_hours) {
+    w.begin_object();
+    w.field("start", hh_mm(p.quiet_hours->start));
+    w.field("end", hh_mm(p.quiet_hours->end));
+    w.end_object();
+  } else {
+    w.null();
+  }
+  w.end_object();
+}
+
+// One consent, with its address from `identities` (the customer's).
+void write_consent_json(JsonWriter& w, const Consent& c, const std::vector<Identity>& identities) {
+  const Identity* identity = nullptr;
+  for (const Identity& i : identities) {
+    if (i.id == c.identity) identity = &i;
+  }
+  w.begin_object();
+  w.field("identity", c.identity);
+  w.field("address_kind",
+          identity ? std::optional<std::string>(to_string(identity->kind)) : std::nullopt);
+  w.field("address", identity ? std::optional<std::string>(identity->value) : std::nullopt);
+  w.field("channel_kind", to_string(c.channel_kind));
+  w.field("state", to_string(c.state));
+  w.field("source", c.source);
+  w.field("evidence", c.evidence);
+  w.field("changed_at", c.changed_at);
+  w.end_object();
+}
+
+void write_template_json(JsonWriter& w, const ReplyTemplate& t) {
+  w.begin_object();
+  w.field("key", t.key);
+  w.field("description", t.description);
+  w.field("default_language", t.default_language);
+  w.key("variants");
+  w.begin_array();
+  for (const TemplateVariant& v : t.variants) {
+    w.begin_object();
+    w.key("kind");
+    if (v.channel_kind) {
+      w.value(to_string(*v.channel_kind));
+    } else {
+      w.null();
+    }
+    w.field("language", v.language);
+    w.field("format", to_string(v.format));
+    w.field("subject", v.subject);
+    w.field("body", v.body);
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+}
+
+}  // namespace
+
 Status Renderer::agents() {
   auto agents = engine_.list_agents(tenant_.id);
   if (!agents.ok()) return agents.status();
@@ -517,6 +615,15 @@ Status Renderer::customers() {
         w.begin_array();
         for (const Conversation& c : active)
           write_conversation_json(w, c);
+        w.end_array();
+        w.key("preferences");
+        write_preferences_json(w, customer.preferences);
+        w.key("consents");
+        w.begin_array();
+        if (view) {
+          for (const Consent& c : view->consents)
+            write_consent_json(w, c, view->identities);
+        }
         w.end_array();
         w.end_object();
         continue;
@@ -930,85 +1037,6 @@ Status Renderer::unmerged(const UnmergeResult& result) {
   return Status();
 }
 
-namespace {
-
-std::string hh_mm(std::chrono::minutes m) {
-  return fmt::format("{:02}:{:02}", m.count() / 60, m.count() % 60);
-}
-
-std::optional<std::chrono::minutes> parse_hh_mm(std::string_view text) {
-  if (text.size() != 5 || text[2] != ':') return std::nullopt;
-  int hours = 0;
-  int minutes = 0;
-  auto h = std::from_chars(text.data(), text.data() + 2, hours);
-  auto m = std::from_chars(text.data() + 3, text.data() + 5, minutes);
-  if (h.ec != std::errc() || h.ptr != text.data() + 2 || m.ec != std::errc() ||
-      m.ptr != text.data() + 5 || hours > 23 || minutes > 59 || hours < 0 || minutes < 0) {
-    return std::nullopt;
-  }
-  return std::chrono::minutes(hours * 60 + minutes);
-}
-
-std::string kind_list(const std::vector<ChannelKind>& kinds) {
-  std::string out;
-  for (ChannelKind kind : kinds)
-    out += (out.empty() ? "" : ", ") + std::string(to_string(kind));
-  return out;
-}
-
-std::string variant_label(const std::optional<ChannelKind>& kind, std::string_view language) {
-  return fmt::format("{}/{}", kind ? to_string(*kind) : std::string_view("generic"),
-                     display(language, 35));
-}
-
-void write_preferences_json(JsonWriter& w, const ContactPreferences& p) {
-  w.begin_object();
-  w.key("channels");
-  w.begin_array();
-  for (ChannelKind kind : p.channels)
-    w.value(to_string(kind));
-  w.end_array();
-  w.field("language", p.language);
-  w.field("time_zone", p.time_zone);
-  w.key("quiet_hours");
-  if (p.quiet_hours) {
-    w.begin_object();
-    w.field("start", hh_mm(p.quiet_hours->start));
-    w.field("end", hh_mm(p.quiet_hours->end));
-    w.end_object();
-  } else {
-    w.null();
-  }
-  w.end_object();
-}
-
-void write_template_json(JsonWriter& w, const ReplyTemplate& t) {
-  w.begin_object();
-  w.field("key", t.key);
-  w.field("description", t.description);
-  w.field("default_language", t.default_language);
-  w.key("variants");
-  w.begin_array();
-  for (const TemplateVariant& v : t.variants) {
-    w.begin_object();
-    w.key("kind");
-    if (v.channel_kind) {
-      w.value(to_string(*v.channel_kind));
-    } else {
-      w.null();
-    }
-    w.field("language", v.language);
-    w.field("format", to_string(v.format));
-    w.field("subject", v.subject);
-    w.field("body", v.body);
-    w.end_object();
-  }
-  w.end_array();
-  w.end_object();
-}
-
-}  // namespace
-
 std::string format_quiet_hours(const QuietHours& hours) {
   return hh_mm(hours.start) + "-" + hh_mm(hours.end);
 }
@@ -1089,20 +1117,8 @@ Status Renderer::contact(CustomerId id, const std::vector<Consent>* consents) {
     write_preferences_json(w, p);
     w.key("consents");
     w.begin_array();
-    for (const Consent& c : list) {
-      std::optional<Identity> identity = address(c.identity);
-      w.begin_object();
-      w.field("identity", c.identity);
-      w.field("address_kind",
-              identity ? std::optional<std::string>(to_string(identity->kind)) : std::nullopt);
-      w.field("address", identity ? std::optional<std::string>(identity->value) : std::nullopt);
-      w.field("channel_kind", to_string(c.channel_kind));
-      w.field("state", to_string(c.state));
-      w.field("source", c.source);
-      w.field("evidence", c.evidence);
-      w.field("changed_at", c.changed_at);
-      w.end_object();
-    }
+    for (const Consent& c : list)
+      write_consent_json(w, c, view->identities);
     w.end_array();
     w.end_object();
     w.finish();
