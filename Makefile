@@ -44,12 +44,13 @@ tsan: deps
 	TSAN_OPTIONS=halt_on_error=1:suppressions=$(CURDIR)/tests/tsan.supp \
 	  ctest --test-dir build-tsan --output-on-failure -j $(JOBS)
 
-# Every parser under libFuzzer for FUZZ_SECONDS each, seeded with the test payloads. A crash
-# leaves its input in build-fuzz/ (crash-*) and fails the target.
+# Every parser, and the reply templates, under libFuzzer for FUZZ_SECONDS each, seeded with the
+# test payloads and tests/fuzz/corpus/<name>/. A crash leaves its input in build-fuzz/ (crash-*)
+# and fails the target.
 FUZZ_SECONDS ?= 30
 # A fixed seed makes a CI run repeat what was fuzzed before it landed; FUZZ_SEED=0 picks one.
 FUZZ_SEED ?= 1
-FUZZERS = email twilio whatsapp messenger telegram
+FUZZERS = email twilio whatsapp messenger telegram template
 fuzz:
 	@scripts/install-deps.sh clang libclang-rt-14-dev
 	CC=clang CXX=clang++ cmake -S . -G Ninja -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -59,7 +60,8 @@ fuzz:
 	cmake --build build-fuzz -j $(JOBS)
 	@for f in $(FUZZERS); do \
 	  rm -rf build-fuzz/corpus/$$f && mkdir -p build-fuzz/corpus/$$f && \
-	  cp tests/data/$$f/* tests/data/fuzz-regressions/$$f/* build-fuzz/corpus/$$f/ 2>/dev/null; \
+	  cp tests/data/$$f/* tests/data/fuzz-regressions/$$f/* tests/fuzz/corpus/$$f/* build-fuzz/corpus/$$f/ \
+	    2>/dev/null; \
 	  echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
 	  (cd build-fuzz && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$(CURDIR)/tests/fuzz/ubsan.supp \
 	    ./tests/fuzz/omni_fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -seed=$(FUZZ_SEED) \

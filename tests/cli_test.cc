@@ -7,6 +7,7 @@
 #include <rapidjson/document.h>
 #include <sys/wait.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <initializer_list>
@@ -20,6 +21,7 @@
 #include "cli/ingest.h"
 #include "cli/record.h"
 #include "cli/render.h"
+#include "cli/template_file.h"
 #include "omni/engine.h"
 #include "omni/memory_store.h"
 #include "omni/recording_adapter.h"
@@ -1399,6 +1401,409 @@ TEST_CASE("omni fit measures a text for a channel", "[cli]") {
   CHECK(run_omni({"fit", "x"}).status == 2);
   CHECK(run_omni({"fit", "--channel", "sms", "a", "b"}).status == 2);
   CHECK(run_omni({"fit", "--channel", "sms", "--format", "email", "x"}).status == 2);
+}
+
+// --------------------------------------------------------------------------- customer context
+
+TEST_CASE("parse_template_json reads a template and names the JSON path of errors", "[cli]") {
+  auto t = parse_template_json(
+      R"({"key":"k","description":"d","default_language":"de","variants":[)"
+      R"({"kind":"sms","language":"de","body":"Hallo"},)"
+      R"({"kind":null,"language":"en","format":"html","subject":"S","body":"<p>Hi</p>"}]})");
+  REQUIRE(t.ok());
+  CHECK(t->key == "k");
+  CHECK(t->default_language == "de");
+  REQUIRE(t->variants.size() == 2);
+  CHECK(t->variants[0].channel_kind == ChannelKind::kSms);
+  CHECK(t->variants[0].format == TextFormat::kPlain);
+  CHECK_FALSE(t->variants[1].channel_kind.has_value());
+  CHECK(t->variants[1].format == TextFormat::kHtml);
+  CHECK(t->variants[1].subject == "S");
+
+  struct Case {
+    std::string json;
+    std::string field;
+  };
+  for (const Case& c : std::vector<Case>{
+           {R"({"variants":[]})", "key"},
+           {R"({"key":"k"})", "variants"},
+           {R"({"key":"k","variants":{}})", "variants"},
+           {R"({"key":1,"variants":[]})", "key"},
+           {R"({"key":"k","colour":"red","variants":[]})", "colour"},
+           {R"({"key":"k","variants":[{"language":"en"}]})", "variants[0].body"},
+           {R"({"key":"k","variants":[{"language":"en","body":"x"},{"body":"x"}]})",
+            "variants[1].language"},
+           {R"({"key":"k","variants":[{"kind":"fax","language":"en","body":"x"}]})",
+            "variants[0].kind"},
+           {R"({"key":"k","variants":[{"format":"rtf","language":"en","body":"x"}]})",
+            "variants[0].format"},
+           {R"({"key":"k","variants":[{"language":"en","body":"x","bdy":"y"}]})",
+            "variants[0].bdy"},
+           {R"({"key":"k","variants":[7]})", "variants[0]"},
+           {R"([])", "$"},
+       }) {
+    auto parsed = parse_template_json(c.json);
+    INFO(c.json);
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.status().is(StatusCode::kInvalidArgument));
+    CHECK(parsed.status().field() == c.field);
+  }
+  auto syntax = parse_template_json(R"({"key":)");
+  REQUIRE_FALSE(syntax.ok());
+  CHECK_THAT(syntax.status().message(), Catch::Contains("invalid JSON at byte 7"));
+}
+
+TEST_CASE("quiet hours are read and written as HH:MM-HH:MM", "[cli]") {
+  auto hours = parse_quiet_hours("22:00-08:30");
+  REQUIRE(hours.has_value());
+  CHECK(hours->start == std::chrono::minutes(22 * 60));
+  CHECK(hours->end == std::chrono::minutes(8 * 60 + 30));
+  CHECK(format_quiet_hours(*hours) == "22:00-08:30");
+  for (const char* bad : {"", "22:00", "22-08", "24:00-08:00", "22:60-08:00", "2:00-08:00",
+                          "22:00-08:00x", "aa:bb-cc:dd"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_quiet_hours(bad).has_value());
+  }
+}
+
+namespace {
+
+// An SMS from Anna Schmidt's number; the first one opens customer 1 and conversation 1.
+std::string anna_sms(const std::string& id, const std::string& time, const std::string& body) {
+  return R"({"tenant":"acme","channel":"sms","from":{"kind":"phone","value":"+4915112345678"},)"
+         R"("display_name":"Anna Schmidt","provider_message_id":")" +
+         id + R"(","body":")" + body + R"(","occurred_at":")" + time + R"("})" + "\n";
+}
+
+std::string anna_db() {
+  std::string db = temp_db();
+  std::string file =
+      write_temp("anna", anna_sms("m1", "2026-11-20T10:00:00Z", "Where is my order?"));
+  Run ingested = run_omni({"--db", db, "ingest", file});
+  INFO(ingested.err);
+  REQUIRE(ingested.status == 0);
+  return db;
+}
+
+// The first consent in a preferences or consent document.
+const rapidjson::Value& first_consent(const rapidjson::Document& doc) {
+  REQUIRE(doc["consents"].IsArray());
+  REQUIRE(doc["consents"].Size() >= 1);
+  return doc["consents"][0];
+}
+
+}  // namespace
+
+TEST_CASE("omni preferences and consent show and change what the customer agreed to", "[cli]") {
+  std::string db = anna_db();
+
+  // The first message implied consent for SMS on that number.
+  Run shown = run_omni({"--db", db, "--tenant", "acme", "--json", "preferences", "1"});
+  INFO(shown.out << shown.err);
+  REQUIRE(shown.status == 0);
+  {
+    rapidjson::Document doc = parse_json(shown.out);
+    CHECK(doc["customer"]["id"].GetInt64() == 1);
+    CHECK(doc["preferences"]["channels"].Size() == 0);
+    CHECK(doc["preferences"]["quiet_hours"].IsNull());
+    const rapidjson::Value& c = first_consent(doc);
+    CHECK(std::string(c["channel_kind"].GetString()) == "sms");
+    CHECK(std::string(c["state"].GetString()) == "granted");
+    CHECK(std::string(c["source"].GetString()) == "inbound_message");
+    CHECK(std::string(c["address"].GetString()) == "+4915112345678");
+  }
+  Run customers = run_omni({"--db", db, "--tenant", "acme", "--json", "customers"});
+  REQUIRE(customers.status == 0);
+  {
+    rapidjson::Document doc = parse_json(customers.out);
+    const rapidjson::Value& c = doc["customers"][0];
+    CHECK(c["preferences"]["channels"].IsArray());
+    REQUIRE(c["consents"].Size() == 1);
+    CHECK(std::string(c["consents"][0]["state"].GetString()) == "granted");
+  }
+  Run text = run_omni({"--db", db, "--tenant", "acme", "preferences", "1"});
+  CHECK(text.status == 0);
+  CHECK_THAT(text.out, Catch::Contains("Customer 1 (Anna Schmidt)"));
+  CHECK_THAT(text.out, Catch::Contains("granted"));
+  CHECK_THAT(text.out, Catch::Contains("inbound_message"));
+
+  // "STOP" withdraws it; the timeline shows the change.
+  std::string stop = write_temp("stop", anna_sms("m2", "2026-11-20T10:05:00Z", "STOP"));
+  REQUIRE(run_omni({"--db", db, "ingest", stop}).status == 0);
+  Run withdrawn = run_omni({"--db", db, "--tenant", "acme", "--json", "preferences", "1"});
+  REQUIRE(withdrawn.status == 0);
+  {
+    rapidjson::Document doc = parse_json(withdrawn.out);
+    const rapidjson::Value& c = first_consent(doc);
+    CHECK(std::string(c["state"].GetString()) == "withdrawn");
+    CHECK(std::string(c["source"].GetString()) == "keyword");
+    CHECK(std::string(c["evidence"].GetString()) == "STOP");
+  }
+  Run timeline = run_omni({"--db", db, "--tenant", "acme", "timeline", "1"});
+  REQUIRE(timeline.status == 0);
+  CHECK_THAT(timeline.out, Catch::Contains("preference_change  customer"));
+  CHECK_THAT(timeline.out, Catch::Contains("sms consent withdrawn for +4915112345678"));
+  Run timeline_json = run_omni({"--db", db, "--tenant", "acme", "--json", "timeline", "1"});
+  REQUIRE(timeline_json.status == 0);
+  {
+    rapidjson::Document doc = parse_json(timeline_json.out);
+    bool found = false;
+    for (const auto& tp : doc["touchpoints"].GetArray()) {
+      if (std::string(tp["kind"].GetString()) != "preference_change") continue;
+      found = true;
+      CHECK(std::string(tp["metadata"]["consent_state"].GetString()) == "withdrawn");
+      CHECK(tp["notification"].IsNull());
+    }
+    CHECK(found);
+  }
+
+  // The host records a new opt-in.
+  Run granted = run_omni({"--db", db, "--tenant", "acme", "--json", "consent", "1", "sms",
+                          "granted", "--source", "web_form", "--evidence", "form-17", "--address",
+                          "phone:+49 151 12345678"});
+  INFO(granted.err);
+  REQUIRE(granted.status == 0);
+  {
+    rapidjson::Document doc = parse_json(granted.out);
+    const rapidjson::Value& c = first_consent(doc);
+    CHECK(std::string(c["state"].GetString()) == "granted");
+    CHECK(std::string(c["source"].GetString()) == "web_form");
+    CHECK(std::string(c["evidence"].GetString()) == "form-17");
+  }
+  Run granted_text = run_omni(
+      {"--db", db, "--tenant", "acme", "consent", "1", "sms", "granted", "--source", "agent"});
+  CHECK(granted_text.status == 0);
+  CHECK_THAT(granted_text.out, Catch::Contains("granted"));
+
+  // Preferences: only what is given changes.
+  Run set = run_omni({"--db", db, "--tenant", "acme", "preferences", "1", "--set-channels",
+                      "whatsapp,email", "--language", "de", "--time-zone", "Europe/Berlin",
+                      "--quiet-hours", "22:00-08:00"});
+  INFO(set.err);
+  REQUIRE(set.status == 0);
+  CHECK_THAT(set.out, Catch::Contains("whatsapp, email"));
+  CHECK_THAT(set.out, Catch::Contains("22:00-08:00"));
+  Run language =
+      run_omni({"--db", db, "--tenant", "acme", "--json", "preferences", "1", "--language", "en"});
+  REQUIRE(language.status == 0);
+  {
+    rapidjson::Document doc = parse_json(language.out);
+    const rapidjson::Value& p = doc["preferences"];
+    CHECK(std::string(p["language"].GetString()) == "en");
+    CHECK(std::string(p["time_zone"].GetString()) == "Europe/Berlin");
+    REQUIRE(p["channels"].Size() == 2);
+    CHECK(std::string(p["channels"][0].GetString()) == "whatsapp");
+    CHECK(std::string(p["quiet_hours"]["start"].GetString()) == "22:00");
+    CHECK(std::string(p["quiet_hours"]["end"].GetString()) == "08:00");
+  }
+  Run timeline_after = run_omni({"--db", db, "--tenant", "acme", "timeline", "1"});
+  CHECK_THAT(timeline_after.out, Catch::Contains("contact preferences: channels whatsapp, email"));
+  Run cleared = run_omni({"--db", db, "--tenant", "acme", "--json", "preferences", "1", "--clear"});
+  REQUIRE(cleared.status == 0);
+  CHECK(parse_json(cleared.out)["preferences"]["channels"].Size() == 0);
+
+  // Engine errors name the field; usage errors exit 2.
+  Run mars =
+      run_omni({"--db", db, "--tenant", "acme", "preferences", "1", "--time-zone", "Mars/Base"});
+  CHECK(mars.status == 1);
+  CHECK_THAT(mars.err, Catch::Contains("invalid_argument: preferences.time_zone"));
+  Run nobody = run_omni({"--db", db, "--tenant", "acme", "preferences", "99"});
+  CHECK(nobody.status == 1);
+  CHECK_THAT(nobody.err, Catch::Contains("no customer 99"));
+  Run stranger = run_omni({"--db", db, "--tenant", "acme", "consent", "1", "sms", "granted",
+                           "--source", "web_form", "--address", "phone:+4915199999999"});
+  CHECK(stranger.status == 1);
+  CHECK_THAT(stranger.err, Catch::Contains("not_found"));
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"preferences"},
+           {"preferences", "x"},
+           {"preferences", "1", "--quiet-hours", "22-8"},
+           {"preferences", "1", "--set-channels", "whatsapp,fax"},
+           {"customers", "--language", "de"},
+           {"consent", "1", "sms", "granted"},
+           {"consent", "1", "sms", "maybe", "--source", "web_form"},
+           {"consent", "1", "fax", "granted", "--source", "web_form"},
+           {"consent", "1", "sms", "granted", "--source", "web_form", "--address", "+49151"},
+           {"consent", "1", "sms", "granted", "--source", "web_form", "--scope", "x"},
+       }) {
+    std::vector<std::string> full{"--db", db, "--tenant", "acme"};
+    full.insert(full.end(), args.begin(), args.end());
+    Run run = run_omni(full);
+    INFO(args.front() << " " << run.err);
+    CHECK(run.status == 2);
+  }
+}
+
+TEST_CASE("omni template and render fill a reply for the conversation's channel", "[cli]") {
+  std::string db = anna_db();
+  std::string file = write_temp(
+      "template", R"({"key":"order_delayed","description":"Order is late","default_language":"en",)"
+                  R"("variants":[{"kind":"sms","language":"en",)"
+                  R"("body":"Hi {{customer.first_name}}, your order {{order|}} is late. Sorry!"},)"
+                  R"({"kind":"email","language":"en","format":"html","subject":"Your order",)"
+                  R"("body":"<p>Dear {{customer.name}},</p><p>your order is late.</p>"}]})");
+  Run put = run_omni({"--db", db, "--tenant", "acme", "template", "put", file});
+  INFO(put.out << put.err);
+  REQUIRE(put.status == 0);
+  CHECK_THAT(put.out, Catch::StartsWith("stored template order_delayed\n"));
+
+  Run list = run_omni({"--db", db, "--tenant", "acme", "--json", "template", "list"});
+  REQUIRE(list.status == 0);
+  {
+    rapidjson::Document doc = parse_json(list.out);
+    CHECK(doc["count"].GetUint64() == 1);
+    const rapidjson::Value& t = doc["templates"][0];
+    CHECK(std::string(t["key"].GetString()) == "order_delayed");
+    REQUIRE(t["variants"].Size() == 2);
+    CHECK(std::string(t["variants"][1]["kind"].GetString()) == "email");
+    CHECK(std::string(t["variants"][1]["format"].GetString()) == "html");
+  }
+  Run show = run_omni({"--db", db, "--tenant", "acme", "template", "show", "order_delayed"});
+  CHECK(show.status == 0);
+  CHECK_THAT(show.out, Catch::Contains("[email/en] html"));
+
+  // On the SMS conversation: the SMS variant, one GSM-7 segment, the customer's name.
+  Run rendered = run_omni({"--db", db, "--tenant", "acme", "render", "order_delayed", "1"});
+  INFO(rendered.out << rendered.err);
+  REQUIRE(rendered.status == 0);
+  CHECK_THAT(rendered.out, Catch::Contains("variant sms/en"));
+  CHECK_THAT(rendered.out, Catch::Contains("body: Hi Anna, your order  is late. Sorry!"));
+  CHECK_THAT(rendered.out, Catch::Contains("gsm7"));
+  CHECK_THAT(rendered.out, Catch::Contains("1 segment (max 10), fits"));
+  Run json = run_omni({"--db", db, "--tenant", "acme", "--json", "render", "order_delayed", "1",
+                       "--value", "order=A-17", "--language", "de", "--channel", "sms"});
+  INFO(json.err);
+  REQUIRE(json.status == 0);
+  {
+    rapidjson::Document doc = parse_json(json.out);
+    CHECK(std::string(doc["variant"]["kind"].GetString()) == "sms");
+    CHECK(std::string(doc["variant"]["language"].GetString()) == "en");
+    CHECK(std::string(doc["body"].GetString()) == "Hi Anna, your order A-17 is late. Sorry!");
+    CHECK(doc["reasons"].Size() >= 1);  // no "de" variant: the default language
+    CHECK(std::string(doc["fit"]["rule"].GetString()) == "sms_segments");
+    CHECK(std::string(doc["fit"]["encoding"].GetString()) == "gsm7");
+    CHECK(doc["fit"]["segments"].GetUint64() == 1);
+    CHECK(doc["fit"]["fits"].GetBool());
+    CHECK(doc["fit"]["non_gsm_characters"].Size() == 0);
+    CHECK(std::string(doc["channel"]["kind"].GetString()) == "sms");
+  }
+
+  // Invalid files: the JSON path of the error, exit 1, nothing stored.
+  Run bad_format = run_omni(
+      {"--db", db, "--tenant", "acme", "template", "put",
+       write_temp("bad",
+                  R"({"key":"x","variants":[{"language":"en","format":"rtf","body":"b"}]})")});
+  CHECK(bad_format.status == 1);
+  CHECK_THAT(bad_format.err, Catch::Contains("variants[0].format"));
+  Run bad_body = run_omni(
+      {"--db", db, "--tenant", "acme", "template", "put",
+       write_temp("bad", R"({"key":"x","variants":[{"language":"en","body":"Hi {{name"}]})")});
+  CHECK(bad_body.status == 1);
+  CHECK_THAT(bad_body.err, Catch::Contains("invalid_argument: variants[0].body"));
+  Run bad_json =
+      run_omni({"--db", db, "--tenant", "acme", "template", "put", write_temp("bad", "{")});
+  CHECK(bad_json.status == 1);
+  CHECK_THAT(bad_json.err, Catch::Contains("invalid JSON at byte"));
+  CHECK(run_omni({"--db", db, "--tenant", "acme", "template", "show", "x"}).status == 1);
+
+  // Missing values and unknown names are the engine's errors; usage errors exit 2.
+  Run unknown = run_omni({"--db", db, "--tenant", "acme", "render", "nope", "1"});
+  CHECK(unknown.status == 1);
+  CHECK_THAT(unknown.err, Catch::Contains("not_found"));
+  CHECK(
+      run_omni({"--db", db, "--tenant", "acme", "render", "order_delayed", "1", "--channel", "fax"})
+          .status == 1);
+  CHECK(run_omni({"--db", db, "--tenant", "acme", "render", "order_delayed"}).status == 2);
+  CHECK(run_omni({"--db", db, "--tenant", "acme", "render", "order_delayed", "1", "--value", "x"})
+            .status == 2);
+  CHECK(run_omni({"--db", db, "--tenant", "acme", "template"}).status == 2);
+  CHECK(run_omni({"--db", db, "--tenant", "acme", "template", "put"}).status == 2);
+  CHECK(run_omni({"--db", db, "--tenant", "acme", "customers", "--value", "a=b"}).status == 2);
+
+  Run removed = run_omni({"--db", db, "--tenant", "acme", "template", "remove", "order_delayed"});
+  CHECK(removed.status == 0);
+  CHECK(removed.out == "removed template order_delayed\n");
+  CHECK(run_omni({"--db", db, "--tenant", "acme", "template", "remove", "order_delayed"}).status ==
+        1);
+}
+
+TEST_CASE("omni recommend ranks the channels with reasons", "[cli]") {
+  std::string db = anna_db();
+  Run high =
+      run_omni({"--db", db, "--tenant", "acme", "--json", "recommend", "1", "--urgency", "high"});
+  INFO(high.out << high.err);
+  REQUIRE(high.status == 0);
+  {
+    rapidjson::Document doc = parse_json(high.out);
+    CHECK(std::string(doc["urgency"].GetString()) == "high");
+    REQUIRE(doc["options"].Size() >= 1);
+    for (const auto& o : doc["options"].GetArray()) {
+      CHECK(o["reasons"].Size() >= 1);
+      CHECK(o.HasMember("eligible"));
+      CHECK(o.HasMember("deliver_at"));
+    }
+    CHECK(doc["options"][0]["eligible"].GetBool());
+    CHECK(doc["chosen"].GetInt64() == doc["options"][0]["channel"].GetInt64());
+  }
+  Run text = run_omni({"--db", db, "--tenant", "acme", "recommend", "1", "--conversation", "1"});
+  CHECK(text.status == 0);
+  CHECK_THAT(text.out, Catch::Contains("1.  sms (channel 1)  eligible"));
+  // Sensitive: SMS is not a secure channel.
+  Run sensitive =
+      run_omni({"--db", db, "--tenant", "acme", "--json", "recommend", "1", "--sensitive"});
+  REQUIRE(sensitive.status == 0);
+  CHECK(parse_json(sensitive.out)["chosen"].IsNull());
+  CHECK(run_omni({"--db", db, "--tenant", "acme", "recommend", "1", "--urgency", "asap"}).status ==
+        2);
+  CHECK(run_omni({"--db", db, "--tenant", "acme", "recommend"}).status == 2);
+  CHECK(run_omni({"--db", db, "--tenant", "acme", "customers", "--sensitive"}).status == 2);
+  CHECK(run_omni({"--db", db, "--tenant", "acme", "recommend", "42"}).status == 1);
+}
+
+TEST_CASE("omni timeline shows why a notification went out", "[cli]") {
+  std::string db = anna_db();
+  {
+    SqliteStoreOptions options;
+    options.path = db;
+    auto store = open_sqlite_store(options);
+    REQUIRE(store.ok());
+    auto engine = Engine::open(std::move(*store));
+    REQUIRE(engine.ok());
+    auto tenant = (*engine)->find_tenant("acme");
+    REQUIRE(tenant.ok());
+    auto channels = (*engine)->list_channels(tenant->id);
+    REQUIRE(channels.ok());
+    RecordingAdapter adapter;
+    REQUIRE((*engine)->register_adapter(tenant->id, channels->front().id, &adapter).ok());
+    NotificationRequest request;
+    request.tenant = tenant->id;
+    request.customer = CustomerId(1);
+    request.conversation = ConversationId(1);
+    request.purpose = "reply_waiting";
+    request.urgency = Urgency::kHigh;
+    request.body = "A reply is waiting for you.";
+    auto sent = (*engine)->notify(request);
+    INFO(sent.status().to_string());
+    REQUIRE(sent.ok());
+  }
+  Run text = run_omni({"--db", db, "--tenant", "acme", "timeline", "1"});
+  REQUIRE(text.status == 0);
+  CHECK_THAT(text.out, Catch::Contains("notification reply_waiting, urgency high"));
+  CHECK_THAT(text.out, Catch::Contains("reasons: "));
+  Run conversation = run_omni({"--db", db, "--tenant", "acme", "conversation", "1"});
+  CHECK_THAT(conversation.out, Catch::Contains("notification reply_waiting, urgency high"));
+  Run json = run_omni({"--db", db, "--tenant", "acme", "--json", "timeline", "1"});
+  rapidjson::Document doc = parse_json(json.out);
+  bool found = false;
+  for (const auto& tp : doc["touchpoints"].GetArray()) {
+    if (!tp["notification"].IsObject()) continue;
+    found = true;
+    CHECK(std::string(tp["notification"]["purpose"].GetString()) == "reply_waiting");
+    CHECK(std::string(tp["notification"]["urgency"].GetString()) == "high");
+    CHECK(tp["notification"]["reasons"].IsString());
+    CHECK(tp["notification"]["deferred_until"].IsNull());
+  }
+  CHECK(found);
 }
 
 }  // namespace omni::cli

@@ -22,6 +22,7 @@
 #include "cli/payload.h"
 #include "cli/record.h"
 #include "cli/render.h"
+#include "cli/template_file.h"
 #include "omni/engine.h"
 #include "omni/fit.h"
 #include "omni/normalize.h"
@@ -57,6 +58,18 @@ Commands:
   conversation CONVERSATION_ID    a conversation with its handoffs and touchpoints
   link CUSTOMER_ID KIND VALUE     link an identity (email, phone, messenger_psid, ...) to a
                                   customer; later messages from it land on that customer
+  preferences CUSTOMER_ID         the customer's contact preferences and consents; with
+                                  --set-channels, --language, --time-zone, --quiet-hours or
+                                  --clear, change them first (what is not given stays)
+  consent CUSTOMER_ID KIND granted|withdrawn --source SOURCE
+                                  record the customer's consent for a channel kind (sms,
+                                  whatsapp, ...) on every address, or on --address KIND:VALUE
+  template put FILE               store a reply template read from a JSON FILE ("-" reads
+                                  standard input); template list; template show KEY;
+                                  template remove KEY
+  render KEY CONVERSATION_ID      fill template KEY for the conversation: variant, reasons,
+                                  subject, body and how it fits the channel
+  recommend CUSTOMER_ID           rank the channels for a follow-up, with the reasons
   normalize phone|email VALUE     print the form omni matches identities by (needs no --db)
   fit --channel KIND TEXT         how TEXT fits a channel of KIND: encoding, length, SMS
                                   segments and the split into parts (needs no --db)
@@ -73,10 +86,25 @@ Options (before or after the command):
   --limit N            timeline: touchpoints per page, 1..500 (default: 50)
   --before CURSOR      timeline: the page older than CURSOR ("older:" line of the last page)
   --after CURSOR       timeline: the page newer than CURSOR ("newer:" line of the last page)
-  --conversation ID    timeline: only this conversation's touchpoints
+  --conversation ID    timeline: only this conversation's touchpoints; recommend: the case
+                       the follow-up is about
+  --set-channels LIST  preferences: preferred channel kinds, best first ("whatsapp,email";
+                       "" for none)
+  --language TAG       preferences: the preferred language ("" for none); render: the
+                       language to render in (default: conversation's, customer's, template's)
+  --time-zone ZONE     preferences: IANA time zone, e.g. Europe/Berlin ("" for none)
+  --quiet-hours SPAN   preferences: HH:MM-HH:MM local time, e.g. 22:00-08:00 ("none" for none)
+  --clear              preferences: start from empty preferences (then apply the others)
+  --source SOURCE      consent: where the consent came from (web_form, agent, ...); required
+  --evidence TEXT      consent: what proves it (a form id, a call id)
+  --address KIND:VALUE consent: only this address (phone:+4915112345678); --scope for its scope
+  --value NAME=VALUE   render: a placeholder value (repeatable); wins over the built-in ones
+  --urgency U          recommend: low, normal (default), high or critical
+  --sensitive          recommend: the content is sensitive: secure channels only
   --region XX          normalize phone: region for numbers without a country code, e.g. DE
                        (default: none, only international numbers)
-  --scope SCOPE        link: the identity's scope (page id for messenger_psid, ...)
+  --scope SCOPE        link, consent --address: the identity's scope (page id for
+                       messenger_psid, ...)
   --verified           link: the identity was verified (e.g. by a login)
   --reason TEXT        merge: why the two are one person, kept in the merge record
                        (default: "merged with the omni command-line tool")
@@ -89,6 +117,7 @@ Options (before or after the command):
   --channel NAME       ingest --format F: the channel the payloads arrived on, created when
                        missing (default: the format's name, e.g. "twilio")
   --channel KIND       fit: the channel kind (sms, whatsapp, x_dm, ...); required
+  --channel NAME       render: the channel to render for (default: the conversation's current)
   --channel-kind KIND  ingest --format F: the kind of that channel (default: the format's;
                        twilio: sms, so use whatsapp for a WhatsApp sender through Twilio)
   --bot NAME           ingest --format telegram: the bot's name, which scopes the senders'
@@ -97,8 +126,8 @@ Options (before or after the command):
   --version            print the version and exit
 
 Exit status: 0 success, 1 a record was rejected or a command failed (e.g. no such customer,
-a merge that is not allowed, a text that does not fit, an invalid scenario), 2 usage error, 3 the database could
-not be opened. The input
+a merge that is not allowed, a text that does not fit, an invalid scenario or template, a
+value the engine refuses), 2 usage error, 3 the database could not be opened. The input
 format and outputs are described in docs/cli.md.
 )";
 
@@ -118,6 +147,21 @@ struct CommandLine {
   std::optional<std::string> channel;
   std::optional<std::string> channel_kind;
   std::optional<std::string> bot;
+  // preferences
+  std::optional<std::string> set_channels;
+  std::optional<std::string> language;  // also render
+  std::optional<std::string> time_zone;
+  std::optional<std::string> quiet_hours;
+  bool clear = false;
+  // consent
+  std::optional<std::string> source;
+  std::optional<std::string> evidence;
+  std::optional<std::string> address;
+  // render
+  std::vector<std::string> values;
+  // recommend
+  std::optional<std::string> urgency;
+  bool sensitive = false;
   bool verified = false;
   bool help = false;
   bool version = false;
@@ -155,6 +199,17 @@ std::optional<UsageError> parse_command_line(int argc, char** argv, CommandLine*
     kChannel,
     kChannelKind,
     kBot,
+    kSetChannels,
+    kLanguage,
+    kTimeZone,
+    kQuietHours,
+    kClear,
+    kSource,
+    kEvidence,
+    kAddress,
+    kValue,
+    kUrgency,
+    kSensitive,
     kVerified,
     kVersion
   };
@@ -174,6 +229,17 @@ std::optional<UsageError> parse_command_line(int argc, char** argv, CommandLine*
       {"channel", required_argument, nullptr, kChannel},
       {"channel-kind", required_argument, nullptr, kChannelKind},
       {"bot", required_argument, nullptr, kBot},
+      {"set-channels", required_argument, nullptr, kSetChannels},
+      {"language", required_argument, nullptr, kLanguage},
+      {"time-zone", required_argument, nullptr, kTimeZone},
+      {"quiet-hours", required_argument, nullptr, kQuietHours},
+      {"clear", no_argument, nullptr, kClear},
+      {"source", required_argument, nullptr, kSource},
+      {"evidence", required_argument, nullptr, kEvidence},
+      {"address", required_argument, nullptr, kAddress},
+      {"value", required_argument, nullptr, kValue},
+      {"urgency", required_argument, nullptr, kUrgency},
+      {"sensitive", no_argument, nullptr, kSensitive},
       {"verified", no_argument, nullptr, kVerified},
       {"help", no_argument, nullptr, 'h'},
       {"version", no_argument, nullptr, kVersion},
@@ -236,6 +302,39 @@ std::optional<UsageError> parse_command_line(int argc, char** argv, CommandLine*
       case kBot:
         cl->bot = optarg;
         break;
+      case kSetChannels:
+        cl->set_channels = optarg;
+        break;
+      case kLanguage:
+        cl->language = optarg;
+        break;
+      case kTimeZone:
+        cl->time_zone = optarg;
+        break;
+      case kQuietHours:
+        cl->quiet_hours = optarg;
+        break;
+      case kClear:
+        cl->clear = true;
+        break;
+      case kSource:
+        cl->source = optarg;
+        break;
+      case kEvidence:
+        cl->evidence = optarg;
+        break;
+      case kAddress:
+        cl->address = optarg;
+        break;
+      case kValue:
+        cl->values.emplace_back(optarg);
+        break;
+      case kUrgency:
+        cl->urgency = optarg;
+        break;
+      case kSensitive:
+        cl->sensitive = true;
+        break;
       case kVerified:
         cl->verified = true;
         break;
@@ -275,21 +374,39 @@ class Cli {
     if (cl_.arguments.empty()) return usage("no command given");
     const std::string& command = cl_.arguments[0];
     std::vector<std::string> operands(cl_.arguments.begin() + 1, cl_.arguments.end());
-    bool timeline_options = cl_.limit || cl_.before || cl_.after || cl_.conversation;
+    bool timeline_options = cl_.limit || cl_.before || cl_.after;
     if (command != "timeline" && timeline_options) {
-      return usage("--limit, --before, --after and --conversation belong to the timeline command");
+      return usage("--limit, --before and --after belong to the timeline command");
+    }
+    if (command != "timeline" && command != "recommend" && cl_.conversation) {
+      return usage("--conversation belongs to timeline and recommend");
+    }
+    if (command != "preferences" &&
+        (cl_.set_channels || cl_.time_zone || cl_.quiet_hours || cl_.clear)) {
+      return usage("--set-channels, --time-zone, --quiet-hours and --clear belong to preferences");
+    }
+    if (command != "preferences" && command != "render" && cl_.language) {
+      return usage("--language belongs to preferences and render");
+    }
+    if (command != "consent" && (cl_.source || cl_.evidence || cl_.address)) {
+      return usage("--source, --evidence and --address belong to consent");
+    }
+    if (command != "render" && !cl_.values.empty()) return usage("--value belongs to render");
+    if (command != "recommend" && (cl_.urgency || cl_.sensitive)) {
+      return usage("--urgency and --sensitive belong to recommend");
     }
     if (command != "ingest" && cl_.durability) return usage("--durability belongs to ingest");
     if (command != "normalize" && cl_.region) return usage("--region belongs to normalize");
-    if (command != "link" && (cl_.scope || cl_.verified)) {
-      return usage("--scope and --verified belong to link");
+    if (command != "link" && cl_.verified) return usage("--verified belongs to link");
+    if (command != "link" && command != "consent" && cl_.scope) {
+      return usage("--scope belongs to link and consent");
     }
     if (command != "merge" && cl_.reason) return usage("--reason belongs to merge");
     if (command != "ingest" && (cl_.format || cl_.channel_kind || cl_.bot)) {
       return usage("--format, --channel-kind and --bot belong to ingest");
     }
-    if (command != "ingest" && command != "fit" && cl_.channel) {
-      return usage("--channel belongs to ingest and fit");
+    if (command != "ingest" && command != "fit" && command != "render" && cl_.channel) {
+      return usage("--channel belongs to ingest, fit and render");
     }
     if (command == "normalize") return normalize(operands);
     if (command == "fit") return fit(operands);
@@ -297,6 +414,11 @@ class Cli {
     if (command == "link") return link(operands);
     if (command == "merge") return merge(operands);
     if (command == "unmerge") return unmerge(operands);
+    if (command == "preferences") return preferences(operands);
+    if (command == "consent") return consent(operands);
+    if (command == "template") return template_command(operands);
+    if (command == "render") return render(operands);
+    if (command == "recommend") return recommend(operands);
     if (command == "ingest") {
       if (operands.empty())
         return usage("ingest needs at least one FILE (\"-\" for standard input)");
@@ -413,49 +535,11 @@ class Cli {
       JsonWriter w(out_);
       w.begin_object();
       w.field("channel", to_string(*kind));
-      w.field("encoding", to_string(r.encoding));
-      w.field("length", static_cast<std::uint64_t>(r.length));
-      w.field("segments", static_cast<std::uint64_t>(r.segments));
-      w.key("parts");
-      w.begin_array();
-      for (const FitPart& part : r.parts) {
-        w.begin_object();
-        w.field("text", part.text);
-        w.field("length", static_cast<std::uint64_t>(part.length));
-        w.end_object();
-      }
-      w.end_array();
-      w.field("max_length", static_cast<std::uint64_t>(r.max_length));
-      w.field("max_part_length", static_cast<std::uint64_t>(r.max_part_length));
-      w.field("max_parts", static_cast<std::uint64_t>(r.max_parts));
-      w.field("fits", r.fits);
-      w.field("non_gsm_characters", r.non_gsm_characters);
+      write_fit_fields(w, r);
       w.end_object();
       w.finish();
     } else {
-      const bool sms = r.rule == LengthRule::kSmsSegments;
-      std::string_view unit = "characters";
-      if (sms) {
-        unit = r.encoding == TextEncoding::kGsm7 ? "septets" : "UTF-16 units";
-      } else if (r.rule == LengthRule::kTwitterWeighted) {
-        unit = "weighted characters";
-      }
-      fmt::print(out_, "{}: {}, {} {}, {} {}{} (max {}), {}\n", to_string(*kind),
-                 to_string(r.encoding), r.length, unit, r.segments, sms ? "segment" : "part",
-                 r.segments == 1 ? "" : "s", r.max_parts, r.fits ? "fits" : "does not fit");
-      for (std::size_t i = 0; i < r.parts.size(); ++i) {
-        const FitPart& part = r.parts[i];
-        fmt::print(out_, "{:>4}  {:>5}  \"{}\"\n", i + 1, part.length,
-                   printable(part.text, part.text.size()));
-      }
-      if (!r.non_gsm_characters.empty()) {
-        std::string list;
-        for (const std::string& c : r.non_gsm_characters) {
-          if (!list.empty()) list += ' ';
-          list += printable(c);
-        }
-        fmt::print(out_, "non-GSM characters (they force UCS-2): {}\n", list);
-      }
+      print_fit_text(out_, to_string(*kind), r);
     }
     std::fflush(out_);
     Status fits = check_fit(r);
@@ -497,6 +581,269 @@ class Cli {
                       report->capacity_violations));
     }
     return kExitOk;
+  }
+
+  // Opens the engine, finds the tenant and runs `body(engine, tenant, renderer)`, which returns
+  // the exit status.
+  template <typename Body>
+  int with_tenant_engine(Body body) {
+    return with_engine(false, [&](Engine& engine) {
+      std::optional<Tenant> tenant = find_tenant(engine);
+      if (!tenant) return static_cast<int>(kExitFailed);
+      Renderer renderer(engine, *tenant, cl_.json ? OutputFormat::kJson : OutputFormat::kText,
+                        out_);
+      return body(engine, *tenant, renderer);
+    });
+  }
+
+  // The exit status for what a renderer returned.
+  int rendered(const Status& status) {
+    if (!status.ok()) return fail(one_line_excerpt(status.to_string(), 1000));
+    return kExitOk;
+  }
+
+  int preferences(const std::vector<std::string>& operands) {
+    if (operands.size() != 1) return usage("preferences needs one CUSTOMER_ID");
+    auto customer = parse_positive(operands[0]);
+    if (!customer) return usage("CUSTOMER_ID must be a positive integer");
+    std::optional<std::vector<ChannelKind>> channels;
+    if (cl_.set_channels) {
+      channels.emplace();
+      std::string_view list = *cl_.set_channels;
+      while (!list.empty()) {
+        const std::size_t comma = list.find(',');
+        std::string_view name = list.substr(0, comma);
+        list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+        while (!name.empty() && name.front() == ' ')
+          name.remove_prefix(1);
+        while (!name.empty() && name.back() == ' ')
+          name.remove_suffix(1);
+        auto kind = parse_channel_kind(name);
+        if (!kind) {
+          return usage(fmt::format("--set-channels: unknown channel kind \"{}\"", printable(name)));
+        }
+        channels->push_back(*kind);
+      }
+    }
+    // Set: the new quiet hours (nullopt inside: none).
+    std::optional<std::optional<QuietHours>> quiet;
+    if (cl_.quiet_hours) {
+      if (cl_.quiet_hours->empty() || *cl_.quiet_hours == "none") {
+        quiet.emplace(std::nullopt);
+      } else {
+        auto parsed = parse_quiet_hours(*cl_.quiet_hours);
+        if (!parsed) {
+          return usage(
+              fmt::format("--quiet-hours must be HH:MM-HH:MM (e.g. 22:00-08:00) or none, "
+                          "not \"{}\"",
+                          printable(*cl_.quiet_hours)));
+        }
+        quiet.emplace(*parsed);
+      }
+    }
+    const bool change = cl_.clear || channels || cl_.language || cl_.time_zone || quiet;
+    const CustomerId id(*customer);
+    return with_tenant_engine([&](Engine& engine, const Tenant& tenant, Renderer& renderer) {
+      if (change) {
+        // Only what is given changes: the rest is read first (update_customer replaces the
+        // preferences whole).
+        auto view = engine.customer_view(tenant.id, id);
+        if (!view.ok()) return fail(customer_error(engine, tenant, view.status(), {id}));
+        ContactPreferences p = cl_.clear ? ContactPreferences{} : view->customer.preferences;
+        if (channels) p.channels = *channels;
+        if (cl_.language) p.language = *cl_.language;
+        if (cl_.time_zone) p.time_zone = *cl_.time_zone;
+        if (quiet) p.quiet_hours = *quiet;
+        CustomerUpdate update;
+        update.preferences = std::move(p);
+        auto updated = engine.update_customer(tenant.id, id, update);
+        if (!updated.ok()) return fail(customer_error(engine, tenant, updated.status(), {id}));
+      }
+      return rendered(renderer.contact(id));
+    });
+  }
+
+  int consent(const std::vector<std::string>& operands) {
+    if (operands.size() != 3) return usage("consent needs CUSTOMER_ID KIND granted|withdrawn");
+    auto customer = parse_positive(operands[0]);
+    if (!customer) return usage("CUSTOMER_ID must be a positive integer");
+    auto kind = parse_channel_kind(operands[1]);
+    if (!kind) return usage(fmt::format("unknown channel kind \"{}\"", printable(operands[1])));
+    auto state = parse_consent_state(operands[2]);
+    if (!state) {
+      return usage(fmt::format("consent state must be granted or withdrawn, not \"{}\"",
+                               printable(operands[2])));
+    }
+    if (!cl_.source || cl_.source->empty()) {
+      return usage("consent needs --source SOURCE (web_form, agent, import, ...)");
+    }
+    ConsentChange change;
+    change.customer = CustomerId(*customer);
+    change.channel_kind = *kind;
+    change.state = *state;
+    change.source = *cl_.source;
+    change.evidence = cl_.evidence.value_or("");
+    if (cl_.address) {
+      // KIND:VALUE, the identity as link takes it ("phone:+49 151 ..."), --scope for its scope.
+      const std::size_t colon = cl_.address->find(':');
+      auto identity_kind = colon == std::string::npos
+                               ? std::nullopt
+                               : parse_identity_kind(cl_.address->substr(0, colon));
+      if (!identity_kind) {
+        return usage(fmt::format(
+            "--address must be KIND:VALUE with an identity kind (phone:+4915112345678), not "
+            "\"{}\"",
+            printable(*cl_.address)));
+      }
+      change.address =
+          IdentityInput{*identity_kind, cl_.scope.value_or(""), cl_.address->substr(colon + 1)};
+    } else if (cl_.scope) {
+      return usage("--scope belongs to --address");
+    }
+    return with_tenant_engine([&](Engine& engine, const Tenant& tenant, Renderer& renderer) {
+      change.tenant = tenant.id;
+      auto consents = engine.set_consent(change);
+      if (!consents.ok()) {
+        return fail(customer_error(engine, tenant, consents.status(), {change.customer}));
+      }
+      return rendered(renderer.contact(change.customer, &*consents));
+    });
+  }
+
+  int template_command(const std::vector<std::string>& operands) {
+    const std::string sub = operands.empty() ? "" : operands[0];
+    if (sub == "list") {
+      if (operands.size() != 1) return usage("template list takes no arguments");
+      return with_tenant([&](Renderer& renderer) { return renderer.templates(); });
+    }
+    if (sub == "show" || sub == "remove") {
+      if (operands.size() != 2) return usage(fmt::format("template {} needs one KEY", sub));
+      const std::string& key = operands[1];
+      return with_tenant_engine([&](Engine& engine, const Tenant& tenant, Renderer& renderer) {
+        if (sub == "show") {
+          auto t = engine.get_template(tenant.id, key);
+          if (!t.ok()) return rendered(t.status());
+          return rendered(renderer.template_detail(*t, ""));
+        }
+        Status removed = engine.remove_template(tenant.id, key);
+        if (!removed.ok()) return rendered(removed);
+        if (cl_.json) {
+          JsonWriter w(out_);
+          w.begin_object();
+          w.field("tenant", tenant.name);
+          w.field("removed", key);
+          w.end_object();
+          w.finish();
+        } else {
+          fmt::print(out_, "removed template {}\n", printable(key));
+        }
+        return static_cast<int>(kExitOk);
+      });
+    }
+    if (sub != "put") return usage("template needs put FILE, list, show KEY or remove KEY");
+    if (operands.size() != 2)
+      return usage("template put needs one FILE (\"-\" for standard input)");
+    const std::string& path = operands[1];
+    std::string text;
+    {
+      std::ifstream file;
+      std::istream* in = &std::cin;
+      if (path != "-") {
+        std::error_code ec;
+        if (std::filesystem::is_directory(path, ec)) {
+          return fail(fmt::format("{}: is a directory", printable(path)));
+        }
+        file.open(path, std::ios::binary);
+        if (!file) return fail(fmt::format("{}: {}", printable(path), std::strerror(errno)));
+        in = &file;
+      }
+      std::ostringstream buffer;
+      buffer << in->rdbuf();
+      if (in->bad()) return fail(fmt::format("{}: read error", printable(path)));
+      text = buffer.str();
+    }
+    auto parsed = parse_template_json(text);
+    if (!parsed.ok()) {
+      return fail(fmt::format("{}: {}", printable(path), parsed.status().to_string()));
+    }
+    return with_tenant_engine([&](Engine& engine, const Tenant& tenant, Renderer& renderer) {
+      Status stored = engine.put_template(tenant.id, *parsed);
+      if (!stored.ok()) {
+        return fail(
+            fmt::format("{}: {}", printable(path), one_line_excerpt(stored.to_string(), 1000)));
+      }
+      auto t = engine.get_template(tenant.id, parsed->key);
+      return rendered(t.ok() ? renderer.template_detail(*t, "stored") : t.status());
+    });
+  }
+
+  int render(const std::vector<std::string>& operands) {
+    if (operands.size() != 2) return usage("render needs KEY CONVERSATION_ID");
+    auto conversation = parse_positive(operands[1]);
+    if (!conversation) return usage("CONVERSATION_ID must be a positive integer");
+    RenderRequest request;
+    request.template_key = operands[0];
+    request.conversation = ConversationId(*conversation);
+    request.language = cl_.language.value_or("");
+    for (const std::string& value : cl_.values) {
+      const std::size_t equals = value.find('=');
+      if (equals == std::string::npos || equals == 0) {
+        return usage(fmt::format("--value must be NAME=VALUE, not \"{}\"", printable(value)));
+      }
+      request.values[value.substr(0, equals)] = value.substr(equals + 1);
+    }
+    if (cl_.channel && cl_.channel->empty()) return usage("--channel must not be empty");
+    return with_tenant_engine([&](Engine& engine, const Tenant& tenant, Renderer& renderer) {
+      request.tenant = tenant.id;
+      if (cl_.channel) {
+        auto channels = engine.list_channels(tenant.id);
+        if (!channels.ok()) return rendered(channels.status());
+        for (const Channel& c : *channels) {
+          if (c.name == *cl_.channel) request.channel = c.id;
+        }
+        if (!request.channel) {
+          return fail(fmt::format("no channel named \"{}\" in tenant \"{}\"",
+                                  printable(*cl_.channel), printable(tenant.name)));
+        }
+      }
+      auto reply = engine.render_template(request);
+      if (!reply.ok()) return rendered(reply.status());
+      if (int status = rendered(renderer.rendered(*reply)); status != kExitOk) return status;
+      std::fflush(out_);
+      Status fits = check_fit(reply->fit);
+      if (!fits.ok()) return fail(fits.message());
+      return static_cast<int>(kExitOk);
+    });
+  }
+
+  int recommend(const std::vector<std::string>& operands) {
+    if (operands.size() != 1) return usage("recommend needs one CUSTOMER_ID");
+    auto customer = parse_positive(operands[0]);
+    if (!customer) return usage("CUSTOMER_ID must be a positive integer");
+    FollowUpRequest request;
+    request.customer = CustomerId(*customer);
+    request.sensitive = cl_.sensitive;
+    if (cl_.urgency) {
+      auto urgency = parse_urgency(*cl_.urgency);
+      if (!urgency) {
+        return usage(fmt::format("--urgency must be low, normal, high or critical, not \"{}\"",
+                                 printable(*cl_.urgency)));
+      }
+      request.urgency = *urgency;
+    }
+    if (cl_.conversation) {
+      auto id = parse_positive(*cl_.conversation);
+      if (!id) return usage("--conversation must be a positive integer");
+      request.conversation = ConversationId(*id);
+    }
+    return with_tenant_engine([&](Engine& engine, const Tenant& tenant, Renderer& renderer) {
+      request.tenant = tenant.id;
+      auto choice = engine.recommend_channel(request);
+      if (!choice.ok()) {
+        return fail(customer_error(engine, tenant, choice.status(), {request.customer}));
+      }
+      return rendered(renderer.recommendation(request, *choice));
+    });
   }
 
   int link(const std::vector<std::string>& operands) {

@@ -93,7 +93,8 @@ std::string identity_kind_names() {
 }
 
 std::string inbound_kind_names() {
-  return names_of<TouchpointKind>(static_cast<int>(TouchpointKind::kHandoff),
+  // Up to the last kind, kPreferenceChange.
+  return names_of<TouchpointKind>(static_cast<int>(TouchpointKind::kPreferenceChange),
                                   [](TouchpointKind k) { return is_inbound_kind(k); });
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <string>
 #include <utility>
@@ -190,14 +191,30 @@ void Renderer::print_touchpoint_row(const Touchpoint& tp) {
   if (!tp.attachments.empty()) {
     text += fmt::format(" [{}]", plural(tp.attachments.size(), "attachment", "attachments"));
   }
-  fmt::print(out_, "{:>6}  {}  {:<10}  {:<13}  {}  {}\n", tp.id.value(), human_time(tp.occurred_at),
+  fmt::print(out_, "{:>6}  {}  {:<10}  {:<17}  {}  {}\n", tp.id.value(), human_time(tp.occurred_at),
              tp.channel ? to_string(tp.channel_kind) : std::string_view("-"), to_string(tp.kind),
              pad(author_of(tp), kAuthorWidth), text);
+  // A notification says why it went out on this channel, and when it waits for quiet hours.
+  if (auto purpose = tp.metadata.find("notification_purpose"); purpose != tp.metadata.end()) {
+    std::string line = "notification " + display(purpose->second, 60);
+    if (auto u = tp.metadata.find("notification_urgency"); u != tp.metadata.end())
+      line += ", urgency " + display(u->second, 20);
+    if (auto d = tp.metadata.find("notification_deferred_until"); d != tp.metadata.end())
+      line += ", deferred until " + display(d->second, 40);
+    fmt::print(out_, "{:>8}{}\n", "", line);
+    if (auto r = tp.metadata.find("notification_reasons"); r != tp.metadata.end())
+      fmt::print(out_, "{:>8}reasons: {}\n", "", display(r->second, 400));
+  }
 }
 
 std::string Renderer::author_of(const Touchpoint& touchpoint) {
   if (touchpoint.agent) return agent_name(*touchpoint.agent);
   if (is_inbound_kind(touchpoint.kind)) return "customer";
+  // A consent keyword ("STOP") is the customer's own doing; other changes are the host's.
+  if (touchpoint.kind == TouchpointKind::kPreferenceChange) {
+    auto source = touchpoint.metadata.find("consent_source");
+    if (source != touchpoint.metadata.end() && source->second == "keyword") return "customer";
+  }
   return "system";
 }
 
@@ -229,6 +246,23 @@ void write_touchpoint_json(JsonWriter& w, const Touchpoint& tp, const std::strin
   }
   w.end_array();
   w.field("metadata", tp.metadata);
+  // The notification_* metadata of a notification (Engine::notify), else null.
+  w.key("notification");
+  if (auto purpose = tp.metadata.find("notification_purpose"); purpose != tp.metadata.end()) {
+    auto get = [&](const char* key) -> std::optional<std::string> {
+      auto it = tp.metadata.find(key);
+      if (it == tp.metadata.end()) return std::nullopt;
+      return it->second;
+    };
+    w.begin_object();
+    w.field("purpose", purpose->second);
+    w.field("urgency", get("notification_urgency"));
+    w.field("reasons", get("notification_reasons"));
+    w.field("deferred_until", get("notification_deferred_until"));
+    w.end_object();
+  } else {
+    w.null();
+  }
   w.field("provider_message_id", tp.provider_message_id);
   w.field("delivery", to_string(tp.delivery));
   w.field("occurred_at", tp.occurred_at);
@@ -368,6 +402,104 @@ void write_customer_ref_json(JsonWriter& w, CustomerId id, const std::string& di
 
 }  // namespace
 
+namespace {
+
+std::string hh_mm(std::chrono::minutes m) {
+  return fmt::format("{:02}:{:02}", m.count() / 60, m.count() % 60);
+}
+
+std::optional<std::chrono::minutes> parse_hh_mm(std::string_view text) {
+  if (text.size() != 5 || text[2] != ':') return std::nullopt;
+  int hours = 0;
+  int minutes = 0;
+  auto h = std::from_chars(text.data(), text.data() + 2, hours);
+  auto m = std::from_chars(text.data() + 3, text.data() + 5, minutes);
+  if (h.ec != std::errc() || h.ptr != text.data() + 2 || m.ec != std::errc() ||
+      m.ptr != text.data() + 5 || hours > 23 || minutes > 59 || hours < 0 || minutes < 0) {
+    return std::nullopt;
+  }
+  return std::chrono::minutes(hours * 60 + minutes);
+}
+
+std::string kind_list(const std::vector<ChannelKind>& kinds) {
+  std::string out;
+  for (ChannelKind kind : kinds)
+    out += (out.empty() ? "" : ", ") + std::string(to_string(kind));
+  return out;
+}
+
+std::string variant_label(const std::optional<ChannelKind>& kind, std::string_view language) {
+  return fmt::format("{}/{}", kind ? to_string(*kind) : std::string_view("generic"),
+                     display(language, 35));
+}
+
+void write_preferences_json(JsonWriter& w, const ContactPreferences& p) {
+  w.begin_object();
+  w.key("channels");
+  w.begin_array();
+  for (ChannelKind kind : p.channels)
+    w.value(to_string(kind));
+  w.end_array();
+  w.field("language", p.language);
+  w.field("time_zone", p.time_zone);
+  w.key("quiet_hours");
+  if (p.quiet_hours) {
+    w.begin_object();
+    w.field("start", hh_mm(p.quiet_hours->start));
+    w.field("end", hh_mm(p.quiet_hours->end));
+    w.end_object();
+  } else {
+    w.null();
+  }
+  w.end_object();
+}
+
+// One consent, with its address from `identities` (the customer's).
+void write_consent_json(JsonWriter& w, const Consent& c, const std::vector<Identity>& identities) {
+  const Identity* identity = nullptr;
+  for (const Identity& i : identities) {
+    if (i.id == c.identity) identity = &i;
+  }
+  w.begin_object();
+  w.field("identity", c.identity);
+  w.field("address_kind",
+          identity ? std::optional<std::string>(to_string(identity->kind)) : std::nullopt);
+  w.field("address", identity ? std::optional<std::string>(identity->value) : std::nullopt);
+  w.field("channel_kind", to_string(c.channel_kind));
+  w.field("state", to_string(c.state));
+  w.field("source", c.source);
+  w.field("evidence", c.evidence);
+  w.field("changed_at", c.changed_at);
+  w.end_object();
+}
+
+void write_template_json(JsonWriter& w, const ReplyTemplate& t) {
+  w.begin_object();
+  w.field("key", t.key);
+  w.field("description", t.description);
+  w.field("default_language", t.default_language);
+  w.key("variants");
+  w.begin_array();
+  for (const TemplateVariant& v : t.variants) {
+    w.begin_object();
+    w.key("kind");
+    if (v.channel_kind) {
+      w.value(to_string(*v.channel_kind));
+    } else {
+      w.null();
+    }
+    w.field("language", v.language);
+    w.field("format", to_string(v.format));
+    w.field("subject", v.subject);
+    w.field("body", v.body);
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+}
+
+}  // namespace
+
 Status Renderer::agents() {
   auto agents = engine_.list_agents(tenant_.id);
   if (!agents.ok()) return agents.status();
@@ -483,6 +615,15 @@ Status Renderer::customers() {
         w.begin_array();
         for (const Conversation& c : active)
           write_conversation_json(w, c);
+        w.end_array();
+        w.key("preferences");
+        write_preferences_json(w, customer.preferences);
+        w.key("consents");
+        w.begin_array();
+        if (view) {
+          for (const Consent& c : view->consents)
+            write_consent_json(w, c, view->identities);
+        }
         w.end_array();
         w.end_object();
         continue;
@@ -893,6 +1034,261 @@ Status Renderer::unmerged(const UnmergeResult& result) {
              plural(result.moved_touchpoints, "touchpoint", "touchpoints"),
              plural(result.split_conversations.size(), "new conversation", "new conversations"),
              split);
+  return Status();
+}
+
+std::string format_quiet_hours(const QuietHours& hours) {
+  return hh_mm(hours.start) + "-" + hh_mm(hours.end);
+}
+
+std::optional<QuietHours> parse_quiet_hours(std::string_view text) {
+  auto dash = text.find('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  auto start = parse_hh_mm(text.substr(0, dash));
+  auto end = parse_hh_mm(text.substr(dash + 1));
+  if (!start || !end) return std::nullopt;
+  return QuietHours{*start, *end};
+}
+
+void write_fit_fields(JsonWriter& w, const FitReport& r) {
+  w.field("encoding", to_string(r.encoding));
+  w.field("length", static_cast<std::uint64_t>(r.length));
+  w.field("segments", static_cast<std::uint64_t>(r.segments));
+  w.key("parts");
+  w.begin_array();
+  for (const FitPart& part : r.parts) {
+    w.begin_object();
+    w.field("text", part.text);
+    w.field("length", static_cast<std::uint64_t>(part.length));
+    w.end_object();
+  }
+  w.end_array();
+  w.field("max_length", static_cast<std::uint64_t>(r.max_length));
+  w.field("max_part_length", static_cast<std::uint64_t>(r.max_part_length));
+  w.field("max_parts", static_cast<std::uint64_t>(r.max_parts));
+  w.field("fits", r.fits);
+  w.field("non_gsm_characters", r.non_gsm_characters);
+}
+
+void print_fit_text(std::FILE* out, std::string_view label, const FitReport& r) {
+  const bool sms = r.rule == LengthRule::kSmsSegments;
+  std::string_view unit = "characters";
+  if (sms) {
+    unit = r.encoding == TextEncoding::kGsm7 ? "septets" : "UTF-16 units";
+  } else if (r.rule == LengthRule::kTwitterWeighted) {
+    unit = "weighted characters";
+  }
+  fmt::print(out, "{}: {}, {} {}, {} {}{} (max {}), {}\n", label, to_string(r.encoding), r.length,
+             unit, r.segments, sms ? "segment" : "part", r.segments == 1 ? "" : "s", r.max_parts,
+             r.fits ? "fits" : "does not fit");
+  for (std::size_t i = 0; i < r.parts.size(); ++i) {
+    const FitPart& part = r.parts[i];
+    fmt::print(out, "{:>4}  {:>5}  \"{}\"\n", i + 1, part.length,
+               printable(part.text, part.text.size()));
+  }
+  if (!r.non_gsm_characters.empty()) {
+    std::string list;
+    for (const std::string& c : r.non_gsm_characters) {
+      if (!list.empty()) list += ' ';
+      list += printable(c);
+    }
+    fmt::print(out, "non-GSM characters (they force UCS-2): {}\n", list);
+  }
+}
+
+Status Renderer::contact(CustomerId id, const std::vector<Consent>* consents) {
+  auto view = engine_.customer_view(tenant_.id, id);
+  if (!view.ok()) return not_found_as(view.status(), "customer", id.value());
+  const std::vector<Consent>& list = consents ? *consents : view->consents;
+  const ContactPreferences& p = view->customer.preferences;
+  auto address = [&](IdentityId identity) -> std::optional<Identity> {
+    for (const Identity& i : view->identities) {
+      if (i.id == identity) return i;
+    }
+    return std::nullopt;
+  };
+  if (format_ == OutputFormat::kJson) {
+    JsonWriter w(out_);
+    w.begin_object();
+    w.field("tenant", tenant_.name);
+    w.key("customer");
+    write_customer_ref_json(w, view->customer.id, view->customer.display_name);
+    w.key("preferences");
+    write_preferences_json(w, p);
+    w.key("consents");
+    w.begin_array();
+    for (const Consent& c : list)
+      write_consent_json(w, c, view->identities);
+    w.end_array();
+    w.end_object();
+    w.finish();
+    return Status();
+  }
+  auto line = [&](std::string_view label, const std::string& value) {
+    fmt::print(out_, "{:<16}{}\n", label, value.empty() ? std::string("-") : value);
+  };
+  fmt::print(out_, "Customer {} ({})\n", view->customer.id.value(),
+             display(view->customer.display_name));
+  line("Channels", kind_list(p.channels));
+  line("Language", display(p.language, 40));
+  line("Time zone", display(p.time_zone, 60));
+  line("Quiet hours", p.quiet_hours ? format_quiet_hours(*p.quiet_hours) : std::string());
+  fmt::print(out_, "\nConsents ({})\n", list.size());
+  for (const Consent& c : list) {
+    std::optional<Identity> identity = address(c.identity);
+    std::string who =
+        identity ? identity_text(*identity) : fmt::format("identity {}", c.identity.value());
+    fmt::print(out_, "  {}  {:<10}  {:<9}  {}  {}{}\n", pad(who, kNameWidth),
+               to_string(c.channel_kind), to_string(c.state), human_time(c.changed_at),
+               display(c.source, 40), c.evidence.empty() ? "" : ": " + display(c.evidence, 80));
+  }
+  return Status();
+}
+
+Status Renderer::templates() {
+  auto list = engine_.list_templates(tenant_.id);
+  if (!list.ok()) return list.status();
+  if (format_ == OutputFormat::kJson) {
+    JsonWriter w(out_);
+    w.begin_object();
+    w.field("tenant", tenant_.name);
+    w.key("templates");
+    w.begin_array();
+    for (const ReplyTemplate& t : *list)
+      write_template_json(w, t);
+    w.end_array();
+    w.field("count", static_cast<std::uint64_t>(list->size()));
+    w.end_object();
+    w.finish();
+    return Status();
+  }
+  for (const ReplyTemplate& t : *list) {
+    std::string variants;
+    for (const TemplateVariant& v : t.variants)
+      variants += (variants.empty() ? "" : ", ") + variant_label(v.channel_kind, v.language);
+    fmt::print(out_, "{}  {}  [{}]\n", pad(display(t.key), kNameWidth), display(t.description, 60),
+               variants);
+  }
+  fmt::print(out_, "{} in tenant \"{}\"\n", plural(list->size(), "template", "templates"),
+             printable(tenant_.name));
+  return Status();
+}
+
+Status Renderer::template_detail(const ReplyTemplate& t, std::string_view action) {
+  if (format_ == OutputFormat::kJson) {
+    JsonWriter w(out_);
+    write_template_json(w, t);
+    w.finish();
+    return Status();
+  }
+  if (!action.empty()) fmt::print(out_, "{} template {}\n", action, display(t.key));
+  fmt::print(out_, "Template {}: {}\n", display(t.key), display(t.description, 100));
+  fmt::print(out_, "Default language {}\n", display(t.default_language, 35));
+  for (const TemplateVariant& v : t.variants) {
+    fmt::print(out_, "\n[{}] {}\n", variant_label(v.channel_kind, v.language), to_string(v.format));
+    if (!v.subject.empty()) fmt::print(out_, "subject: {}\n", display(v.subject));
+    fmt::print(out_, "{}\n", printable(v.body, v.body.size()));
+  }
+  return Status();
+}
+
+Status Renderer::rendered(const RenderedReply& r) {
+  std::optional<Channel> ch = channel(r.channel);
+  if (format_ == OutputFormat::kJson) {
+    JsonWriter w(out_);
+    w.begin_object();
+    w.field("template", r.template_key);
+    w.key("variant");
+    w.begin_object();
+    w.key("kind");
+    if (r.variant_kind) {
+      w.value(to_string(*r.variant_kind));
+    } else {
+      w.null();
+    }
+    w.field("language", r.language);
+    w.field("format", to_string(r.format));
+    w.end_object();
+    w.key("channel");
+    w.begin_object();
+    w.field("id", r.channel);
+    w.field("kind", ch ? std::optional<std::string>(to_string(ch->kind)) : std::nullopt);
+    w.field("name", ch ? std::optional<std::string>(ch->name) : std::nullopt);
+    w.end_object();
+    w.field("reasons", r.reasons);
+    w.field("subject", r.subject);
+    w.field("body", r.body);
+    w.key("fit");
+    w.begin_object();
+    w.field("rule", to_string(r.fit.rule));
+    write_fit_fields(w, r.fit);
+    w.end_object();
+    w.end_object();
+    w.finish();
+    return Status();
+  }
+  fmt::print(out_, "Template {} · variant {} · {} · channel {}\n", display(r.template_key),
+             variant_label(r.variant_kind, r.language), to_string(r.format),
+             ch ? channel_text(*ch) : fmt::format("{}", r.channel.value()));
+  for (const std::string& reason : r.reasons)
+    fmt::print(out_, "reason: {}\n", display(reason, 300));
+  if (!r.subject.empty()) fmt::print(out_, "subject: {}\n", display(r.subject));
+  fmt::print(out_, "body: {}\n", printable(r.body, r.body.size()));
+  print_fit_text(out_, fmt::format("fit ({})", to_string(r.fit.rule)), r.fit);
+  return Status();
+}
+
+Status Renderer::recommendation(const FollowUpRequest& request, const ChannelChoice& choice) {
+  const ChannelOption* chosen = choice.chosen();
+  if (format_ == OutputFormat::kJson) {
+    JsonWriter w(out_);
+    w.begin_object();
+    w.field("tenant", tenant_.name);
+    w.field("customer", request.customer);
+    w.field("conversation", request.conversation);
+    w.field("urgency", to_string(request.urgency));
+    w.field("sensitive", request.sensitive);
+    w.field("chosen", chosen ? std::optional<ChannelId>(chosen->channel) : std::nullopt);
+    w.key("options");
+    w.begin_array();
+    for (const ChannelOption& o : choice.options) {
+      w.begin_object();
+      w.field("channel", o.channel);
+      w.field("kind", to_string(o.kind));
+      w.field("name", o.channel_name);
+      w.field("eligible", o.eligible);
+      w.field("deliver_at", o.deliver_at);
+      w.field("cost", rounded(o.cost));
+      w.field("segments", static_cast<std::uint64_t>(o.segments));
+      w.field("reasons", o.reasons);
+      w.end_object();
+    }
+    w.end_array();
+    w.end_object();
+    w.finish();
+    return Status();
+  }
+  fmt::print(out_, "Channels for customer {}, urgency {}{}{} — best first\n",
+             request.customer.value(), to_string(request.urgency),
+             request.sensitive ? ", sensitive" : "",
+             request.conversation ? fmt::format(", conversation {}", request.conversation->value())
+                                  : std::string());
+  std::size_t rank = 0;
+  for (const ChannelOption& o : choice.options) {
+    std::string where =
+        o.channel_name == to_string(o.kind)
+            ? std::string(to_string(o.kind))
+            : fmt::format("{} \"{}\"", to_string(o.kind), printable(o.channel_name));
+    std::string extra;
+    if (o.deliver_at) extra += ", deliver at " + human_time(*o.deliver_at) + " UTC";
+    fmt::print(out_, "{:>3}  {} (channel {})  {}{}\n",
+               o.eligible ? fmt::format("{}.", ++rank) : std::string("-"), where, o.channel.value(),
+               o.eligible ? "eligible" : "excluded", extra);
+    for (const std::string& reason : o.reasons)
+      fmt::print(out_, "       {}\n", display(reason, 300));
+  }
+  if (choice.options.empty()) fmt::print(out_, "no channels configured\n");
+  if (!chosen) fmt::print(out_, "no channel qualifies\n");
   return Status();
 }
 

@@ -11,10 +11,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "omni/engine.h"
 
 namespace omni::cli {
+
+class JsonWriter;
 
 // A timeline position as text: "<occurred_at as unix microseconds>:<touchpoint id>".
 std::string format_cursor(const TimelineCursor& cursor);
@@ -30,6 +33,16 @@ std::string one_line_excerpt(std::string_view text, std::size_t max_code_points)
 // merged id to its survivor); nullopt when the tenant has no such customer.
 Result<std::optional<Customer>> find_customer_record(Engine& engine, TenantId tenant,
                                                      CustomerId id);
+
+// How a text fits a channel, as the fit command shows it: a summary line headed by `label`
+// ("sms"), one line per part and the non-GSM characters.
+void print_fit_text(std::FILE* out, std::string_view label, const FitReport& report);
+// The fields of a FitReport ("encoding" ... "non_gsm_characters") into the open JSON object.
+void write_fit_fields(JsonWriter& w, const FitReport& report);
+
+// "22:00-08:00"; parse_quiet_hours reads the same form (nullopt when malformed).
+std::string format_quiet_hours(const QuietHours& hours);
+std::optional<QuietHours> parse_quiet_hours(std::string_view text);
 
 enum class OutputFormat { kText, kJson };
 
@@ -53,6 +66,17 @@ class Renderer {
   Status merged(const MergeRecord& merge);
   // What Engine::unmerge_customer did.
   Status unmerged(const UnmergeResult& result);
+  // The customer's contact preferences and the consent of each address; `consents`, when
+  // given, replaces the view's (what Engine::set_consent returned).
+  Status contact(CustomerId customer, const std::vector<Consent>* consents = nullptr);
+  // The tenant's reply templates, by key.
+  Status templates();
+  // One template with every variant; `action` ("stored") heads the text output when not empty.
+  Status template_detail(const ReplyTemplate& t, std::string_view action);
+  // What Engine::render_template made: variant, reasons, subject, body and fit.
+  Status rendered(const RenderedReply& reply);
+  // What Engine::recommend_channel answered for `request`: every option, ranked.
+  Status recommendation(const FollowUpRequest& request, const ChannelChoice& choice);
 
  private:
   // A kNotFound status reworded as "no customer 7 in tenant "acme"".
