@@ -24,7 +24,10 @@
 namespace omni {
 using namespace engine_internal;
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Engine::~Engine() = default;
+Engine::~Engine() {
+  // Observers are host code that may call back into the engine: stop them first.
+  if (impl_ && impl_->dispatcher) impl_->dispatcher->stop();
+}
 
 Result<std::unique_ptr<Engine>> Engine::open(std::unique_ptr<Store> store, EngineOptions options) {
   if (!store) return Status::invalid_argument("store is null");
@@ -45,6 +48,16 @@ Result<std::unique_ptr<Engine>> Engine::open(std::unique_ptr<Store> store, Engin
   crm.cache_ttl = options.crm_cache_ttl;
   crm.workers = options.crm_workers;
   impl->crm_fetcher = std::make_unique<detail::CrmFetcher>(crm);
+  if (options.event_poll_interval.count() <= 0) {
+    return Status::invalid_argument("event_poll_interval must be > 0");
+  }
+  Impl* raw = impl.get();
+  impl->dispatcher = std::make_unique<detail::EventDispatcher>(
+      [raw](TenantId tenant, std::int64_t after, std::size_t limit) {
+        return raw->run_read(
+            [&](StoreTransaction& tx) { return tx.list_events(tenant, after, limit); });
+      },
+      options.event_poll_interval, options.max_page_size);
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 

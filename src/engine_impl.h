@@ -19,6 +19,7 @@
 
 #include "contact_policy.h"
 #include "crm_fetcher.h"
+#include "event_dispatcher.h"
 #include "identity.h"
 #include "internal/macros.h"
 #include "omni/engine.h"
@@ -122,6 +123,10 @@ struct Engine::Impl {
   SystemClock system_clock;
   const Clock* clock = nullptr;
 
+  // Delivers events to in-process observers (engine_events.cc). Created by Engine::open; its
+  // thread starts with the first observer and is joined by ~Engine before anything else goes.
+  std::unique_ptr<detail::EventDispatcher> dispatcher;
+
   std::shared_mutex adapters_mutex;
   std::map<std::pair<std::int64_t, std::int64_t>, ChannelAdapter*> adapters;
 
@@ -148,7 +153,12 @@ struct Engine::Impl {
           return result;  // the transaction rolls back
         }
         Status committed = (*tx)->commit();
-        if (committed.ok()) return result;
+        if (committed.ok()) {
+          // New events may have been committed: wake the observer dispatcher (a flag and a
+          // condition variable; nothing when no observer is registered).
+          dispatcher->notify();
+          return result;
+        }
         last = committed;
         if (!last.is(StatusCode::kConflict)) return R(last);
       } catch (const std::bad_alloc&) {
@@ -264,6 +274,11 @@ struct Engine::Impl {
   Result<ReceiveResult> receive_in(StoreTransaction& tx, const InboundMessage& m,
                                    const detail::NormalizedIdentity& from, Timestamp now_ts);
   Status change_status(TenantId tenant, ConversationId id, ConversationStatus to);
+
+  // --- events (engine_events.cc)
+  // The tenant's newest event sequence (0 when the outbox is empty), found with O(log n)
+  // indexed probes of list_events.
+  static Result<std::int64_t> newest_sequence(StoreTransaction& tx, TenantId tenant);
 
   // --- delivery (engine_delivery.cc)
   // Everything one adapter call needs, read in the transaction that claims the delivery.

@@ -1,5 +1,6 @@
 // Out-of-line virtual destructors: they anchor each interface's vtable in the library.
 #include "omni/clock.h"
+#include "omni/event_observer.h"
 #include "omni/sys/channel_adapter.h"
 #include "omni/sys/store.h"
 
@@ -7,6 +8,7 @@ namespace omni {
 
 Clock::~Clock() = default;
 ChannelAdapter::~ChannelAdapter() = default;
+EventObserver::~EventObserver() = default;
 StoreTransaction::~StoreTransaction() = default;
 Store::~Store() = default;
 

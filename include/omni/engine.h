@@ -26,6 +26,7 @@
 #include "omni/crm.h"
 #include "omni/customer.h"
 #include "omni/event.h"
+#include "omni/event_observer.h"
 #include "omni/export.h"
 #include "omni/handoff.h"
 #include "omni/merge.h"
@@ -106,14 +107,20 @@ struct EngineOptions {
   // exactly one of these words (any case, surrounding white space and trailing punctuation
   // ignored) withdraws or grants the sender's consent. It is stored on the timeline, joins an
   // active conversation but opens none. Defaults: Twilio's default opt-out and opt-in keywords.
-  std::vector<std::string> opt_out_keywords{"STOP",   "STOPALL", "UNSUBSCRIBE", "CANCEL",
-                                            "END",    "QUIT",    "REVOKE",      "OPTOUT"};
+  std::vector<std::string> opt_out_keywords{"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL",
+                                            "END",  "QUIT",    "REVOKE",      "OPTOUT"};
   std::vector<std::string> opt_in_keywords{"START", "YES", "UNSTOP"};
   // The customer's first message on such a channel from an address without a consent record
   // grants consent for it (source "inbound_message": they started the conversation). A
   // withdrawn consent is never granted again this way, only by an opt-in keyword or
   // Engine::set_consent. Default: true.
   bool inbound_message_grants_consent = true;
+
+  // --- events
+  // How often the observer dispatcher (Engine::add_observer) looks for new events when no
+  // write of this engine woke it: it sees writes of other engines and processes sharing the
+  // store within this time. Default: 500 ms.
+  std::chrono::milliseconds event_poll_interval{500};
 };
 
 struct ChannelSpec {
@@ -344,7 +351,7 @@ class OMNI_EXPORT Engine {
   // Adds or replaces the template of that key; checked with validate_template().
   Status put_template(TenantId tenant, const ReplyTemplate& t);
   Result<ReplyTemplate> get_template(TenantId tenant, const std::string& key);
-  Status remove_template(TenantId tenant, const std::string& key);  // kNotFound if none
+  Status remove_template(TenantId tenant, const std::string& key);     // kNotFound if none
   Result<std::vector<ReplyTemplate>> list_templates(TenantId tenant);  // by key
   // Renders a template for a conversation on a channel (the conversation's current one by
   // default): picks the variant for the channel's kind and the language, fills the
@@ -458,6 +465,53 @@ class OMNI_EXPORT Engine {
   Result<ConversationView> conversation_view(TenantId tenant, ConversationId conversation);
   Result<Handoff> get_handoff(TenantId tenant, HandoffId handoff);
   Result<std::vector<Event>> events(TenantId tenant, std::int64_t after, std::size_t limit = 100);
+
+  // --- event consumers (omni/event.h; docs/integration.md, "Consume events")
+  // A durable consumer is a named cursor in the tenant's outbox, kept in the store (a tenant
+  // setting), so it survives the process. Names are 1..64 characters of [a-z0-9._-]
+  // (kInvalidArgument, field "consumer"); the same name in two tenants is two consumers.
+  // Delivery is at least once: poll, process, then acknowledge; a consumer that dies before
+  // acknowledging gets the same events again. A consumer sees the outbox in commit order, so the
+  // events of one conversation (or customer) arrive in the order they happened. Every consumer
+  // sees every event: two names are two independent cursors (to share work, partition it on
+  // your side, e.g. by conversation id). kNotFound for an unknown tenant.
+
+  // Creates a consumer that starts at the beginning of the outbox or after its newest event.
+  // kAlreadyExists when the name is taken. Not needed for kBeginning: a consumer nobody created
+  // reads from the beginning and is recorded by its first ack_events.
+  Result<ConsumerPosition> add_consumer(TenantId tenant, const std::string& consumer,
+                                        ConsumerStart start = ConsumerStart::kBeginning);
+  // The next events after the consumer's acknowledged sequence, ascending, at most limit
+  // (1..EngineOptions::max_page_size). Moves nothing: polling again without ack_events returns
+  // the same events (and any committed since).
+  Result<std::vector<Event>> poll_events(TenantId tenant, const std::string& consumer,
+                                         std::size_t limit = 100);
+  // Durably moves the consumer's cursor to `through_sequence` (usually the last processed
+  // event's sequence): later polls return only events after it. Idempotent and monotonic:
+  // acknowledging at or below the current position changes nothing and succeeds (a retried or
+  // late ack is harmless). kInvalidArgument for a negative sequence or one beyond the tenant's
+  // newest event. Records a consumer that did not exist yet.
+  Status ack_events(TenantId tenant, const std::string& consumer, std::int64_t through_sequence);
+  // kNotFound for a consumer that was never created nor acknowledged anything.
+  Result<ConsumerPosition> consumer_position(TenantId tenant, const std::string& consumer);
+  // The tenant's consumers, ascending by name.
+  Result<std::vector<ConsumerPosition>> list_consumers(TenantId tenant);
+  // Forgets the consumer's cursor (kNotFound if none): the name reads from the beginning again.
+  Status remove_consumer(TenantId tenant, const std::string& consumer);
+
+  // --- in-process observers (omni/event_observer.h)
+  // Calls `observer` with the tenant's events committed from now on (after the newest event at
+  // this call), on the engine's dispatcher thread: started with the first observer, woken by
+  // every committed write of this engine and polling every EngineOptions::event_poll_interval
+  // for writes of other processes sharing the store; joined when the engine is destroyed.
+  // Borrowed: it must stay alive until remove_observer returns or the engine is destroyed.
+  // kAlreadyExists when it is already registered for the tenant; kInvalidArgument for nullptr.
+  Status add_observer(TenantId tenant, EventObserver* observer);
+  // After it returns, `observer` is never called again for the tenant: it waits for a callback
+  // in flight on another thread. Called from inside a callback (on the dispatcher thread) it
+  // does not wait; the running callback finishes and no later one starts. kNotFound when it is
+  // not registered for the tenant.
+  Status remove_observer(TenantId tenant, EventObserver* observer);
 
   const EngineOptions& options() const;
 

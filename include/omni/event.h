@@ -1,6 +1,11 @@
 // omni/event.h — state changes, written to the store's outbox in the same transaction as the
 // change itself, so a host can consume them at least once even after a crash.
 //
+// Two ways to consume them (docs/integration.md, "Consume events"):
+// - a durable consumer (Engine::poll_events / Engine::ack_events): a named cursor per tenant,
+//   kept in the store, so a consumer that dies before acknowledging gets the same events again;
+// - an in-process observer (omni/event_observer.h): callbacks on an engine thread, not durable.
+//
 // Thread-safety: plain values.
 #pragma once
 
@@ -27,6 +32,20 @@ struct Event {
   std::string type;
   std::string payload;  // a JSON object
   Timestamp created_at;
+};
+
+// Where a durable consumer created with Engine::add_consumer starts reading.
+enum class ConsumerStart {
+  kBeginning,  // every event the tenant's outbox holds
+  kNow,        // only events committed after the consumer was created
+};
+
+// A durable consumer's cursor.
+struct ConsumerPosition {
+  std::string name;
+  // The highest acknowledged sequence: poll_events returns the events after it. 0: none yet.
+  std::int64_t acknowledged = 0;
+  Timestamp updated_at;  // when the consumer was created or its cursor last moved
 };
 
 }  // namespace omni
