@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "omni/engine.h"
 #include "omni/sqlite_store.h"
 #include "omni/sys/store.h"
 #include "test_util.h"
@@ -1222,4 +1223,49 @@ TEST_CASE("sqlite: stores opening one new file at once migrate it once", "[sqlit
   CHECK(require_value(tx->get_tenant(f.tenant)).name == "acme");
   RawDatabase raw(path.string());
   CHECK(raw.integer("SELECT count(*) FROM sqlite_master WHERE name = 'touchpoints'") == 1);
+}
+
+TEST_CASE("sqlite: an event consumer resumes from its cursor after the file is reopened",
+          "[sqlite][events]") {
+  TempDatabasePath path;
+  omni::TenantId tenant;
+  std::vector<std::int64_t> lost_batch;
+  {
+    auto engine = omni::Engine::open(open_store(path.string()));
+    REQUIRE(engine.ok());
+    auto acme = (*engine)->create_tenant("acme");
+    REQUIRE(acme.ok());
+    tenant = acme->id;
+    auto email = (*engine)->create_channel({tenant, omni::ChannelKind::kEmail, "support", {}});
+    REQUIRE(email.ok());
+    for (int i = 0; i < 40; ++i) {
+      omni::InboundMessage m;
+      m.tenant = tenant;
+      m.channel = email->id;
+      m.from = {omni::IdentityKind::kEmail, "", "c" + std::to_string(i % 5) + "@example.com"};
+      m.provider_message_id = "m" + std::to_string(i);
+      m.body = "hello";
+      REQUIRE((*engine)->receive(m).ok());
+    }
+    auto first = (*engine)->poll_events(tenant, "crm-sync", 10);
+    REQUIRE(first.ok());
+    REQUIRE(first->size() == 10);
+    REQUIRE((*engine)->ack_events(tenant, "crm-sync", first->back().sequence).ok());
+    auto second = (*engine)->poll_events(tenant, "crm-sync", 10);
+    REQUIRE(second.ok());
+    for (const auto& e : *second)
+      lost_batch.push_back(e.sequence);
+    // The process dies here: 3 of the 10 processed, nothing acknowledged.
+  }
+  auto engine = omni::Engine::open(open_store(path.string()));
+  REQUIRE(engine.ok());
+  auto again = (*engine)->poll_events(tenant, "crm-sync", 10);
+  REQUIRE(again.ok());
+  std::vector<std::int64_t> resumed;
+  for (const auto& e : *again)
+    resumed.push_back(e.sequence);
+  CHECK(resumed == lost_batch);
+  auto position = (*engine)->consumer_position(tenant, "crm-sync");
+  REQUIRE(position.ok());
+  CHECK(position->acknowledged == lost_batch.front() - 1);
 }

@@ -11,6 +11,7 @@
 #include "omni/engine.h"
 #include "omni/fit.h"
 #include "omni/event.h"
+#include "omni/event_observer.h"
 #include "omni/handoff.h"
 #include "omni/ids.h"
 #include "omni/memory_store.h"
