@@ -591,10 +591,10 @@ BEGIN
     VALUES (new.id, new.title, new.body, new.title_alt, new.body_alt);
 END;
 
--- Deflection (count_deflection): self-service touchpoints outside any conversation, by time.
--- The follow-up check uses conversations_by_customer (tenant_id, customer_id, opened_at, id).
-CREATE INDEX touchpoints_self_service ON touchpoints (tenant_id, occurred_at, customer_id)
-  WHERE kind = 'kb_view' AND conversation_id IS NULL;
+-- Deflection (count_deflection) needs no index of its own: self-service touchpoints are those
+-- outside any conversation, a range of touchpoints_conversation_timeline (tenant_id,
+-- conversation_id IS NULL, occurred_at); the follow-up check is a range of
+-- conversations_by_customer (tenant_id, customer_id, opened_at).
 )sql"},
 };
 

@@ -1863,7 +1863,8 @@ class SqliteTransaction final : public StoreTransaction {
   Result<DeflectionReport> count_deflection(TenantId tenant, Timestamp from, Timestamp to,
                                             std::chrono::microseconds window) override {
     return guarded(kReads, "counting deflection", [&]() -> Result<DeflectionReport> {
-      // The WHERE repeats touchpoints_self_service's condition so the partial index is used.
+      // An index range of touchpoints_conversation_timeline (conversation_id NULL, occurred_at)
+      // and, per attempt, of conversations_by_customer.
       OMNI_ASSIGN_OR_RETURN(
           Statement statement,
           prepare("SELECT COUNT(*), COALESCE(SUM(EXISTS ("
