@@ -13,6 +13,7 @@
 #include "omni/event.h"
 #include "omni/handoff.h"
 #include "omni/ids.h"
+#include "omni/knowledge.h"
 #include "omni/memory_store.h"
 #include "omni/message.h"
 #include "omni/recording_adapter.h"
