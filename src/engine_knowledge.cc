@@ -105,7 +105,14 @@ Result<Article> Engine::put_article(const Article& article) {
     } else if (existing.status().is(StatusCode::kNotFound)) {
       OMNI_RETURN_IF_ERROR(tx.get_tenant(article.tenant).status());
       row.created_at = now_ts;
-      OMNI_ASSIGN_OR_RETURN(row.id, tx.insert_article(row));
+      auto inserted = tx.insert_article(row);
+      // Another writer (another process on a shared database) put the slug first: retrying
+      // finds its row and updates it.
+      if (inserted.status().is(StatusCode::kAlreadyExists)) {
+        return Status::conflict(inserted.status().message());
+      }
+      if (!inserted.ok()) return inserted.status();
+      row.id = *inserted;
     } else {
       return existing.status();
     }
