@@ -15,6 +15,7 @@
 #include "utf8.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace omni {
 namespace {
@@ -52,6 +53,48 @@ std::set<std::string> indexed_terms(std::string_view text) {
 
 IndexedArticle index_article(const Article& article) {
   return IndexedArticle{article, indexed_terms(article.title), indexed_terms(article.body)};
+}
+
+// About 160 bytes of `body` from a little before the first word that matches one of `terms`
+// (the start when none does), cut at word and code point boundaries, "…" where it was cut.
+std::string snippet_of(std::string_view body, const std::vector<std::string>& terms) {
+  auto word_byte = [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x80 || std::isalnum(u) != 0;
+  };
+  std::size_t match = 0;
+  for (std::size_t i = 0; i < body.size();) {
+    if (!word_byte(body[i])) {
+      ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < body.size() && word_byte(body[end]))
+      ++end;
+    const std::string_view word = body.substr(i, end - i);
+    bool found = false;
+    for (const auto& folded : {search_terms(word), search_terms(search_alternates(word))}) {
+      for (const auto& term : folded) {
+        if (std::find(terms.begin(), terms.end(), term) != terms.end()) found = true;
+      }
+    }
+    if (found) {
+      match = i;
+      break;
+    }
+    i = end;
+  }
+  std::size_t start = match > 60 ? match - 60 : 0;
+  if (start > 0) {
+    // Forward to the next word's start.
+    while (start < match && word_byte(body[start - 1]))
+      ++start;
+  }
+  std::string_view excerpt = detail::utf8_prefix(body.substr(start), 160);
+  std::string out = start > 0 ? "…" : "";
+  out += excerpt;
+  if (start + excerpt.size() < body.size()) out += "…";
+  return out;
 }
 
 struct Tables {
@@ -749,9 +792,7 @@ class MemoryTransaction final : public StoreTransaction {
       hit.title = a.title;
       hit.language = a.language;
       hit.score = score;
-      std::string_view excerpt = detail::utf8_prefix(a.body, 160);
-      hit.snippet = std::string(excerpt);
-      if (excerpt.size() < a.body.size()) hit.snippet += "…";
+      hit.snippet = snippet_of(a.body, q.terms);
       out.push_back(std::move(hit));
     }
     std::stable_sort(out.begin(), out.end(),

@@ -110,6 +110,8 @@ TEST_CASE("kb: 'ruckerstattung' finds 'Rückerstattung' in any case and spelling
     CHECK(hits[0].score > hits[1].score);
     CHECK(hits[1].article == l.shipping.id);
     CHECK_FALSE(hits[0].snippet.empty());
+    // The excerpt is of the body, around the match.
+    CHECK(hits[1].snippet.find("Rückerstattung der Versandkosten") != std::string::npos);
   }
   // ß is ss, in either direction; umlauts without their dots.
   for (const char* text : {"grosse", "GROSSE", "Große", "strasse", "Straße", "zahlen", "zählen"}) {
