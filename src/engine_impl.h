@@ -317,6 +317,13 @@ struct Engine::Impl {
                                       const HandoffSpec& spec, const CrmSnapshot& crm);
   Status apply_handoff(StoreTransaction& tx, Conversation& c, const Handoff& h, Timestamp at);
 
+  // --- knowledge base (engine_knowledge.cc)
+  // A kKnowledgeBaseView touchpoint of the visitor, in no conversation; `article` adds its id,
+  // slug and title.
+  Result<Touchpoint> record_self_service(const KnowledgeBaseVisitor& visitor,
+                                         std::optional<ArticleId> article,
+                                         std::map<std::string, std::string> metadata);
+
   // --- routing and SLA (engine_routing.cc)
   enum class SaveMode {
     kImplicit,  // a customer's action: a slot that does not fit is released to the queue

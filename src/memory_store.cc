@@ -12,8 +12,10 @@
 
 #include "omni/memory_store.h"
 #include "omni/normalize.h"
+#include "utf8.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace omni {
 namespace {
@@ -31,6 +33,69 @@ namespace {
   } while (false)
 
 using Key = std::int64_t;
+
+// An article with its folded words (omni/knowledge.h), computed when it is written.
+struct IndexedArticle {
+  Article article;
+  std::set<std::string> title_terms;
+  std::set<std::string> body_terms;
+};
+
+std::set<std::string> indexed_terms(std::string_view text) {
+  std::set<std::string> out;
+  constexpr std::size_t kAll = static_cast<std::size_t>(-1);
+  for (auto& term : search_terms(text, kAll))
+    out.insert(std::move(term));
+  for (auto& term : search_terms(search_alternates(text), kAll))
+    out.insert(std::move(term));
+  return out;
+}
+
+IndexedArticle index_article(const Article& article) {
+  return IndexedArticle{article, indexed_terms(article.title), indexed_terms(article.body)};
+}
+
+// About 160 bytes of `body` from a little before the first word that matches one of `terms`
+// (the start when none does), cut at word and code point boundaries, "…" where it was cut.
+std::string snippet_of(std::string_view body, const std::vector<std::string>& terms) {
+  auto word_byte = [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x80 || std::isalnum(u) != 0;
+  };
+  std::size_t match = 0;
+  for (std::size_t i = 0; i < body.size();) {
+    if (!word_byte(body[i])) {
+      ++i;
+      continue;
+    }
+    std::size_t end = i;
+    while (end < body.size() && word_byte(body[end]))
+      ++end;
+    const std::string_view word = body.substr(i, end - i);
+    bool found = false;
+    for (const auto& folded : {search_terms(word), search_terms(search_alternates(word))}) {
+      for (const auto& term : folded) {
+        if (std::find(terms.begin(), terms.end(), term) != terms.end()) found = true;
+      }
+    }
+    if (found) {
+      match = i;
+      break;
+    }
+    i = end;
+  }
+  std::size_t start = match > 60 ? match - 60 : 0;
+  if (start > 0) {
+    // Forward to the next word's start.
+    while (start < match && word_byte(body[start - 1]))
+      ++start;
+  }
+  std::string_view excerpt = detail::utf8_prefix(body.substr(start), 160);
+  std::string out = start > 0 ? "…" : "";
+  out += excerpt;
+  if (start + excerpt.size() < body.size()) out += "…";
+  return out;
+}
 
 struct Tables {
   Key next_id = 1;
@@ -58,6 +123,8 @@ struct Tables {
   std::map<Key, MergeRecord> merges;
   std::map<Key, PendingDelivery> deliveries;        // by touchpoint
   std::set<std::tuple<Key, int, Key>> merge_moves;  // (merge, record kind, record id)
+  std::map<Key, IndexedArticle> articles;
+  std::map<std::pair<Key, std::string>, Key> article_slugs;  // (tenant, slug)
 };
 
 enum MovedKind { kMovedIdentity, kMovedConversation, kMovedTouchpoint };
@@ -406,7 +473,8 @@ class MemoryTransaction final : public StoreTransaction {
     auto identity = get_scoped(t_.identities, v.tenant, v.identity.value(), "identity");
     if (!identity.ok()) return identity.status();
     put(t_.consents,
-        std::make_tuple(v.tenant.value(), v.identity.value(), std::string(to_string(v.channel_kind))),
+        std::make_tuple(v.tenant.value(), v.identity.value(),
+                        std::string(to_string(v.channel_kind))),
         v);
     return Status();
   }
@@ -642,6 +710,115 @@ class MemoryTransaction final : public StoreTransaction {
       }
     }
     return out;
+  }
+
+  // --- knowledge base
+  Result<ArticleId> insert_article(const Article& v) override {
+    OMNI_WRITABLE();
+    OMNI_REQUIRE_TENANT(v.tenant);
+    auto key = std::make_pair(v.tenant.value(), v.slug);
+    if (t_.article_slugs.count(key)) {
+      return Status::already_exists("article '" + v.slug + "' exists");
+    }
+    Article row = v;
+    row.id = ArticleId(t_.next_id++);
+    put(t_.articles, row.id.value(), index_article(row));
+    put(t_.article_slugs, key, row.id.value());
+    return row.id;
+  }
+  Status update_article(const Article& v) override {
+    OMNI_WRITABLE();
+    auto it = t_.articles.find(v.id.value());
+    if (it == t_.articles.end() || it->second.article.tenant != v.tenant) {
+      return Status::not_found("article " + std::to_string(v.id.value()));
+    }
+    const Article old = it->second.article;
+    if (old.slug != v.slug) {
+      auto key = std::make_pair(v.tenant.value(), v.slug);
+      if (t_.article_slugs.count(key)) {
+        return Status::already_exists("article '" + v.slug + "' exists");
+      }
+      erase(t_.article_slugs, std::make_pair(v.tenant.value(), old.slug));
+      put(t_.article_slugs, key, v.id.value());
+    }
+    put(t_.articles, v.id.value(), index_article(v));
+    return Status();
+  }
+  Result<Article> get_article(TenantId tenant, ArticleId id) override {
+    auto it = t_.articles.find(id.value());
+    if (it == t_.articles.end() || it->second.article.tenant != tenant) {
+      return Status::not_found("article " + std::to_string(id.value()));
+    }
+    return it->second.article;
+  }
+  Result<Article> find_article(TenantId tenant, std::string_view slug) override {
+    auto it = t_.article_slugs.find({tenant.value(), std::string(slug)});
+    if (it == t_.article_slugs.end()) {
+      return Status::not_found("article '" + std::string(slug) + "'");
+    }
+    return t_.articles.at(it->second).article;
+  }
+  Status delete_article(TenantId tenant, ArticleId id) override {
+    OMNI_WRITABLE();
+    auto it = t_.articles.find(id.value());
+    if (it == t_.articles.end() || it->second.article.tenant != tenant) {
+      return Status::not_found("article " + std::to_string(id.value()));
+    }
+    const std::string slug = it->second.article.slug;
+    erase(t_.articles, id.value());
+    erase(t_.article_slugs, std::make_pair(tenant.value(), slug));
+    return Status();
+  }
+  // A title match weighs 10, a body match 1, per term.
+  Result<std::vector<ArticleHit>> search_articles(const ArticleSearch& q) override {
+    std::vector<ArticleHit> out;
+    if (q.terms.empty()) return out;
+    for (const auto& [id, row] : t_.articles) {
+      const Article& a = row.article;
+      if (a.tenant != q.tenant || !a.published) continue;
+      if (q.language && a.language != *q.language) continue;
+      double score = 0;
+      std::size_t matched = 0;
+      for (const auto& term : q.terms) {
+        const bool in_title = row.title_terms.count(term) > 0;
+        const bool in_body = row.body_terms.count(term) > 0;
+        if (in_title || in_body) ++matched;
+        score += (in_title ? 10.0 : 0.0) + (in_body ? 1.0 : 0.0);
+      }
+      if (matched == 0 || (q.match_all && matched < q.terms.size())) continue;
+      ArticleHit hit;
+      hit.article = a.id;
+      hit.slug = a.slug;
+      hit.title = a.title;
+      hit.language = a.language;
+      hit.score = score;
+      hit.snippet = snippet_of(a.body, q.terms);
+      out.push_back(std::move(hit));
+    }
+    std::stable_sort(out.begin(), out.end(),
+                     [](const ArticleHit& a, const ArticleHit& b) { return a.score > b.score; });
+    if (out.size() > q.limit) out.resize(q.limit);
+    return out;
+  }
+  Result<DeflectionReport> count_deflection(TenantId tenant, Timestamp from, Timestamp to,
+                                            std::chrono::microseconds window) override {
+    DeflectionReport report;
+    for (const auto& [id, tp] : t_.touchpoints) {
+      if (tp.tenant != tenant || tp.kind != TouchpointKind::kKnowledgeBaseView || tp.conversation ||
+          tp.occurred_at < from || tp.occurred_at >= to) {
+        continue;
+      }
+      ++report.attempts;
+      for (const auto& [cid, c] : t_.conversations) {
+        if (c.tenant == tenant && c.customer == tp.customer && c.opened_at >= tp.occurred_at &&
+            c.opened_at <= tp.occurred_at + window) {
+          ++report.followed_by_conversation;
+          break;
+        }
+      }
+    }
+    report.deflected = report.attempts - report.followed_by_conversation;
+    return report;
   }
 
   // --- handoffs

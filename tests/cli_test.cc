@@ -1760,6 +1760,47 @@ TEST_CASE("omni recommend ranks the channels with reasons", "[cli]") {
   CHECK(run_omni({"--db", db, "--tenant", "acme", "recommend", "42"}).status == 1);
 }
 
+TEST_CASE("omni kb search finds articles with umlauts folded", "[cli][kb]") {
+  std::string db = anna_db();
+  {
+    SqliteStoreOptions options;
+    options.path = db;
+    auto store = open_sqlite_store(options);
+    REQUIRE(store.ok());
+    auto engine = Engine::open(std::move(*store));
+    REQUIRE(engine.ok());
+    auto tenant = (*engine)->find_tenant("acme");
+    REQUIRE(tenant.ok());
+    Article a;
+    a.tenant = tenant->id;
+    a.slug = "rueckerstattung";
+    a.language = "de";
+    a.title = "Rückerstattung beantragen";
+    a.body = "So erhalten Sie Ihre Rückerstattung.";
+    REQUIRE((*engine)->put_article(a).ok());
+  }
+  Run text = run_omni({"--db", db, "--tenant", "acme", "kb", "search", "ruckerstattung"});
+  INFO(text.out << text.err);
+  REQUIRE(text.status == 0);
+  CHECK_THAT(text.out, Catch::StartsWith("1 article in tenant \"acme\"\n"
+                                         "rueckerstattung (de, article 1): Rückerstattung "
+                                         "beantragen\n"));
+  Run json = run_omni({"--db", db, "--tenant", "acme", "--json", "kb", "search", "RÜCKERSTATTUNG",
+                       "--language", "de", "--limit", "5"});
+  REQUIRE(json.status == 0);
+  rapidjson::Document doc = parse_json(json.out);
+  REQUIRE(doc["hits"].Size() == 1);
+  CHECK(std::string(doc["hits"][0]["slug"].GetString()) == "rueckerstattung");
+  CHECK(doc["hits"][0]["score"].GetDouble() > 0);
+  Run none = run_omni({"--db", db, "--tenant", "acme", "kb", "search", "\"*", "NEAR("});
+  CHECK(none.status == 0);
+  CHECK(none.out == "0 articles in tenant \"acme\"\n");
+  CHECK(run_omni({"--db", db, "--tenant", "acme", "kb", "search"}).status == 2);
+  CHECK(run_omni({"--db", db, "--tenant", "acme", "kb", "find", "x"}).status == 2);
+  CHECK(run_omni({"--db", db, "--tenant", "acme", "kb", "search", "x", "--limit", "101"}).status ==
+        2);
+}
+
 TEST_CASE("omni timeline shows why a notification went out", "[cli]") {
   std::string db = anna_db();
   {

@@ -207,9 +207,19 @@ std::vector<std::string> bodies(const std::vector<omni::Touchpoint>& touchpoints
 // tables and data, without what version 3 added), as a file written by omni 0.2 would be.
 // offered_to and preferred_agent are composite foreign keys, which DROP COLUMN refuses, so the
 // conversations table is rebuilt as version 2 had it.
+// Takes a file back to the shape schema version 4 gave it: no knowledge base (articles, their
+// full-text index and its triggers).
+void downgrade_to_version_4(RawDatabase& raw) {
+  raw.exec(
+      "DROP TRIGGER articles_fts_insert; DROP TRIGGER articles_fts_delete; "
+      "DROP TRIGGER articles_fts_update; DROP TABLE articles_fts; DROP TABLE articles; "
+      "DELETE FROM sqlite_sequence WHERE name = 'articles'; PRAGMA user_version = 4;");
+}
+
 // Takes a file back to the shape schema version 3 gave it: no contact preferences, consents or
 // the channel traits requires_consent and cost_per_unit.
 void downgrade_to_version_3(RawDatabase& raw) {
+  downgrade_to_version_4(raw);
   raw.exec(
       "DROP TABLE consents; ALTER TABLE customers DROP COLUMN preferences; "
       "ALTER TABLE channels DROP COLUMN requires_consent; "
@@ -1046,6 +1056,81 @@ TEST_CASE("sqlite: timeline queries are index range scans", "[sqlite]") {
     plan += row;
   }
   CHECK(plan.find("conversations_one_joinable") != std::string::npos);
+}
+
+TEST_CASE("sqlite: a version 4 file migrates to version 5 with a searchable knowledge base",
+          "[sqlite][kb]") {
+  TempDatabasePath path;
+  Fixture f;
+  {
+    auto store = open_store(path.string());
+    f = make_fixture(*store);
+  }
+  {
+    RawDatabase raw(path.string());
+    downgrade_to_version_4(raw);
+    CHECK(raw.text("PRAGMA integrity_check") == "ok");
+    CHECK(raw.integer("SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'articles%'") == 0);
+  }
+  auto store = open_store(path.string());
+  {
+    RawDatabase raw(path.string());
+    CHECK(raw.integer("PRAGMA user_version") == omni::sqlite_schema_version());
+    CHECK(raw.rows("PRAGMA foreign_key_check").empty());
+  }
+  auto tx = begin(*store, TransactionMode::kWrite);
+  omni::Article a;
+  a.tenant = f.tenant;
+  a.slug = "rueckerstattung";
+  a.language = "de";
+  a.title = "Rückerstattung";
+  a.body = "Die Straße der Größe.";
+  a.created_at = a.updated_at = at(5);
+  a.id = require_value(tx->insert_article(a));
+  omni::ArticleSearch search;
+  search.tenant = f.tenant;
+  for (const char* term : {"ruckerstattung", "rueckerstattung", "strasse", "groesse", "grosse"}) {
+    INFO(term);
+    search.terms = {term};
+    auto hits = require_value(tx->search_articles(search));
+    REQUIRE(hits.size() == 1);
+    CHECK(hits[0].article == a.id);
+  }
+  // Terms are phrases, never FTS5 syntax, even when a backend is handed a hostile one.
+  for (const char* term : {"\"", "NEAR(", "*", "title:x", "a OR b", "-x", "^x", "{title}:x"}) {
+    INFO(term);
+    search.terms = {term};
+    CHECK(tx->search_articles(search).ok());
+  }
+  require_ok(tx->commit());
+}
+
+TEST_CASE("sqlite: FTS5 is there and the deflection count is an indexed search", "[sqlite][kb]") {
+  TempDatabasePath path;
+  { open_store(path.string()); }
+  RawDatabase raw(path.string());
+  bool fts5 = false;
+  for (const auto& option : raw.rows("PRAGMA compile_options")) {
+    if (option.find("ENABLE_FTS5") != std::string::npos) fts5 = true;
+  }
+  CHECK(fts5);
+  // The statement count_deflection runs.
+  std::string plan;
+  for (const auto& row : raw.rows(
+           "EXPLAIN QUERY PLAN SELECT COUNT(*), COALESCE(SUM(EXISTS (SELECT 1 FROM conversations c "
+           "WHERE c.tenant_id = t.tenant_id AND c.customer_id = t.customer_id AND c.opened_at >= "
+           "t.occurred_at AND c.opened_at <= t.occurred_at + 86400000000)), 0) FROM touchpoints t "
+           "WHERE t.tenant_id = 1 AND t.kind = 'kb_view' AND t.conversation_id IS NULL AND "
+           "t.occurred_at >= 5 AND t.occurred_at < 6")) {
+    plan += row + "\n";
+  }
+  INFO(plan);
+  // Self-service touchpoints are those outside any conversation: a range of the conversation
+  // timeline index with conversation_id NULL.
+  CHECK(plan.find("SEARCH t USING INDEX touchpoints_conversation_timeline (tenant_id=? AND "
+                  "conversation_id=? AND occurred_at>? AND occurred_at<?)") != std::string::npos);
+  CHECK(plan.find("SEARCH c USING") != std::string::npos);
+  CHECK(plan.find("SCAN") == std::string::npos);
 }
 
 TEST_CASE("sqlite: concurrent writers all succeed", "[sqlite]") {

@@ -29,6 +29,7 @@
 #include "omni/event_observer.h"
 #include "omni/export.h"
 #include "omni/handoff.h"
+#include "omni/knowledge.h"
 #include "omni/merge.h"
 #include "omni/message.h"
 #include "omni/routing.h"
@@ -452,6 +453,44 @@ class OMNI_EXPORT Engine {
   Result<Conversation> merge_conversations(TenantId tenant, ConversationId survivor,
                                            ConversationId merged, const std::string& actor,
                                            const std::string& reason);
+
+  // --- knowledge base (omni/knowledge.h: folding rules, deflection)
+  // Inserts the article, or replaces the tenant's article of the same slug (keeping its id and
+  // created_at; the search index follows at once). Checked: slug (1-128 bytes of a-z, 0-9, '.',
+  // '_', '-'), language (1-35 bytes of letters, digits, '-'), title (required, 512 bytes), body
+  // (256 KiB), tags (at most 32 of 1-64 bytes). Returns the article as stored; writes an
+  // article.put event.
+  Result<Article> put_article(const Article& article);
+  Result<Article> get_article(TenantId tenant, ArticleId article);
+  Result<Article> find_article(TenantId tenant, const std::string& slug);
+  // Deletes the article (to hide it but keep it, put it with published = false); an
+  // article.removed event. kNotFound if none.
+  Status remove_article(TenantId tenant, ArticleId article);
+  // Published articles of the tenant that match the query's words, best first. The text is
+  // never read as query syntax; a text without words finds nothing (not an error). Records
+  // nothing (see record_search).
+  Result<std::vector<ArticleHit>> search_articles(const ArticleQuery& query);
+  // Articles that may answer a customer's message: the words of its subject and body without
+  // common German and English stop words, any of them matching, best first. `language`
+  // restricts them to one language.
+  Result<std::vector<ArticleHit>> suggest_articles(TenantId tenant, const std::string& text,
+                                                   std::size_t limit = 3,
+                                                   const std::optional<std::string>& language = {});
+  Result<std::vector<ArticleHit>> suggest_articles(const InboundMessage& message,
+                                                   std::size_t limit = 3);
+  // Records that the visitor read the article: a kKnowledgeBaseView touchpoint on the
+  // customer's timeline, in no conversation (none is opened or joined), with metadata
+  // kb_action "view", article_id and article_slug, and a touchpoint.added event.
+  Result<Touchpoint> record_article_view(const KnowledgeBaseVisitor& visitor, ArticleId article);
+  // Records that the visitor searched the knowledge base: a kKnowledgeBaseView touchpoint like
+  // a view, with metadata kb_action "search", search_query (the text, at most 1 KiB) and
+  // search_hits. Searches and views both count as self-service attempts for deflection().
+  Result<Touchpoint> record_search(const KnowledgeBaseVisitor& visitor, const std::string& query,
+                                   std::size_t hits);
+  // Self-service attempts in [from, to) and how many were followed by a new conversation of the
+  // same customer within `window` (DeflectionReport says exactly). Counted in the store.
+  Result<DeflectionReport> deflection(TenantId tenant, Timestamp from, Timestamp to,
+                                      std::chrono::seconds window = std::chrono::hours(24));
 
   // --- reads
   // The customer and what an agent sees of it; a merged id resolves to its survivor.

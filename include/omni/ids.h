@@ -35,6 +35,7 @@ using TouchpointId = Id<struct TouchpointTag>;
 using HandoffId = Id<struct HandoffTag>;
 using AgentId = Id<struct AgentTag>;
 using MergeId = Id<struct MergeTag>;
+using ArticleId = Id<struct ArticleTag>;
 
 }  // namespace omni
 

@@ -14,6 +14,7 @@
 #include "omni/fit.h"
 #include "omni/handoff.h"
 #include "omni/ids.h"
+#include "omni/knowledge.h"
 #include "omni/memory_store.h"
 #include "omni/message.h"
 #include "omni/recording_adapter.h"

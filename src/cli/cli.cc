@@ -25,6 +25,7 @@
 #include "cli/template_file.h"
 #include "omni/engine.h"
 #include "omni/fit.h"
+#include "omni/knowledge.h"
 #include "omni/normalize.h"
 #include "omni/simulation.h"
 #include "omni/sqlite_store.h"
@@ -70,6 +71,8 @@ Commands:
   render KEY CONVERSATION_ID      fill template KEY for the conversation: variant, reasons,
                                   subject, body and how it fits the channel
   recommend CUSTOMER_ID           rank the channels for a follow-up, with the reasons
+  kb search TEXT...               search the tenant's published knowledge-base articles (case,
+                                  umlauts and ß folded), best first, with a snippet
   normalize phone|email VALUE     print the form omni matches identities by (needs no --db)
   fit --channel KIND TEXT         how TEXT fits a channel of KIND: encoding, length, SMS
                                   segments and the split into parts (needs no --db)
@@ -83,7 +86,8 @@ Options (before or after the command):
   --tenant NAME        the tenant to read; for ingest, the tenant of records that name none
                        (default: "default")
   --json               print one JSON document instead of text
-  --limit N            timeline: touchpoints per page, 1..500 (default: 50)
+  --limit N            timeline: touchpoints per page, 1..500 (default: 50); kb search:
+                       articles, 1..100 (default: 10)
   --before CURSOR      timeline: the page older than CURSOR ("older:" line of the last page)
   --after CURSOR       timeline: the page newer than CURSOR ("newer:" line of the last page)
   --conversation ID    timeline: only this conversation's touchpoints; recommend: the case
@@ -91,7 +95,8 @@ Options (before or after the command):
   --set-channels LIST  preferences: preferred channel kinds, best first ("whatsapp,email";
                        "" for none)
   --language TAG       preferences: the preferred language ("" for none); render: the
-                       language to render in (default: conversation's, customer's, template's)
+                       language to render in (default: conversation's, customer's, template's);
+                       kb search: only articles of this language
   --time-zone ZONE     preferences: IANA time zone, e.g. Europe/Berlin ("" for none)
   --quiet-hours SPAN   preferences: HH:MM-HH:MM local time, e.g. 22:00-08:00 ("none" for none)
   --clear              preferences: start from empty preferences (then apply the others)
@@ -374,7 +379,7 @@ class Cli {
     if (cl_.arguments.empty()) return usage("no command given");
     const std::string& command = cl_.arguments[0];
     std::vector<std::string> operands(cl_.arguments.begin() + 1, cl_.arguments.end());
-    bool timeline_options = cl_.limit || cl_.before || cl_.after;
+    bool timeline_options = cl_.before || cl_.after || (cl_.limit && command != "kb");
     if (command != "timeline" && timeline_options) {
       return usage("--limit, --before and --after belong to the timeline command");
     }
@@ -385,8 +390,8 @@ class Cli {
         (cl_.set_channels || cl_.time_zone || cl_.quiet_hours || cl_.clear)) {
       return usage("--set-channels, --time-zone, --quiet-hours and --clear belong to preferences");
     }
-    if (command != "preferences" && command != "render" && cl_.language) {
-      return usage("--language belongs to preferences and render");
+    if (command != "preferences" && command != "render" && command != "kb" && cl_.language) {
+      return usage("--language belongs to preferences, render and kb search");
     }
     if (command != "consent" && (cl_.source || cl_.evidence || cl_.address)) {
       return usage("--source, --evidence and --address belong to consent");
@@ -419,6 +424,7 @@ class Cli {
     if (command == "template") return template_command(operands);
     if (command == "render") return render(operands);
     if (command == "recommend") return recommend(operands);
+    if (command == "kb") return kb(operands);
     if (command == "ingest") {
       if (operands.empty())
         return usage("ingest needs at least one FILE (\"-\" for standard input)");
@@ -843,6 +849,57 @@ class Cli {
         return fail(customer_error(engine, tenant, choice.status(), {request.customer}));
       }
       return rendered(renderer.recommendation(request, *choice));
+    });
+  }
+
+  int kb(const std::vector<std::string>& operands) {
+    if (operands.size() < 2 || operands[0] != "search") return usage("kb search needs TEXT");
+    ArticleQuery query;
+    for (std::size_t i = 1; i < operands.size(); ++i) {
+      if (i > 1) query.text += ' ';
+      query.text += operands[i];
+    }
+    if (cl_.language) query.language = *cl_.language;
+    if (cl_.limit) {
+      auto limit = parse_positive(*cl_.limit);
+      if (!limit || *limit > 100) return usage("--limit must be 1..100");
+      query.limit = static_cast<std::size_t>(*limit);
+    }
+    return with_engine(false, [&](Engine& engine) {
+      std::optional<Tenant> tenant = find_tenant(engine);
+      if (!tenant) return static_cast<int>(kExitFailed);
+      query.tenant = tenant->id;
+      auto hits = engine.search_articles(query);
+      if (!hits.ok()) return fail(hits.status().to_string());
+      if (cl_.json) {
+        JsonWriter w(out_);
+        w.begin_object();
+        w.field("query", query.text);
+        w.key("hits");
+        w.begin_array();
+        for (const ArticleHit& hit : *hits) {
+          w.begin_object();
+          w.field("article", hit.article.value());
+          w.field("slug", hit.slug);
+          w.field("title", hit.title);
+          w.field("language", hit.language);
+          w.field("score", hit.score);
+          w.field("snippet", hit.snippet);
+          w.end_object();
+        }
+        w.end_array();
+        w.end_object();
+        w.finish();
+      } else {
+        fmt::print(out_, "{} {} in tenant \"{}\"\n", hits->size(),
+                   hits->size() == 1 ? "article" : "articles", printable(tenant->name));
+        for (const ArticleHit& hit : *hits) {
+          fmt::print(out_, "{} ({}, article {}): {}\n  {}\n", printable(hit.slug),
+                     printable(hit.language), hit.article.value(), printable(hit.title, 512),
+                     one_line_excerpt(hit.snippet, 200));
+        }
+      }
+      return static_cast<int>(kExitOk);
     });
   }
 

@@ -545,6 +545,57 @@ CREATE TABLE consents (
   PRIMARY KEY (tenant_id, identity_id, channel_kind)
 ) WITHOUT ROWID;
 )sql"},
+    Migration{"knowledge base", R"sql(
+-- Knowledge-base articles; the slug is the host's key, unique per tenant. title_alt and
+-- body_alt hold search_alternates(title) and search_alternates(body) (omni/knowledge.h: other
+-- spellings of words with umlauts or ß), computed by the store when it writes the row.
+-- AUTOINCREMENT: a removed article's id is never handed out again (touchpoints name it).
+CREATE TABLE articles (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  tenant_id   INTEGER NOT NULL REFERENCES tenants (id),
+  slug        TEXT NOT NULL,
+  language    TEXT NOT NULL,
+  title       TEXT NOT NULL,
+  body        TEXT NOT NULL,
+  tags        TEXT NOT NULL,  -- JSON array of strings
+  published   INTEGER NOT NULL,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL,
+  title_alt   TEXT NOT NULL,
+  body_alt    TEXT NOT NULL,
+  UNIQUE (tenant_id, slug),
+  UNIQUE (tenant_id, id)
+);
+-- The full-text index over the articles (external content: the text lives once, in articles).
+-- unicode61 with remove_diacritics 2 folds case and diacritics ("Rückerstattung" ->
+-- "ruckerstattung"); the *_alt columns add the spellings it cannot ("strasse", "rueck...").
+-- The triggers keep it in step with every write of articles.
+CREATE VIRTUAL TABLE articles_fts USING fts5(
+  title, body, title_alt, body_alt,
+  content = 'articles', content_rowid = 'id',
+  tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+  INSERT INTO articles_fts (rowid, title, body, title_alt, body_alt)
+    VALUES (new.id, new.title, new.body, new.title_alt, new.body_alt);
+END;
+CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+  INSERT INTO articles_fts (articles_fts, rowid, title, body, title_alt, body_alt)
+    VALUES ('delete', old.id, old.title, old.body, old.title_alt, old.body_alt);
+END;
+CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, body, title_alt, body_alt ON articles
+BEGIN
+  INSERT INTO articles_fts (articles_fts, rowid, title, body, title_alt, body_alt)
+    VALUES ('delete', old.id, old.title, old.body, old.title_alt, old.body_alt);
+  INSERT INTO articles_fts (rowid, title, body, title_alt, body_alt)
+    VALUES (new.id, new.title, new.body, new.title_alt, new.body_alt);
+END;
+
+-- Deflection (count_deflection) needs no index of its own: self-service touchpoints are those
+-- outside any conversation, a range of touchpoints_conversation_timeline (tenant_id,
+-- conversation_id IS NULL, occurred_at); the follow-up check is a range of
+-- conversations_by_customer (tenant_id, customer_id, opened_at).
+)sql"},
 };
 
 struct FileState {

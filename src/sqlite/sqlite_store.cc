@@ -187,6 +187,37 @@ Result<Tenant> read_tenant(const Statement& statement) {
   return tenant;
 }
 
+constexpr std::string_view kArticleColumns =
+    "id, tenant_id, slug, language, title, body, tags, published, created_at, updated_at";
+
+Result<Article> read_article(const Statement& statement) {
+  Row row(statement, "articles");
+  Article a;
+  a.id = row.id<ArticleId>();
+  a.tenant = row.id<TenantId>();
+  a.slug = row.text();
+  a.language = row.text();
+  a.title = row.text();
+  a.body = row.text();
+  OMNI_ASSIGN_OR_RETURN(a.tags, sqlite::decode_string_list(row.text(), "article tags"));
+  a.published = row.boolean();
+  a.created_at = row.timestamp();
+  a.updated_at = row.timestamp();
+  return a;
+}
+
+// An FTS5 string: the term in double quotes, quotes doubled. Whatever it holds is a phrase to
+// look for, never query syntax (no column filter, operator, prefix or NEAR).
+std::string fts5_string(std::string_view term) {
+  std::string out = "\"";
+  for (char c : term) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
 // The profile columns, in the order read_profile reads and bind_profile binds them.
 constexpr std::string_view kProfileColumns =
     "synchronous, expected_first_response_s, length_rule, max_length, max_parts, formality, "
@@ -982,8 +1013,9 @@ class SqliteTransaction final : public StoreTransaction {
     return guarded(kWrites, "inserting a customer", [&]() -> Result<CustomerId> {
       OMNI_ASSIGN_OR_RETURN(
           Statement statement,
-          prepare("INSERT INTO customers (tenant_id, display_name, attributes, merged_into, "
-                  "created_at, updated_at, name_key, preferences) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+          prepare(
+              "INSERT INTO customers (tenant_id, display_name, attributes, merged_into, "
+              "created_at, updated_at, name_key, preferences) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
       Params(statement)
           .id(customer.tenant)
           .text(customer.display_name)
@@ -1706,6 +1738,150 @@ class SqliteTransaction final : public StoreTransaction {
     return guarded(kWrites, "moving a conversation's contents", [&]() -> Status {
       return run_all(kMoveConversationContents, "moving a conversation's contents",
                      [&](Params& params) { params.id(tenant).id(from).id(to); });
+    });
+  }
+
+  // --- knowledge base
+  Result<ArticleId> insert_article(const Article& a) override {
+    return guarded(kWrites, "inserting an article", [&]() -> Result<ArticleId> {
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("INSERT INTO articles (tenant_id, slug, language, title, body, tags, published, "
+                  "created_at, updated_at, title_alt, body_alt) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      Params(statement)
+          .id(a.tenant)
+          .text(a.slug)
+          .text(a.language)
+          .text(a.title)
+          .text(a.body)
+          .text(sqlite::encode_string_list(a.tags))
+          .boolean(a.published)
+          .timestamp(a.created_at)
+          .timestamp(a.updated_at)
+          .text(search_alternates(a.title))
+          .text(search_alternates(a.body));
+      OMNI_ASSIGN_OR_RETURN(std::int64_t id, insert(statement, "inserting an article"));
+      return ArticleId(id);
+    });
+  }
+
+  Status update_article(const Article& a) override {
+    return guarded(kWrites, "updating an article", [&]() -> Status {
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("UPDATE articles SET slug = ?, language = ?, title = ?, body = ?, tags = ?, "
+                  "published = ?, created_at = ?, updated_at = ?, title_alt = ?, body_alt = ? "
+                  "WHERE tenant_id = ? AND id = ?"));
+      Params(statement)
+          .text(a.slug)
+          .text(a.language)
+          .text(a.title)
+          .text(a.body)
+          .text(sqlite::encode_string_list(a.tags))
+          .boolean(a.published)
+          .timestamp(a.created_at)
+          .timestamp(a.updated_at)
+          .text(search_alternates(a.title))
+          .text(search_alternates(a.body))
+          .id(a.tenant)
+          .id(a.id);
+      return update(statement, "updating an article", fmt::format("article {}", a.id.value()));
+    });
+  }
+
+  Result<Article> get_article(TenantId tenant, ArticleId id) override {
+    static const std::string sql =
+        select(kArticleColumns, "articles WHERE tenant_id = ? AND id = ?");
+    return get_by_id(sql, "reading an article", "article", tenant, id.value(), read_article);
+  }
+
+  Result<Article> find_article(TenantId tenant, std::string_view slug) override {
+    return guarded(kReads, "finding an article", [&]() -> Result<Article> {
+      static const std::string sql =
+          select(kArticleColumns, "articles WHERE tenant_id = ? AND slug = ?");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).text(slug);
+      return query_one(statement, "finding an article", fmt::format("article '{}'", slug),
+                       read_article);
+    });
+  }
+
+  Status delete_article(TenantId tenant, ArticleId id) override {
+    return guarded(kWrites, "deleting an article", [&]() -> Status {
+      OMNI_ASSIGN_OR_RETURN(Statement statement,
+                            prepare("DELETE FROM articles WHERE tenant_id = ? AND id = ?"));
+      Params(statement).id(tenant).id(id);
+      return update(statement, "deleting an article", fmt::format("article {}", id.value()));
+    });
+  }
+
+  // bm25 with the title (and its alternates) weighing 10, the body 1; bm25 is lower for better
+  // matches, the hit's score is its negation.
+  Result<std::vector<ArticleHit>> search_articles(const ArticleSearch& q) override {
+    return guarded(kReads, "searching articles", [&]() -> Result<std::vector<ArticleHit>> {
+      std::vector<ArticleHit> none;
+      if (q.terms.empty()) return none;
+      std::string match;
+      for (const auto& term : q.terms) {
+        if (!match.empty()) match += q.match_all ? " AND " : " OR ";
+        match += fts5_string(term);
+      }
+      constexpr std::string_view all_languages =
+          "SELECT a.id, a.slug, a.title, a.language, -bm25(articles_fts, 10.0, 1.0, 10.0, 1.0), "
+          "snippet(articles_fts, 1, '', '', '…', 24) "
+          "FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
+          "WHERE articles_fts MATCH ? AND a.tenant_id = ? AND a.published = 1 "
+          "ORDER BY bm25(articles_fts, 10.0, 1.0, 10.0, 1.0), a.id LIMIT ?";
+      constexpr std::string_view one_language =
+          "SELECT a.id, a.slug, a.title, a.language, -bm25(articles_fts, 10.0, 1.0, 10.0, 1.0), "
+          "snippet(articles_fts, 1, '', '', '…', 24) "
+          "FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid "
+          "WHERE articles_fts MATCH ? AND a.tenant_id = ? AND a.published = 1 "
+          "AND a.language = ? "
+          "ORDER BY bm25(articles_fts, 10.0, 1.0, 10.0, 1.0), a.id LIMIT ?";
+      OMNI_ASSIGN_OR_RETURN(Statement statement,
+                            prepare(q.language ? one_language : all_languages));
+      Params params(statement);
+      params.text(match).id(q.tenant);
+      if (q.language) params.text(*q.language);
+      params.int64(sql_limit(q.limit));
+      return query_all(statement, "searching articles",
+                       [](const Statement& row) -> Result<ArticleHit> {
+                         ArticleHit hit;
+                         hit.article = ArticleId(row.column_int64(0));
+                         hit.slug = row.column_text(1);
+                         hit.title = row.column_text(2);
+                         hit.language = row.column_text(3);
+                         hit.score = row.column_double(4);
+                         hit.snippet = row.column_text(5);
+                         return hit;
+                       });
+    });
+  }
+
+  Result<DeflectionReport> count_deflection(TenantId tenant, Timestamp from, Timestamp to,
+                                            std::chrono::microseconds window) override {
+    return guarded(kReads, "counting deflection", [&]() -> Result<DeflectionReport> {
+      // An index range of touchpoints_conversation_timeline (conversation_id NULL, occurred_at)
+      // and, per attempt, of conversations_by_customer.
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("SELECT COUNT(*), COALESCE(SUM(EXISTS ("
+                  "SELECT 1 FROM conversations c WHERE c.tenant_id = t.tenant_id "
+                  "AND c.customer_id = t.customer_id AND c.opened_at >= t.occurred_at "
+                  "AND c.opened_at <= t.occurred_at + ?)), 0) "
+                  "FROM touchpoints t WHERE t.tenant_id = ? AND t.kind = 'kb_view' "
+                  "AND t.conversation_id IS NULL AND t.occurred_at >= ? AND t.occurred_at < ?"));
+      Params(statement).int64(window.count()).id(tenant).timestamp(from).timestamp(to);
+      return query_one(statement, "counting deflection", "deflection",
+                       [](const Statement& row) -> Result<DeflectionReport> {
+                         DeflectionReport report;
+                         report.attempts = row.column_int64(0);
+                         report.followed_by_conversation = row.column_int64(1);
+                         report.deflected = report.attempts - report.followed_by_conversation;
+                         return report;
+                       });
     });
   }
 

@@ -81,7 +81,9 @@ class FaultInjectingTransaction : public ForwardingTransaction {
   Status touch_identity(TenantId t, IdentityId id, Timestamp at) override {
     OMNI_FAULT_POINT(touch_identity(t, id, at));
   }
-  Status put_consent(const Consent& v) override { OMNI_FAULT_POINT(put_consent(v)); }
+  Status put_consent(const Consent& v) override {
+    OMNI_FAULT_POINT(put_consent(v));
+  }
   Result<ConversationId> insert_conversation(const Conversation& v) override {
     OMNI_FAULT_POINT(insert_conversation(v));
   }
@@ -120,6 +122,15 @@ class FaultInjectingTransaction : public ForwardingTransaction {
   }
   Status move_conversation_contents(TenantId t, ConversationId from, ConversationId to) override {
     OMNI_FAULT_POINT(move_conversation_contents(t, from, to));
+  }
+  Result<ArticleId> insert_article(const Article& v) override {
+    OMNI_FAULT_POINT(insert_article(v));
+  }
+  Status update_article(const Article& v) override {
+    OMNI_FAULT_POINT(update_article(v));
+  }
+  Status delete_article(TenantId t, ArticleId id) override {
+    OMNI_FAULT_POINT(delete_article(t, id));
   }
   Result<std::int64_t> append_event(const Event& v) override {
     OMNI_FAULT_POINT(append_event(v));

@@ -13,6 +13,7 @@ void link_identity_conformance();
 void link_routing_conformance();
 void link_context_conformance();
 void link_events_conformance();
+void link_kb_conformance();
 
 namespace {
 std::vector<StoreBackend>& registry() {
@@ -28,6 +29,7 @@ void register_store_backend(std::string name, StoreFactory factory) {
   link_routing_conformance();
   link_context_conformance();
   link_events_conformance();
+  link_kb_conformance();
   registry().push_back(StoreBackend{std::move(name), std::move(factory)});
 }
 

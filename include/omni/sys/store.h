@@ -24,6 +24,7 @@
 // Methods must not throw; the engine nevertheless converts an escaping exception into kInternal.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -43,6 +44,7 @@
 #include "omni/export.h"
 #include "omni/handoff.h"
 #include "omni/ids.h"
+#include "omni/knowledge.h"
 #include "omni/merge.h"
 #include "omni/routing.h"
 #include "omni/status.h"
@@ -89,6 +91,17 @@ struct PendingDelivery {
   // lease: if the engine dies mid-send, the delivery is due again then.
   Timestamp next_attempt_at;
   std::string last_error;  // the adapter's last transient error, for people
+};
+
+// A knowledge-base search as the engine hands it to the store.
+struct ArticleSearch {
+  TenantId tenant;
+  // Folded words from search_terms() (omni/knowledge.h): never empty, only letters and digits.
+  // A store must still treat them as data (SQLite: quote each one), never as query syntax.
+  std::vector<std::string> terms;
+  bool match_all = true;                // every term (true) or any term (false)
+  std::optional<std::string> language;  // only articles of exactly this language
+  std::size_t limit = 10;
 };
 
 class OMNI_EXPORT StoreTransaction {
@@ -158,8 +171,8 @@ class OMNI_EXPORT StoreTransaction {
                                                           const Agent* after,
                                                           std::size_t limit) = 0;
 
-  // --- customers (with their ContactPreferences). A store keeps customer_name_key(display_name) (omni/normalize.h) beside each
-  // customer, indexed, for find_customers_by_name_key.
+  // --- customers (with their ContactPreferences). A store keeps customer_name_key(display_name)
+  // (omni/normalize.h) beside each customer, indexed, for find_customers_by_name_key.
   virtual Result<CustomerId> insert_customer(const Customer& customer) = 0;
   virtual Result<Customer> get_customer(TenantId tenant, CustomerId id) = 0;
   virtual Status update_customer(const Customer& customer) = 0;  // by (tenant, id)
@@ -293,6 +306,23 @@ class OMNI_EXPORT StoreTransaction {
   // Moves every touchpoint and handoff of conversation `from` into conversation `to`.
   virtual Status move_conversation_contents(TenantId tenant, ConversationId from,
                                             ConversationId to) = 0;
+
+  // --- knowledge base: articles, (tenant, slug) unique. A store indexes each article's title
+  // and body for search_articles as omni/knowledge.h says: the words of the text and of
+  // search_alternates(text), folded like search_terms().
+  virtual Result<ArticleId> insert_article(const Article& article) = 0;
+  virtual Status update_article(const Article& article) = 0;  // by (tenant, id); re-indexes
+  virtual Result<Article> get_article(TenantId tenant, ArticleId id) = 0;
+  virtual Result<Article> find_article(TenantId tenant, std::string_view slug) = 0;
+  virtual Status delete_article(TenantId tenant, ArticleId id) = 0;  // kNotFound if none
+  // Published articles of the tenant that contain the terms (all or any), best first: more
+  // matched terms and matches in the title rank higher; ties by id. At most limit. Runs in the
+  // store (SQLite: FTS5 with bm25), never by loading every article.
+  virtual Result<std::vector<ArticleHit>> search_articles(const ArticleSearch& search) = 0;
+  // The deflection counts of omni/knowledge.h (DeflectionReport) for attempts with occurred_at
+  // in [from, to); `rate` may be left 0 (the engine computes it). Indexed.
+  virtual Result<DeflectionReport> count_deflection(TenantId tenant, Timestamp from, Timestamp to,
+                                                    std::chrono::microseconds window) = 0;
 
   // --- pending deliveries: (tenant, touchpoint) unique
   virtual Status insert_pending_delivery(const PendingDelivery& delivery) = 0;
@@ -521,6 +551,24 @@ class OMNI_EXPORT ForwardingTransaction : public StoreTransaction {
   }
   Status move_conversation_contents(TenantId t, ConversationId from, ConversationId to) override {
     return target_->move_conversation_contents(t, from, to);
+  }
+  Result<ArticleId> insert_article(const Article& v) override { return target_->insert_article(v); }
+  Status update_article(const Article& v) override { return target_->update_article(v); }
+  Result<Article> get_article(TenantId t, ArticleId id) override {
+    return target_->get_article(t, id);
+  }
+  Result<Article> find_article(TenantId t, std::string_view slug) override {
+    return target_->find_article(t, slug);
+  }
+  Status delete_article(TenantId t, ArticleId id) override {
+    return target_->delete_article(t, id);
+  }
+  Result<std::vector<ArticleHit>> search_articles(const ArticleSearch& q) override {
+    return target_->search_articles(q);
+  }
+  Result<DeflectionReport> count_deflection(TenantId t, Timestamp from, Timestamp to,
+                                            std::chrono::microseconds window) override {
+    return target_->count_deflection(t, from, to, window);
   }
   Status insert_pending_delivery(const PendingDelivery& v) override {
     return target_->insert_pending_delivery(v);
