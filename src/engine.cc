@@ -332,17 +332,17 @@ Result<detail::NormalizedIdentity> Engine::Impl::validate(
   return detail::normalize_identity(m.from, policy);
 }
 
-Result<ReceiveResult> Engine::receive(const InboundMessage& m) {
+Result<ReceiveResult> Engine::Impl::receive_message(const InboundMessage& m) {
   if (!m.tenant.valid()) return Status::invalid_argument("tenant is not set").with_field("tenant");
   if (!m.channel.valid()) {
     return Status::invalid_argument("channel is not set").with_field("channel");
   }
-  OMNI_ASSIGN_OR_RETURN(detail::NormalizationPolicy policy, impl_->policy_for(m.tenant));
-  OMNI_ASSIGN_OR_RETURN(detail::NormalizedIdentity from, impl_->validate(m, policy));
+  OMNI_ASSIGN_OR_RETURN(detail::NormalizationPolicy policy, policy_for(m.tenant));
+  OMNI_ASSIGN_OR_RETURN(detail::NormalizedIdentity from, validate(m, policy));
 
   for (int attempt = 0;; ++attempt) {
-    auto result = impl_->run_write([&](StoreTransaction& tx) -> Result<ReceiveResult> {
-      auto received = impl_->receive_in(tx, m, from, impl_->now());
+    auto result = run_write([&](StoreTransaction& tx) -> Result<ReceiveResult> {
+      auto received = receive_in(tx, m, from, now());
       // With a shared database a concurrent receive may insert the same identity or conversation
       // between our read and our write; retrying sees its row.
       if (received.status().is(StatusCode::kAlreadyExists) &&
@@ -354,7 +354,7 @@ Result<ReceiveResult> Engine::receive(const InboundMessage& m) {
     if (!result.status().is(StatusCode::kAlreadyExists)) return result;
 
     // A redelivery: this attempt's writes were rolled back; report the first delivery.
-    auto first = impl_->run_read([&](StoreTransaction& tx) {
+    auto first = run_read([&](StoreTransaction& tx) {
       return tx.find_touchpoint(m.tenant, m.channel, m.provider_message_id);
     });
     if (first.ok()) {
@@ -367,11 +367,22 @@ Result<ReceiveResult> Engine::receive(const InboundMessage& m) {
     }
     if (!first.status().is(StatusCode::kNotFound)) return first.status();
     // The first delivery is not visible to this reader (it was rolled back meanwhile): retry.
-    if (attempt >= impl_->options.max_conflict_retries) {
+    if (attempt >= options.max_conflict_retries) {
       return Status::conflict("provider message id '" + m.provider_message_id +
                               "' is taken by a touchpoint this reader cannot see");
     }
   }
+}
+
+Result<ReceiveResult> Engine::receive(const InboundMessage& m) {
+  auto received = impl_->receive_message(m);
+  // Self-service first: a bot holding the conversation answers now, after the message is
+  // committed. Its outcome (a bot.failed event on error) never changes receive()'s result.
+  if (received.ok() && !received->duplicate && impl_->options.run_bots_on_receive &&
+      impl_->has_bots(m.tenant)) {
+    (void)run_bot(m.tenant, received->conversation);
+  }
+  return received;
 }
 
 Result<std::optional<Conversation>> Engine::Impl::conversation_by_reference(

@@ -2,6 +2,7 @@
 // transaction runners) and the small helpers every engine source file uses. Internal.
 #pragma once
 
+#include <condition_variable>
 #include <cstddef>
 #include <map>
 #include <mutex>
@@ -271,6 +272,7 @@ struct Engine::Impl {
   Result<std::optional<Conversation>> conversation_by_reference(
       StoreTransaction& tx, const InboundMessage& m, CustomerId customer, const Channel& channel,
       Timestamp occurred, Timestamp now_ts, ReceiveResult& out);
+  Result<ReceiveResult> receive_message(const InboundMessage& m);
   Result<ReceiveResult> receive_in(StoreTransaction& tx, const InboundMessage& m,
                                    const detail::NormalizedIdentity& from, Timestamp now_ts);
   Status change_status(TenantId tenant, ConversationId id, ConversationStatus to);
@@ -316,6 +318,17 @@ struct Engine::Impl {
   Result<ContextPacket> build_context(StoreTransaction& tx, const Conversation& c,
                                       const HandoffSpec& spec, const CrmSnapshot& crm);
   Status apply_handoff(StoreTransaction& tx, Conversation& c, const Handoff& h, Timestamp at);
+
+  // --- bots (engine_bots.cc). A registered responder and the run_bot calls using it now:
+  // unregister_bot waits until `calls` is 0.
+  struct BotSlot {
+    BotResponder* responder = nullptr;
+    int calls = 0;
+  };
+  std::mutex bots_mutex;
+  std::condition_variable bots_idle;
+  std::map<std::pair<std::int64_t, std::int64_t>, BotSlot> bots;  // by (tenant, agent)
+  bool has_bots(TenantId tenant);
 
   // --- knowledge base (engine_knowledge.cc)
   // A kKnowledgeBaseView touchpoint of the visitor, in no conversation; `article` adds its id,

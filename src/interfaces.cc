@@ -1,4 +1,5 @@
 // Out-of-line virtual destructors: they anchor each interface's vtable in the library.
+#include "omni/bot.h"
 #include "omni/clock.h"
 #include "omni/event_observer.h"
 #include "omni/sys/channel_adapter.h"
@@ -6,6 +7,7 @@
 
 namespace omni {
 
+BotResponder::~BotResponder() = default;
 Clock::~Clock() = default;
 ChannelAdapter::~ChannelAdapter() = default;
 EventObserver::~EventObserver() = default;

@@ -19,11 +19,13 @@
 #include <vector>
 
 #include "omni/agent.h"
+#include "omni/bot.h"
 #include "omni/channel.h"
 #include "omni/clock.h"
 #include "omni/contact.h"
 #include "omni/conversation.h"
 #include "omni/crm.h"
+#include "omni/csat.h"
 #include "omni/customer.h"
 #include "omni/event.h"
 #include "omni/event_observer.h"
@@ -122,6 +124,16 @@ struct EngineOptions {
   // write of this engine woke it: it sees writes of other engines and processes sharing the
   // store within this time. Default: 500 ms.
   std::chrono::milliseconds event_poll_interval{500};
+
+  // --- bots (omni/bot.h)
+  // receive() asks the registered bot holding the conversation (assignee or outstanding offer)
+  // about the message it stored, after its transaction committed, on the caller's thread
+  // (Engine::run_bot). A bot's failure never fails receive(): it is a bot.failed event.
+  // Default: true (self-service first; without a registered bot nothing happens).
+  bool run_bots_on_receive = true;
+  // Touchpoints of the conversation a bot sees as its transcript (BotTurn::transcript).
+  // Default: 20.
+  std::size_t bot_transcript_touchpoints = 20;
 };
 
 struct ChannelSpec {
@@ -277,12 +289,34 @@ class OMNI_EXPORT Engine {
   // replaced first). Registering again replaces the previous adapter.
   Status register_adapter(TenantId tenant, ChannelId channel, ChannelAdapter* adapter);
 
+  // --- bots (omni/bot.h; docs/integration.md, "Bots")
+  // Lets `responder` answer the conversations `bot_agent` holds (assigned or offered to it).
+  // Borrowed: it must stay alive until unregister_bot returns or the engine is destroyed.
+  // Registering again replaces the responder. kInvalidArgument for nullptr, kNotFound for an
+  // unknown agent, kFailedPrecondition for an agent that is not AgentKind::kBot.
+  Status register_bot(TenantId tenant, AgentId bot_agent, BotResponder* responder);
+  // After it returns the responder is never called again (it waits for calls in flight on
+  // other threads; so it must not be called from inside respond()). kNotFound when no responder
+  // is registered for the agent.
+  Status unregister_bot(TenantId tenant, AgentId bot_agent);
+  // When a registered bot holds the conversation (its assignee, or an outstanding offer, which
+  // the bot then accepts) and has not answered its newest inbound message yet: asks the bot,
+  // outside every lock and transaction; sends its text as the bot agent's message through
+  // send() (fit, consent and delivery apply; a bot's message is self-service and sets no
+  // first_response_at); on escalate records a kBotToHuman handoff from the bot whose context
+  // packet carries the transcript. Otherwise returns ran = false and changes nothing.
+  // A bot error, exception (kInternal) or invalid reply (kInvalidArgument, field "bot.*")
+  // changes nothing on the conversation, writes a bot.failed event and is returned. A failed
+  // send of the text is returned after the escalation (when asked for) was recorded.
+  Result<BotRun> run_bot(TenantId tenant, ConversationId conversation);
+
   // --- inbound
   // Resolves the customer by exact identity within the tenant (a new identity makes a new
   // customer), finds that customer's active conversation on any channel or opens one (reopening
   // a recently resolved one), appends the touchpoint and writes events: one transaction. The
   // same (channel, provider_message_id) is stored once; a repeat returns the first result with
-  // duplicate = true.
+  // duplicate = true. With EngineOptions::run_bots_on_receive a registered bot holding the
+  // conversation then answers (run_bot); its outcome never changes receive()'s result.
   Result<ReceiveResult> receive(const InboundMessage& message);
   // Checks a message's content exactly as receive() does before it touches the store: provider
   // id, kind, sizes, UTF-8, metadata, attachments and the identity. Does not check that the
