@@ -125,6 +125,7 @@ struct Tables {
   std::set<std::tuple<Key, int, Key>> merge_moves;  // (merge, record kind, record id)
   std::map<Key, IndexedArticle> articles;
   std::map<std::pair<Key, std::string>, Key> article_slugs;  // (tenant, slug)
+  std::map<std::pair<Key, Key>, CsatResponse> csat;          // (tenant, conversation)
 };
 
 enum MovedKind { kMovedIdentity, kMovedConversation, kMovedTouchpoint };
@@ -819,6 +820,40 @@ class MemoryTransaction final : public StoreTransaction {
     }
     report.deflected = report.attempts - report.followed_by_conversation;
     return report;
+  }
+
+  // --- CSAT
+  Result<bool> put_csat(const CsatResponse& v) override {
+    OMNI_WRITABLE();
+    auto conversation =
+        get_scoped(t_.conversations, v.tenant, v.conversation.value(), "conversation");
+    if (!conversation.ok()) return conversation.status();
+    const std::pair<Key, Key> key{v.tenant.value(), v.conversation.value()};
+    const bool replaced = t_.csat.count(key) > 0;
+    put(t_.csat, key, v);
+    return replaced;
+  }
+  Result<CsatResponse> get_csat(TenantId tenant, ConversationId conversation) override {
+    auto it = t_.csat.find({tenant.value(), conversation.value()});
+    if (it == t_.csat.end()) return Status::not_found("csat response");
+    return it->second;
+  }
+  Result<CsatSummary> summarize_csat(const CsatQuery& q) override {
+    CsatSummary summary;
+    std::int64_t total = 0;
+    for (auto it = t_.csat.lower_bound({q.tenant.value(), 0});
+         it != t_.csat.end() && it->first.first == q.tenant.value(); ++it) {
+      const CsatResponse& r = it->second;
+      if (r.responded_at < q.from || r.responded_at >= q.to) continue;
+      if (q.agent && r.agent != q.agent) continue;
+      if (q.channel_kind && r.channel_kind != *q.channel_kind) continue;
+      if (r.score < kMinCsatScore || r.score > kMaxCsatScore) continue;
+      ++summary.count;
+      total += r.score;
+      ++summary.distribution[static_cast<std::size_t>(r.score - 1)];
+    }
+    if (summary.count > 0) summary.average = static_cast<double>(total) / summary.count;
+    return summary;
   }
 
   // --- handoffs

@@ -207,9 +207,15 @@ std::vector<std::string> bodies(const std::vector<omni::Touchpoint>& touchpoints
 // tables and data, without what version 3 added), as a file written by omni 0.2 would be.
 // offered_to and preferred_agent are composite foreign keys, which DROP COLUMN refuses, so the
 // conversations table is rebuilt as version 2 had it.
+// Takes a file back to the shape schema version 5 gave it: no CSAT answers.
+void downgrade_to_version_5(RawDatabase& raw) {
+  raw.exec("DROP TABLE csat_responses; PRAGMA user_version = 5;");
+}
+
 // Takes a file back to the shape schema version 4 gave it: no knowledge base (articles, their
 // full-text index and its triggers).
 void downgrade_to_version_4(RawDatabase& raw) {
+  downgrade_to_version_5(raw);
   raw.exec(
       "DROP TRIGGER articles_fts_insert; DROP TRIGGER articles_fts_delete; "
       "DROP TRIGGER articles_fts_update; DROP TABLE articles_fts; DROP TABLE articles; "
@@ -1102,6 +1108,62 @@ TEST_CASE("sqlite: a version 4 file migrates to version 5 with a searchable know
     search.terms = {term};
     CHECK(tx->search_articles(search).ok());
   }
+  require_ok(tx->commit());
+}
+
+TEST_CASE("sqlite: a version 5 file migrates to version 6 with CSAT answers", "[sqlite][csat]") {
+  TempDatabasePath path;
+  Fixture f;
+  omni::ConversationId conversation;
+  {
+    auto store = open_store(path.string());
+    f = make_fixture(*store);
+    auto tx = begin(*store, TransactionMode::kWrite);
+    omni::Conversation c;
+    c.tenant = f.tenant;
+    c.customer = f.customer;
+    c.origin_channel = f.channel;
+    c.current_channel = f.channel;
+    c.opened_at = c.updated_at = at(1);
+    conversation = require_value(tx->insert_conversation(c));
+    require_ok(tx->commit());
+  }
+  {
+    RawDatabase raw(path.string());
+    downgrade_to_version_5(raw);
+    CHECK(raw.text("PRAGMA integrity_check") == "ok");
+    CHECK(raw.integer("SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'csat%'") == 0);
+  }
+  auto store = open_store(path.string());
+  {
+    RawDatabase raw(path.string());
+    CHECK(raw.integer("PRAGMA user_version") == omni::sqlite_schema_version());
+    CHECK(raw.rows("PRAGMA foreign_key_check").empty());
+    std::string plan;
+    for (const auto& row :
+         raw.rows("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM csat_responses WHERE tenant_id = 1 "
+                  "AND responded_at >= 0 AND responded_at < 10")) {
+      plan += row;
+    }
+    CHECK(plan.find("csat_by_time") != std::string::npos);
+  }
+  auto tx = begin(*store, TransactionMode::kWrite);
+  omni::CsatResponse r;
+  r.tenant = f.tenant;
+  r.conversation = conversation;
+  r.customer = f.customer;
+  r.score = 4;
+  r.comment = "quick";
+  r.channel_kind = omni::ChannelKind::kSms;
+  r.responded_at = at(2);
+  CHECK_FALSE(require_value(tx->put_csat(r)));
+  r.score = 2;
+  CHECK(require_value(tx->put_csat(r)));  // replaced
+  auto stored = require_value(tx->get_csat(f.tenant, conversation));
+  CHECK(stored.score == 2);
+  CHECK(stored.comment == "quick");
+  CHECK(stored.channel_kind == omni::ChannelKind::kSms);
+  CHECK_FALSE(stored.agent.has_value());
   require_ok(tx->commit());
 }
 

@@ -488,6 +488,21 @@ class OMNI_EXPORT Engine {
                                            ConversationId merged, const std::string& actor,
                                            const std::string& reason);
 
+  // --- customer satisfaction (omni/csat.h; docs/integration.md, "Customer satisfaction")
+  // Records the customer's survey answer for a conversation (of any status): one current answer
+  // per conversation, a later one replaces it. The agent defaults to the conversation's
+  // assignee, the channel kind to its current channel's. A csat.recorded event (score, agent,
+  // replaced); nothing on the timeline. kInvalidArgument for a score outside 1..5 (field
+  // "score") or a comment that is not UTF-8, kResourceExhausted for one over 2 KiB (field
+  // "comment"), kNotFound for a conversation or agent not of the tenant.
+  Result<CsatResponse> record_csat(const CsatAnswer& answer);
+  // The conversation's current answer; kNotFound when it has none.
+  Result<CsatResponse> get_csat(TenantId tenant, ConversationId conversation);
+  // Count, average, distribution and CSAT% (share of 4 and 5) of the answers with responded_at
+  // in [from, to), optionally of one agent and one channel kind. Computed in the store.
+  // kInvalidArgument when `to` is before `from`.
+  Result<CsatSummary> csat_summary(const CsatQuery& query);
+
   // --- knowledge base (omni/knowledge.h: folding rules, deflection)
   // Inserts the article, or replaces the tenant's article of the same slug (keeping its id and
   // created_at; the search index follows at once). Checked: slug (1-128 bytes of a-z, 0-9, '.',

@@ -2,11 +2,13 @@
 #pragma once
 
 #include "omni/agent.h"
+#include "omni/bot.h"
 #include "omni/channel.h"
 #include "omni/clock.h"
 #include "omni/contact.h"
 #include "omni/conversation.h"
 #include "omni/crm.h"
+#include "omni/csat.h"
 #include "omni/customer.h"
 #include "omni/engine.h"
 #include "omni/event.h"

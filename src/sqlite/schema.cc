@@ -596,6 +596,25 @@ END;
 -- conversation_id IS NULL, occurred_at); the follow-up check is a range of
 -- conversations_by_customer (tenant_id, customer_id, opened_at).
 )sql"},
+    Migration{"csat", R"sql(
+-- Customer satisfaction: one current survey answer per conversation (a later one replaces it).
+-- customer_id is the conversation's customer when it was answered (a merge does not rewrite it);
+-- agent_id the agent rated. Summaries (summarize_csat) are a range of csat_by_time.
+CREATE TABLE csat_responses (
+  tenant_id       INTEGER NOT NULL REFERENCES tenants (id),
+  conversation_id INTEGER NOT NULL,
+  customer_id     INTEGER NOT NULL,
+  agent_id        INTEGER,
+  score           INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+  comment         TEXT NOT NULL,
+  channel_kind    TEXT NOT NULL,
+  responded_at    INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, conversation_id),
+  FOREIGN KEY (tenant_id, conversation_id) REFERENCES conversations (tenant_id, id),
+  FOREIGN KEY (tenant_id, agent_id) REFERENCES agents (tenant_id, id)
+) WITHOUT ROWID;
+CREATE INDEX csat_by_time ON csat_responses (tenant_id, responded_at);
+)sql"},
 };
 
 struct FileState {

@@ -340,6 +340,23 @@ Result<Consent> read_consent(const Statement& statement) {
   return consent;
 }
 
+constexpr std::string_view kCsatColumns =
+    "tenant_id, conversation_id, customer_id, agent_id, score, comment, channel_kind, responded_at";
+
+Result<CsatResponse> read_csat(const Statement& statement) {
+  Row row(statement, "csat_responses");
+  CsatResponse r;
+  r.tenant = row.id<TenantId>();
+  r.conversation = row.id<ConversationId>();
+  r.customer = row.id<CustomerId>();
+  r.agent = row.optional_id<AgentId>();
+  OMNI_ASSIGN_OR_RETURN(r.score, row.int32());
+  r.comment = row.text();
+  OMNI_ASSIGN_OR_RETURN(r.channel_kind, row.name(parse_channel_kind));
+  r.responded_at = row.timestamp();
+  return r;
+}
+
 constexpr std::string_view kIdentityColumns =
     "id, tenant_id, customer_id, kind, scope, value, verified, source, first_seen, last_seen";
 
@@ -1881,6 +1898,83 @@ class SqliteTransaction final : public StoreTransaction {
                          report.followed_by_conversation = row.column_int64(1);
                          report.deflected = report.attempts - report.followed_by_conversation;
                          return report;
+                       });
+    });
+  }
+
+  // --- CSAT
+
+  Result<bool> put_csat(const CsatResponse& r) override {
+    return guarded(kWrites, "writing a csat response", [&]() -> Result<bool> {
+      OMNI_ASSIGN_OR_RETURN(Statement existing,
+                            prepare("SELECT 1 FROM csat_responses WHERE tenant_id = ? "
+                                    "AND conversation_id = ?"));
+      Params(existing).id(r.tenant).id(r.conversation);
+      OMNI_ASSIGN_OR_RETURN(bool replaced, existing.step("reading a csat response"));
+      // Only onto a conversation of the same tenant: the SELECT yields no row otherwise.
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("INSERT OR REPLACE INTO csat_responses (tenant_id, conversation_id, "
+                  "customer_id, agent_id, score, comment, channel_kind, responded_at) "
+                  "SELECT ?, id, ?, ?, ?, ?, ?, ? FROM conversations WHERE tenant_id = ? "
+                  "AND id = ?"));
+      Params(statement)
+          .id(r.tenant)
+          .id(r.customer)
+          .optional_id(r.agent)
+          .int64(r.score)
+          .text(r.comment)
+          .name(r.channel_kind)
+          .timestamp(r.responded_at)
+          .id(r.tenant)
+          .id(r.conversation);
+      OMNI_RETURN_IF_ERROR(update(statement, "writing a csat response",
+                                  fmt::format("conversation {}", r.conversation.value())));
+      return replaced;
+    });
+  }
+
+  Result<CsatResponse> get_csat(TenantId tenant, ConversationId conversation) override {
+    return guarded(kReads, "reading a csat response", [&]() -> Result<CsatResponse> {
+      static const std::string sql =
+          select(kCsatColumns, "csat_responses WHERE tenant_id = ? AND conversation_id = ?");
+      OMNI_ASSIGN_OR_RETURN(Statement statement, prepare(sql));
+      Params(statement).id(tenant).id(conversation);
+      return query_one(statement, "reading a csat response",
+                       fmt::format("csat response of conversation {}", conversation.value()),
+                       read_csat);
+    });
+  }
+
+  Result<CsatSummary> summarize_csat(const CsatQuery& q) override {
+    return guarded(kReads, "summarizing csat", [&]() -> Result<CsatSummary> {
+      // A range of csat_by_time (tenant_id, responded_at); agent and kind filter that range.
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("SELECT COUNT(*), COALESCE(AVG(score), 0), "
+                  "COALESCE(SUM(score = 1), 0), COALESCE(SUM(score = 2), 0), "
+                  "COALESCE(SUM(score = 3), 0), COALESCE(SUM(score = 4), 0), "
+                  "COALESCE(SUM(score = 5), 0) FROM csat_responses "
+                  "WHERE tenant_id = ? AND responded_at >= ? AND responded_at < ? "
+                  "AND (? IS NULL OR agent_id = ?) AND (? IS NULL OR channel_kind = ?)"));
+      Params params(statement);
+      params.id(q.tenant).timestamp(q.from).timestamp(q.to).optional_id(q.agent).optional_id(
+          q.agent);
+      if (q.channel_kind) {
+        params.name(*q.channel_kind).name(*q.channel_kind);
+      } else {
+        params.optional_id(std::optional<AgentId>()).optional_id(std::optional<AgentId>());
+      }
+      return query_one(statement, "summarizing csat", "csat summary",
+                       [](const Statement& row) -> Result<CsatSummary> {
+                         CsatSummary summary;
+                         summary.count = row.column_int64(0);
+                         summary.average = row.column_double(1);
+                         for (int i = 0; i < 5; ++i) {
+                           summary.distribution[static_cast<std::size_t>(i)] =
+                               row.column_int64(2 + i);
+                         }
+                         return summary;
                        });
     });
   }

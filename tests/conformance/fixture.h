@@ -132,6 +132,9 @@ class FaultInjectingTransaction : public ForwardingTransaction {
   Status delete_article(TenantId t, ArticleId id) override {
     OMNI_FAULT_POINT(delete_article(t, id));
   }
+  Result<bool> put_csat(const CsatResponse& v) override {
+    OMNI_FAULT_POINT(put_csat(v));
+  }
   Result<std::int64_t> append_event(const Event& v) override {
     OMNI_FAULT_POINT(append_event(v));
   }

@@ -14,6 +14,8 @@ void link_routing_conformance();
 void link_context_conformance();
 void link_events_conformance();
 void link_kb_conformance();
+void link_bots_conformance();
+void link_csat_conformance();
 
 namespace {
 std::vector<StoreBackend>& registry() {
@@ -30,6 +32,8 @@ void register_store_backend(std::string name, StoreFactory factory) {
   link_context_conformance();
   link_events_conformance();
   link_kb_conformance();
+  link_bots_conformance();
+  link_csat_conformance();
   registry().push_back(StoreBackend{std::move(name), std::move(factory)});
 }
 

@@ -39,6 +39,7 @@
 #include "omni/clock.h"
 #include "omni/contact.h"
 #include "omni/conversation.h"
+#include "omni/csat.h"
 #include "omni/customer.h"
 #include "omni/event.h"
 #include "omni/export.h"
@@ -324,6 +325,15 @@ class OMNI_EXPORT StoreTransaction {
   virtual Result<DeflectionReport> count_deflection(TenantId tenant, Timestamp from, Timestamp to,
                                                     std::chrono::microseconds window) = 0;
 
+  // --- CSAT survey answers (omni/csat.h): (tenant, conversation) unique
+  // Inserts the conversation's answer or replaces the one it has; returns true when it replaced
+  // one. kNotFound when the conversation does not exist in the tenant.
+  virtual Result<bool> put_csat(const CsatResponse& response) = 0;
+  virtual Result<CsatResponse> get_csat(TenantId tenant, ConversationId conversation) = 0;
+  // Count, average and distribution of the answers the query selects (csat_percent may be left
+  // 0: the engine computes it). Runs in the store over an index of (tenant, responded_at).
+  virtual Result<CsatSummary> summarize_csat(const CsatQuery& query) = 0;
+
   // --- pending deliveries: (tenant, touchpoint) unique
   virtual Status insert_pending_delivery(const PendingDelivery& delivery) = 0;
   virtual Result<PendingDelivery> get_pending_delivery(TenantId tenant,
@@ -569,6 +579,13 @@ class OMNI_EXPORT ForwardingTransaction : public StoreTransaction {
   Result<DeflectionReport> count_deflection(TenantId t, Timestamp from, Timestamp to,
                                             std::chrono::microseconds window) override {
     return target_->count_deflection(t, from, to, window);
+  }
+  Result<bool> put_csat(const CsatResponse& v) override { return target_->put_csat(v); }
+  Result<CsatResponse> get_csat(TenantId t, ConversationId c) override {
+    return target_->get_csat(t, c);
+  }
+  Result<CsatSummary> summarize_csat(const CsatQuery& q) override {
+    return target_->summarize_csat(q);
   }
   Status insert_pending_delivery(const PendingDelivery& v) override {
     return target_->insert_pending_delivery(v);
