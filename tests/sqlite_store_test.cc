@@ -207,9 +207,17 @@ std::vector<std::string> bodies(const std::vector<omni::Touchpoint>& touchpoints
 // tables and data, without what version 3 added), as a file written by omni 0.2 would be.
 // offered_to and preferred_agent are composite foreign keys, which DROP COLUMN refuses, so the
 // conversations table is rebuilt as version 2 had it.
+// Takes a file back to the shape schema version 5 gave it: no metrics indexes.
+void downgrade_to_version_5(RawDatabase& raw) {
+  raw.exec(
+      "DROP INDEX touchpoints_by_time; DROP INDEX conversations_by_opened; "
+      "PRAGMA user_version = 5;");
+}
+
 // Takes a file back to the shape schema version 4 gave it: no knowledge base (articles, their
 // full-text index and its triggers).
 void downgrade_to_version_4(RawDatabase& raw) {
+  downgrade_to_version_5(raw);
   raw.exec(
       "DROP TRIGGER articles_fts_insert; DROP TRIGGER articles_fts_delete; "
       "DROP TRIGGER articles_fts_update; DROP TABLE articles_fts; DROP TABLE articles; "

@@ -14,6 +14,7 @@ void link_routing_conformance();
 void link_context_conformance();
 void link_events_conformance();
 void link_kb_conformance();
+void link_metrics_conformance();
 
 namespace {
 std::vector<StoreBackend>& registry() {
@@ -30,6 +31,7 @@ void register_store_backend(std::string name, StoreFactory factory) {
   link_context_conformance();
   link_events_conformance();
   link_kb_conformance();
+  link_metrics_conformance();
   registry().push_back(StoreBackend{std::move(name), std::move(factory)});
 }
 

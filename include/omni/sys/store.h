@@ -46,6 +46,7 @@
 #include "omni/ids.h"
 #include "omni/knowledge.h"
 #include "omni/merge.h"
+#include "omni/metrics.h"
 #include "omni/routing.h"
 #include "omni/status.h"
 #include "omni/touchpoint.h"
@@ -324,6 +325,21 @@ class OMNI_EXPORT StoreTransaction {
   virtual Result<DeflectionReport> count_deflection(TenantId tenant, Timestamp from, Timestamp to,
                                                     std::chrono::microseconds window) = 0;
 
+  // --- metrics (omni/metrics.h; docs/metrics.md defines each number). Both run inside the
+  // store, indexed; neither may load the tenant's history into memory.
+  // One row per bucket of `buckets` (contiguous, ascending, within [query.from, query.to)), in
+  // that order, with start and end copied from the bucket and every count, duration and list
+  // filled; the channel lists may come in any order, and the rates and labels may be left
+  // unset (the engine sorts and computes them). Conversations fall in the bucket of their
+  // opened_at, touchpoints in that of their occurred_at.
+  virtual Result<std::vector<MetricsRow>> compute_metrics(
+      const MetricsQuery& query, const std::vector<MetricsBucket>& buckets) = 0;
+  // Inbound touchpoints per customer and channel kind (CustomerChannels): the one customer of
+  // the query, or the query.limit customers with the most, most first (ties by id). Channel
+  // lists in any order.
+  virtual Result<std::vector<CustomerChannels>> count_preferred_channels(
+      const PreferredChannelsQuery& query) = 0;
+
   // --- pending deliveries: (tenant, touchpoint) unique
   virtual Status insert_pending_delivery(const PendingDelivery& delivery) = 0;
   virtual Result<PendingDelivery> get_pending_delivery(TenantId tenant,
@@ -569,6 +585,14 @@ class OMNI_EXPORT ForwardingTransaction : public StoreTransaction {
   Result<DeflectionReport> count_deflection(TenantId t, Timestamp from, Timestamp to,
                                             std::chrono::microseconds window) override {
     return target_->count_deflection(t, from, to, window);
+  }
+  Result<std::vector<MetricsRow>> compute_metrics(
+      const MetricsQuery& q, const std::vector<MetricsBucket>& buckets) override {
+    return target_->compute_metrics(q, buckets);
+  }
+  Result<std::vector<CustomerChannels>> count_preferred_channels(
+      const PreferredChannelsQuery& q) override {
+    return target_->count_preferred_channels(q);
   }
   Status insert_pending_delivery(const PendingDelivery& v) override {
     return target_->insert_pending_delivery(v);
