@@ -1362,3 +1362,54 @@ TEST_CASE("sqlite: an event consumer resumes from its cursor after the file is r
   REQUIRE(position.ok());
   CHECK(position->acknowledged == lost_batch.front() - 1);
 }
+
+TEST_CASE("sqlite: metrics scan one index range per bucket, never a whole table",
+          "[sqlite][metrics]") {
+  TempDatabasePath path;
+  { open_store(path.string()); }
+  RawDatabase raw(path.string());
+  auto plan_of = [&](const std::string& sql) {
+    std::string plan;
+    for (const auto& row : raw.rows("EXPLAIN QUERY PLAN " + sql))
+      plan += row + "\n";
+    return plan;
+  };
+  const std::string buckets =
+      "WITH b AS (SELECT CAST(key AS INTEGER) AS idx, json_extract(value, '$[0]') AS lo, "
+      "json_extract(value, '$[1]') AS hi FROM json_each('[[0,10],[10,20]]')) ";
+  // The shape of compute_metrics' inbound volume statement.
+  const std::string volume =
+      plan_of(buckets +
+              "SELECT b.idx, t.channel_kind, count(*) FROM b CROSS JOIN touchpoints t "
+              "ON t.tenant_id = 1 AND t.occurred_at >= b.lo AND t.occurred_at < b.hi "
+              "WHERE t.kind IN ('message_in', 'call', 'video_session') "
+              "AND ('' = '' OR t.channel_kind = '') "
+              "AND (('' = '' AND 0 = 0) OR EXISTS (SELECT 1 FROM conversations c "
+              "WHERE c.tenant_id = t.tenant_id AND c.id = t.conversation_id)) "
+              "GROUP BY b.idx, t.channel_kind");
+  INFO(volume);
+  CHECK(volume.find("SEARCH t USING COVERING INDEX touchpoints_by_time (tenant_id=? AND "
+                    "occurred_at>? AND occurred_at<?)") != std::string::npos);
+  CHECK(volume.find("SCAN t") == std::string::npos);
+  // The shape of its conversation statements, with the FCR and channel-switch subqueries.
+  const std::string conversations =
+      plan_of(buckets +
+              "SELECT b.idx, ch.kind, c.first_response_at - c.opened_at, "
+              "(SELECT 1 FROM conversations n WHERE n.tenant_id = c.tenant_id "
+              "AND n.customer_id = c.customer_id AND n.opened_at > c.resolved_at "
+              "AND n.opened_at <= c.resolved_at + 5 AND n.id <> c.id), "
+              "(SELECT count(*) FROM handoffs h WHERE h.tenant_id = c.tenant_id "
+              "AND h.conversation_id = c.id AND h.kind = 'channel_switch') "
+              "FROM b CROSS JOIN conversations c ON c.tenant_id = 1 AND c.opened_at >= b.lo "
+              "AND c.opened_at < b.hi "
+              "LEFT JOIN channels ch ON ch.tenant_id = c.tenant_id AND ch.id = c.origin_channel_id "
+              "WHERE c.merged_into IS NULL");
+  INFO(conversations);
+  CHECK(conversations.find("SEARCH c USING INDEX conversations_by_opened (tenant_id=? AND "
+                           "opened_at>? AND opened_at<?)") != std::string::npos);
+  CHECK(conversations.find("SEARCH n USING") != std::string::npos);
+  CHECK(conversations.find("SEARCH h USING") != std::string::npos);
+  CHECK(conversations.find("SCAN c") == std::string::npos);
+  CHECK(conversations.find("SCAN n") == std::string::npos);
+  CHECK(conversations.find("SCAN h") == std::string::npos);
+}

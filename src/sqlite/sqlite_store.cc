@@ -1889,7 +1889,9 @@ class SqliteTransaction final : public StoreTransaction {
   // [start, end) pairs in unix micros, ?3 channel kind ('' any), ?4 team ('' any), ?5 agent
   // (0 any); the conversation statements also ?6 the query's `to` and ?7 the FCR window. The
   // buckets drive the join: per bucket one range of touchpoints_by_time or
-  // conversations_by_opened (schema v6).
+  // conversations_by_opened (schema v6). CROSS JOIN keeps the buckets outside: SQLite never
+  // reorders it, and the planner would otherwise walk the tenant's whole index with the
+  // buckets inside.
 
   static constexpr std::string_view kMetricsBuckets =
       "WITH b AS (SELECT CAST(key AS INTEGER) AS idx, json_extract(value, '$[0]') AS lo, "
@@ -1914,7 +1916,7 @@ class SqliteTransaction final : public StoreTransaction {
       "json_extract(c.sla, '$.resolution.due_at') AS rs_due, "
       "json_extract(c.sla, '$.resolution.stopped_at') AS rs_stop, "
       "json_extract(c.sla, '$.resolution.breached') AS rs_flag "
-      "FROM b JOIN conversations c ON c.tenant_id = ?1 AND c.opened_at >= b.lo "
+      "FROM b CROSS JOIN conversations c ON c.tenant_id = ?1 AND c.opened_at >= b.lo "
       "AND c.opened_at < b.hi "
       "LEFT JOIN channels ch ON ch.tenant_id = c.tenant_id AND ch.id = c.origin_channel_id "
       "WHERE c.merged_into IS NULL AND (?3 = '' OR ch.kind = ?3) "
@@ -1961,7 +1963,7 @@ class SqliteTransaction final : public StoreTransaction {
         OMNI_ASSIGN_OR_RETURN(
             Statement statement,
             prepare(std::string(kMetricsBuckets) +
-                    "SELECT b.idx, t.channel_kind, count(*) FROM b JOIN touchpoints t "
+                    "SELECT b.idx, t.channel_kind, count(*) FROM b CROSS JOIN touchpoints t "
                     "ON t.tenant_id = ?1 AND t.occurred_at >= b.lo AND t.occurred_at < b.hi "
                     "WHERE t.kind IN ('message_in', 'call', 'video_session') "
                     "AND (?3 = '' OR t.channel_kind = ?3) "
