@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -71,6 +72,18 @@ std::string bucket_label(MetricsGrouping grouping, date::local_days start) {
   }
 }
 
+// Nearest-rank median and p90 (omni/metrics.h: DurationStats).
+DurationStats duration_stats(std::vector<std::chrono::microseconds> durations) {
+  DurationStats stats;
+  stats.count = static_cast<std::int64_t>(durations.size());
+  if (durations.empty()) return stats;
+  std::sort(durations.begin(), durations.end());
+  const std::size_t n = durations.size();
+  stats.median = std::chrono::duration_cast<std::chrono::seconds>(durations[(n + 1) / 2 - 1]);
+  stats.p90 = std::chrono::duration_cast<std::chrono::seconds>(durations[(9 * n + 9) / 10 - 1]);
+  return stats;
+}
+
 double ratio(std::int64_t part, std::int64_t whole) {
   return whole > 0 ? static_cast<double>(part) / static_cast<double>(whole) : 0.0;
 }
@@ -135,9 +148,40 @@ Result<MetricsReport> Engine::metrics(const MetricsQuery& query) {
         .with_field("time_zone");
   }
 
-  OMNI_ASSIGN_OR_RETURN(std::vector<MetricsRow> rows, impl_->run_read([&](StoreTransaction& tx) {
-    return tx.compute_metrics(query, buckets);
-  }));
+  std::optional<BusinessCalendar> calendar;
+  if (query.business_hours) {
+    auto created = BusinessCalendar::create(*query.business_hours);
+    if (!created.ok()) {
+      return Status::invalid_argument("business_hours: " + created.status().message())
+          .with_field("business_hours");
+    }
+    calendar = std::move(created).value();
+  }
+
+  OMNI_ASSIGN_OR_RETURN(
+      std::vector<MetricsRow> rows,
+      impl_->run_read([&](StoreTransaction& tx) -> Result<std::vector<MetricsRow>> {
+        OMNI_ASSIGN_OR_RETURN(std::vector<MetricsRow> counted, tx.compute_metrics(query, buckets));
+        if (!calendar || counted.size() != buckets.size()) return counted;
+        // The business-hours pass: SQL cannot walk a calendar, so the durations of each bucket
+        // are counted here from the conversations' timestamps, one bucket at a time.
+        for (std::size_t i = 0; i < buckets.size(); ++i) {
+          OMNI_ASSIGN_OR_RETURN(std::vector<ConversationTimes> times,
+                                tx.list_conversation_times(query, buckets[i]));
+          std::vector<std::chrono::microseconds> first_response, resolution;
+          for (const ConversationTimes& t : times) {
+            if (t.first_response_at) {
+              first_response.push_back(calendar->between(t.opened_at, *t.first_response_at));
+            }
+            if (t.resolved_at) {
+              resolution.push_back(calendar->between(t.opened_at, *t.resolved_at));
+            }
+          }
+          counted[i].first_response_business = duration_stats(std::move(first_response));
+          counted[i].resolution_business = duration_stats(std::move(resolution));
+        }
+        return counted;
+      }));
   if (rows.size() != buckets.size()) {
     return Status::internal(fmt::format("the store returned {} metrics rows for {} buckets",
                                         rows.size(), buckets.size()));

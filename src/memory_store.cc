@@ -932,6 +932,28 @@ class MemoryTransaction final : public StoreTransaction {
     return rows;
   }
 
+  Result<std::vector<ConversationTimes>> list_conversation_times(
+      const MetricsQuery& q, const MetricsBucket& bucket) override {
+    std::vector<ConversationTimes> out;
+    for (const auto& [id, c] : t_.conversations) {
+      if (c.tenant != q.tenant || c.merged_into || c.opened_at < bucket.start ||
+          c.opened_at >= bucket.end || (!q.team.empty() && c.team != q.team) ||
+          (q.agent && c.assignee != q.agent)) {
+        continue;
+      }
+      if (q.channel_kind) {
+        auto ch = t_.channels.find(c.origin_channel.value());
+        if (ch == t_.channels.end() || ch->second.kind != *q.channel_kind) continue;
+      }
+      ConversationTimes times;
+      times.opened_at = c.opened_at;
+      times.first_response_at = c.first_response_at;
+      if (c.resolved_at && *c.resolved_at < q.to) times.resolved_at = c.resolved_at;
+      out.push_back(times);
+    }
+    return out;
+  }
+
   Result<std::vector<CustomerChannels>> count_preferred_channels(
       const PreferredChannelsQuery& q) override {
     std::map<Key, CustomerChannels> by_customer;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "omni/calendar.h"
 #include "omni/channel.h"
 #include "omni/clock.h"
 #include "omni/ids.h"
@@ -45,6 +46,11 @@ struct MetricsQuery {
   // A resolved conversation followed by another conversation of the same customer within this
   // window after its resolution is not a first-contact resolution. Default: 7 days.
   std::chrono::seconds fcr_window = std::chrono::hours(24 * 7);
+  // When set, each row also gets first_response_business and resolution_business: the same
+  // durations counted in open time of these hours (BusinessCalendar::between). This takes a
+  // second pass that reads three timestamps per conversation of the range from the store, one
+  // bucket at a time (docs/metrics.md). Default: none (wall-clock only).
+  std::optional<BusinessHours> business_hours;
 };
 
 struct ChannelCount {
@@ -78,6 +84,9 @@ struct MetricsRow {
   DurationStats first_response;
   // From opened_at to resolved_at, of the resolved conversations.
   DurationStats resolution;
+  // The same in business time of MetricsQuery::business_hours; all zero without them.
+  DurationStats first_response_business;
+  DurationStats resolution_business;
 
   // Conversations with resolved_at set and before the query's `to`; of those, the first-contact
   // resolutions (docs/metrics.md); first_contact_resolved / resolved (0 when none).
@@ -108,6 +117,13 @@ struct MetricsRow {
 struct MetricsBucket {
   Timestamp start;
   Timestamp end;
+};
+
+// What a Store's list_conversation_times returns per conversation of a bucket.
+struct ConversationTimes {
+  Timestamp opened_at;
+  std::optional<Timestamp> first_response_at;
+  std::optional<Timestamp> resolved_at;  // only when set and before the query's `to`
 };
 
 struct MetricsReport {

@@ -2049,6 +2049,43 @@ class SqliteTransaction final : public StoreTransaction {
     });
   }
 
+  Result<std::vector<ConversationTimes>> list_conversation_times(
+      const MetricsQuery& query, const MetricsBucket& bucket) override {
+    return guarded(
+        kReads, "listing conversation times", [&]() -> Result<std::vector<ConversationTimes>> {
+          // One range of conversations_by_opened, filtered as compute_metrics filters.
+          OMNI_ASSIGN_OR_RETURN(
+              Statement statement,
+              prepare("SELECT c.opened_at, c.first_response_at, "
+                      "CASE WHEN c.resolved_at < ?4 THEN c.resolved_at END "
+                      "FROM conversations c LEFT JOIN channels ch ON ch.tenant_id = c.tenant_id "
+                      "AND ch.id = c.origin_channel_id "
+                      "WHERE c.tenant_id = ?1 AND c.opened_at >= ?2 AND c.opened_at < ?3 "
+                      "AND c.merged_into IS NULL AND (?5 = '' OR ch.kind = ?5) "
+                      "AND (?6 = '' OR c.team = ?6) AND (?7 = 0 OR c.assignee_id = ?7)"));
+          Params(statement)
+              .id(query.tenant)
+              .timestamp(bucket.start)
+              .timestamp(bucket.end)
+              .timestamp(query.to)
+              .text(query.channel_kind ? to_string(*query.channel_kind) : std::string_view(""))
+              .text(query.team)
+              .int64(query.agent ? query.agent->value() : 0);
+          return query_all(statement, "listing conversation times",
+                           [](const Statement& row) -> Result<ConversationTimes> {
+                             ConversationTimes times;
+                             times.opened_at = from_unix_micros(row.column_int64(0));
+                             if (auto v = row.column_optional_int64(1)) {
+                               times.first_response_at = from_unix_micros(*v);
+                             }
+                             if (auto v = row.column_optional_int64(2)) {
+                               times.resolved_at = from_unix_micros(*v);
+                             }
+                             return times;
+                           });
+        });
+  }
+
   Result<std::vector<CustomerChannels>> count_preferred_channels(
       const PreferredChannelsQuery& query) override {
     return guarded(

@@ -276,6 +276,48 @@ TEST_CASE("metrics: per UTC day on a fixed data set", "[conformance][metrics]") 
   CHECK(d0.resolution_sla_met + d0.resolution_sla_breached == 0);  // no resolution target
 }
 
+TEST_CASE("metrics: durations in business hours", "[conformance][metrics]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  DataSet s(backend);
+  MetricsQuery q = s.query();
+  // Monday to Friday 09:00-17:00 UTC. d0 is a Thursday, d1 a Friday, d2 a Saturday.
+  q.business_hours = BusinessHours::weekdays("UTC", hours(9), hours(17));
+  const MetricsReport report = s.metrics(q);
+  REQUIRE(report.rows.size() == 3);
+  const MetricsRow& d0 = report.rows[0];
+  // d0: C1 600, C2 1200, C3 1800, C5 300 (all inside opening hours), C7 0 (23:30 to 00:20 is
+  // closed) -> 0 300 600 1200 1800: median 600, p90 1800. Wall-clock is unchanged.
+  CHECK(d0.first_response_business.count == 5);
+  CHECK(d0.first_response_business.median == seconds(600));
+  CHECK(d0.first_response_business.p90 == seconds(1800));
+  CHECK(d0.first_response.median == seconds(1200));
+  // Resolution: C1 3600, C5 3600, C3 7200, C2 10800, C7 0 (resolved Friday 02:30) ->
+  // 0 3600 3600 7200 10800: median 3600, p90 10800.
+  CHECK(d0.resolution_business.count == 5);
+  CHECK(d0.resolution_business.median == seconds(3600));
+  CHECK(d0.resolution_business.p90 == seconds(10800));
+  // d1 (Friday, within hours): as wall-clock. d2 (Saturday): C10 counts 0.
+  CHECK(report.rows[1].first_response_business.median == seconds(3000));
+  CHECK(report.rows[1].first_response_business.p90 == seconds(7200));
+  CHECK(report.rows[1].resolution_business.median == seconds(7200));
+  CHECK(report.rows[2].first_response_business.count == 1);
+  CHECK(report.rows[2].first_response_business.median == seconds(0));
+  CHECK(report.rows[2].resolution_business.median == seconds(0));
+
+  // Filters apply to the second pass too: team billing has C8 only (10:00 to 12:00 Friday).
+  q.grouping = MetricsGrouping::kNone;
+  q.team = "billing";
+  const MetricsRow billing = s.metrics(q).rows.at(0);
+  CHECK(billing.first_response_business.count == 1);
+  CHECK(billing.first_response_business.median == seconds(7200));
+  CHECK(billing.resolution_business.count == 0);
+
+  // Without business hours the business fields stay empty; invalid hours are refused.
+  CHECK(s.metrics(s.query()).rows[0].first_response_business.count == 0);
+  q.business_hours = BusinessHours();  // never open
+  CHECK(s.w.engine->metrics(q).status().code() == StatusCode::kInvalidArgument);
+}
+
 TEST_CASE("metrics: local days of Europe/Berlin move a 23:30Z conversation to the next day",
           "[conformance][metrics]") {
   OMNI_FOR_EACH_BACKEND(backend);

@@ -334,6 +334,10 @@ class OMNI_EXPORT StoreTransaction {
   // opened_at, touchpoints in that of their occurred_at.
   virtual Result<std::vector<MetricsRow>> compute_metrics(
       const MetricsQuery& query, const std::vector<MetricsBucket>& buckets) = 0;
+  // The timestamps of the conversations compute_metrics counts in `bucket`, in any order: the
+  // business-hours pass of Engine::metrics (MetricsQuery::business_hours), one bucket at a time.
+  virtual Result<std::vector<ConversationTimes>> list_conversation_times(
+      const MetricsQuery& query, const MetricsBucket& bucket) = 0;
   // Inbound touchpoints per customer and channel kind (CustomerChannels): the one customer of
   // the query, or the query.limit customers with the most, most first (ties by id). Channel
   // lists in any order.
@@ -589,6 +593,10 @@ class OMNI_EXPORT ForwardingTransaction : public StoreTransaction {
   Result<std::vector<MetricsRow>> compute_metrics(
       const MetricsQuery& q, const std::vector<MetricsBucket>& buckets) override {
     return target_->compute_metrics(q, buckets);
+  }
+  Result<std::vector<ConversationTimes>> list_conversation_times(
+      const MetricsQuery& q, const MetricsBucket& bucket) override {
+    return target_->list_conversation_times(q, bucket);
   }
   Result<std::vector<CustomerChannels>> count_preferred_channels(
       const PreferredChannelsQuery& q) override {
