@@ -87,6 +87,7 @@ bench: deps
 	build-release/bench/omni_bench_memory 100000
 	build-release/bench/omni_bench_channels
 	build-release/bench/omni_bench_routing
+	build-release/bench/omni_bench_metrics
 
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cc')

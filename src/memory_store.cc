@@ -97,6 +97,36 @@ std::string snippet_of(std::string_view body, const std::vector<std::string>& te
   return out;
 }
 
+// Nearest-rank median and p90 of durations in microseconds (omni/metrics.h: DurationStats).
+DurationStats duration_stats(std::vector<std::int64_t> micros) {
+  DurationStats stats;
+  stats.count = static_cast<std::int64_t>(micros.size());
+  if (micros.empty()) return stats;
+  std::sort(micros.begin(), micros.end());
+  const auto n = micros.size();
+  auto seconds_at = [&](std::size_t rank) {
+    return std::chrono::seconds(micros[rank - 1] / 1'000'000);
+  };
+  stats.median = seconds_at((n + 1) / 2);
+  stats.p90 = seconds_at((9 * n + 9) / 10);
+  return stats;
+}
+
+void add_count(std::vector<ChannelCount>& counts, ChannelKind kind) {
+  for (ChannelCount& c : counts) {
+    if (c.kind == kind) {
+      ++c.count;
+      return;
+    }
+  }
+  counts.push_back(ChannelCount{kind, 1});
+}
+
+bool counts_as_inbound_volume(TouchpointKind kind) {
+  return kind == TouchpointKind::kMessageIn || kind == TouchpointKind::kCall ||
+         kind == TouchpointKind::kVideoSession;
+}
+
 struct Tables {
   Key next_id = 1;
   std::int64_t next_sequence = 1;
@@ -854,6 +884,144 @@ class MemoryTransaction final : public StoreTransaction {
     }
     if (summary.count > 0) summary.average = static_cast<double>(total) / summary.count;
     return summary;
+  }
+
+  // --- metrics: plain loops over the tables (the in-memory store has no history to spare).
+  Result<std::vector<MetricsRow>> compute_metrics(
+      const MetricsQuery& q, const std::vector<MetricsBucket>& buckets) override {
+    std::vector<MetricsRow> rows(buckets.size());
+    auto bucket_of = [&](Timestamp t) -> MetricsRow* {
+      auto it = std::upper_bound(buckets.begin(), buckets.end(), t,
+                                 [](Timestamp v, const MetricsBucket& b) { return v < b.start; });
+      if (it == buckets.begin()) return nullptr;
+      --it;
+      if (t >= it->end) return nullptr;
+      return &rows[static_cast<std::size_t>(it - buckets.begin())];
+    };
+    for (std::size_t i = 0; i < buckets.size(); ++i) {
+      rows[i].start = buckets[i].start;
+      rows[i].end = buckets[i].end;
+    }
+    auto conversation_matches = [&](const Conversation& c) {
+      return (q.team.empty() || c.team == q.team) && (!q.agent || c.assignee == q.agent);
+    };
+    const bool by_conversation = !q.team.empty() || q.agent.has_value();
+    for (const auto& [id, tp] : t_.touchpoints) {
+      if (tp.tenant != q.tenant || !counts_as_inbound_volume(tp.kind)) continue;
+      if (q.channel_kind && tp.channel_kind != *q.channel_kind) continue;
+      MetricsRow* row = bucket_of(tp.occurred_at);
+      if (row == nullptr) continue;
+      if (by_conversation) {
+        if (!tp.conversation) continue;
+        auto c = t_.conversations.find(tp.conversation->value());
+        if (c == t_.conversations.end() || !conversation_matches(c->second)) continue;
+      }
+      add_count(row->inbound_volume, tp.channel_kind);
+    }
+    std::vector<std::vector<std::int64_t>> first_response(rows.size()), resolution(rows.size());
+    for (const auto& [id, c] : t_.conversations) {
+      if (c.tenant != q.tenant || c.merged_into || !conversation_matches(c)) continue;
+      std::optional<ChannelKind> origin;
+      if (auto ch = t_.channels.find(c.origin_channel.value()); ch != t_.channels.end()) {
+        origin = ch->second.kind;
+      }
+      if (q.channel_kind && origin != q.channel_kind) continue;
+      MetricsRow* row = bucket_of(c.opened_at);
+      if (row == nullptr) continue;
+      const auto index = static_cast<std::size_t>(row - rows.data());
+      ++row->conversations;
+      if (origin) add_count(row->conversations_opened, *origin);
+      if (c.first_response_at) {
+        first_response[index].push_back((*c.first_response_at - c.opened_at).count());
+      }
+      if (c.resolved_at && *c.resolved_at < q.to) {
+        ++row->resolved;
+        resolution[index].push_back((*c.resolved_at - c.opened_at).count());
+        if (c.reopen_count == 0 && c.handoff_count == 0 && !followed_by_conversation(c, q)) {
+          ++row->first_contact_resolved;
+        }
+      }
+      row->handoffs += c.handoff_count;
+      for (const auto& [hid, h] : t_.handoffs) {
+        if (h.tenant == c.tenant && h.conversation == c.id &&
+            h.kind == HandoffKind::kChannelSwitch) {
+          ++row->channel_switches;
+        }
+      }
+      auto count_clock = [](const SlaClock& clock, std::int64_t& met, std::int64_t& breached) {
+        if (!clock.due_at) return;
+        if (clock.met()) {
+          ++met;
+        } else if (clock.stopped_at || clock.breached) {
+          ++breached;
+        }
+      };
+      count_clock(c.sla.first_response, row->first_response_sla_met,
+                  row->first_response_sla_breached);
+      count_clock(c.sla.resolution, row->resolution_sla_met, row->resolution_sla_breached);
+    }
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      rows[i].first_response = duration_stats(std::move(first_response[i]));
+      rows[i].resolution = duration_stats(std::move(resolution[i]));
+    }
+    return rows;
+  }
+
+  Result<std::vector<ConversationTimes>> list_conversation_times(
+      const MetricsQuery& q, const MetricsBucket& bucket) override {
+    std::vector<ConversationTimes> out;
+    for (const auto& [id, c] : t_.conversations) {
+      if (c.tenant != q.tenant || c.merged_into || c.opened_at < bucket.start ||
+          c.opened_at >= bucket.end || (!q.team.empty() && c.team != q.team) ||
+          (q.agent && c.assignee != q.agent)) {
+        continue;
+      }
+      if (q.channel_kind) {
+        auto ch = t_.channels.find(c.origin_channel.value());
+        if (ch == t_.channels.end() || ch->second.kind != *q.channel_kind) continue;
+      }
+      ConversationTimes times;
+      times.opened_at = c.opened_at;
+      times.first_response_at = c.first_response_at;
+      if (c.resolved_at && *c.resolved_at < q.to) times.resolved_at = c.resolved_at;
+      out.push_back(times);
+    }
+    return out;
+  }
+
+  Result<std::vector<CustomerChannels>> count_preferred_channels(
+      const PreferredChannelsQuery& q) override {
+    std::map<Key, CustomerChannels> by_customer;
+    for (const auto& [id, tp] : t_.touchpoints) {
+      if (tp.tenant != q.tenant || !counts_as_inbound_volume(tp.kind) || tp.occurred_at < q.from ||
+          tp.occurred_at >= q.to || (q.customer && tp.customer != *q.customer)) {
+        continue;
+      }
+      CustomerChannels& entry = by_customer[tp.customer.value()];
+      entry.customer = tp.customer;
+      ++entry.inbound;
+      add_count(entry.channels, tp.channel_kind);
+    }
+    std::vector<CustomerChannels> out;
+    for (auto& [key, entry] : by_customer)
+      out.push_back(std::move(entry));
+    std::stable_sort(
+        out.begin(), out.end(),
+        [](const CustomerChannels& a, const CustomerChannels& b) { return a.inbound > b.inbound; });
+    if (out.size() > q.limit) out.resize(q.limit);
+    return out;
+  }
+
+  // Whether the customer of resolved conversation `c` opened another conversation within
+  // q.fcr_window after its resolution (docs/metrics.md, first-contact resolution).
+  bool followed_by_conversation(const Conversation& c, const MetricsQuery& q) const {
+    for (const auto& [id, other] : t_.conversations) {
+      if (other.tenant == c.tenant && other.customer == c.customer && other.id != c.id &&
+          other.opened_at > *c.resolved_at && other.opened_at <= *c.resolved_at + q.fcr_window) {
+        return true;
+      }
+    }
+    return false;
   }
 
   // --- handoffs

@@ -207,8 +207,16 @@ std::vector<std::string> bodies(const std::vector<omni::Touchpoint>& touchpoints
 // tables and data, without what version 3 added), as a file written by omni 0.2 would be.
 // offered_to and preferred_agent are composite foreign keys, which DROP COLUMN refuses, so the
 // conversations table is rebuilt as version 2 had it.
+// Takes a file back to the shape schema version 6 gave it: no metrics indexes.
+void downgrade_to_version_6(RawDatabase& raw) {
+  raw.exec(
+      "DROP INDEX touchpoints_by_time; DROP INDEX conversations_by_opened; "
+      "PRAGMA user_version = 6;");
+}
+
 // Takes a file back to the shape schema version 5 gave it: no CSAT answers.
 void downgrade_to_version_5(RawDatabase& raw) {
+  downgrade_to_version_6(raw);
   raw.exec("DROP TABLE csat_responses; PRAGMA user_version = 5;");
 }
 
@@ -1415,4 +1423,55 @@ TEST_CASE("sqlite: an event consumer resumes from its cursor after the file is r
   auto position = (*engine)->consumer_position(tenant, "crm-sync");
   REQUIRE(position.ok());
   CHECK(position->acknowledged == lost_batch.front() - 1);
+}
+
+TEST_CASE("sqlite: metrics scan one index range per bucket, never a whole table",
+          "[sqlite][metrics]") {
+  TempDatabasePath path;
+  { open_store(path.string()); }
+  RawDatabase raw(path.string());
+  auto plan_of = [&](const std::string& sql) {
+    std::string plan;
+    for (const auto& row : raw.rows("EXPLAIN QUERY PLAN " + sql))
+      plan += row + "\n";
+    return plan;
+  };
+  const std::string buckets =
+      "WITH b AS (SELECT CAST(key AS INTEGER) AS idx, json_extract(value, '$[0]') AS lo, "
+      "json_extract(value, '$[1]') AS hi FROM json_each('[[0,10],[10,20]]')) ";
+  // The shape of compute_metrics' inbound volume statement.
+  const std::string volume =
+      plan_of(buckets +
+              "SELECT b.idx, t.channel_kind, count(*) FROM b CROSS JOIN touchpoints t "
+              "ON t.tenant_id = 1 AND t.occurred_at >= b.lo AND t.occurred_at < b.hi "
+              "WHERE t.kind IN ('message_in', 'call', 'video_session') "
+              "AND ('' = '' OR t.channel_kind = '') "
+              "AND (('' = '' AND 0 = 0) OR EXISTS (SELECT 1 FROM conversations c "
+              "WHERE c.tenant_id = t.tenant_id AND c.id = t.conversation_id)) "
+              "GROUP BY b.idx, t.channel_kind");
+  INFO(volume);
+  CHECK(volume.find("SEARCH t USING COVERING INDEX touchpoints_by_time (tenant_id=? AND "
+                    "occurred_at>? AND occurred_at<?)") != std::string::npos);
+  CHECK(volume.find("SCAN t") == std::string::npos);
+  // The shape of its conversation statements, with the FCR and channel-switch subqueries.
+  const std::string conversations =
+      plan_of(buckets +
+              "SELECT b.idx, ch.kind, c.first_response_at - c.opened_at, "
+              "(SELECT 1 FROM conversations n WHERE n.tenant_id = c.tenant_id "
+              "AND n.customer_id = c.customer_id AND n.opened_at > c.resolved_at "
+              "AND n.opened_at <= c.resolved_at + 5 AND n.id <> c.id), "
+              "(SELECT count(*) FROM handoffs h WHERE h.tenant_id = c.tenant_id "
+              "AND h.conversation_id = c.id AND h.kind = 'channel_switch') "
+              "FROM b CROSS JOIN conversations c ON c.tenant_id = 1 AND c.opened_at >= b.lo "
+              "AND c.opened_at < b.hi "
+              "LEFT JOIN channels ch ON ch.tenant_id = c.tenant_id AND ch.id = c.origin_channel_id "
+              "WHERE c.merged_into IS NULL");
+  INFO(conversations);
+  CHECK(conversations.find("SEARCH c USING INDEX conversations_by_opened (tenant_id=? AND "
+                           "opened_at>? AND opened_at<?)") != std::string::npos);
+  CHECK(conversations.find("SEARCH n USING") != std::string::npos);
+  CHECK(conversations.find("SEARCH h USING") != std::string::npos);
+  CHECK(conversations.find("SCAN c") == std::string::npos);
+  CHECK(conversations.find("SCAN n") == std::string::npos);
+  CHECK(conversations.find("SCAN h") == std::string::npos);
 }

@@ -34,6 +34,7 @@
 #include "omni/knowledge.h"
 #include "omni/merge.h"
 #include "omni/message.h"
+#include "omni/metrics.h"
 #include "omni/routing.h"
 #include "omni/sla.h"
 #include "omni/status.h"
@@ -540,6 +541,13 @@ class OMNI_EXPORT Engine {
   // same customer within `window` (DeflectionReport says exactly). Counted in the store.
   Result<DeflectionReport> deflection(TenantId tenant, Timestamp from, Timestamp to,
                                       std::chrono::seconds window = std::chrono::hours(24));
+
+  // --- metrics (omni/metrics.h; docs/metrics.md defines every number). Computed inside the
+  // store in one read transaction, never by loading the history. kInvalidArgument when from is
+  // not before to, the zone is unknown, or the range has more than 1000 buckets.
+  Result<MetricsReport> metrics(const MetricsQuery& query);
+  // Inbound touchpoints per channel kind of one customer, or of the customers with the most.
+  Result<std::vector<CustomerChannels>> preferred_channels(const PreferredChannelsQuery& query);
 
   // --- reads
   // The customer and what an agent sees of it; a merged id resolves to its survivor.

@@ -19,6 +19,7 @@
 #include "omni/knowledge.h"
 #include "omni/memory_store.h"
 #include "omni/message.h"
+#include "omni/metrics.h"
 #include "omni/recording_adapter.h"
 #include "omni/routing.h"
 #include "omni/simulation.h"

@@ -615,6 +615,15 @@ CREATE TABLE csat_responses (
 ) WITHOUT ROWID;
 CREATE INDEX csat_by_time ON csat_responses (tenant_id, responded_at);
 )sql"},
+    Migration{"metrics", R"sql(
+-- Metrics (compute_metrics) scan one range per report bucket: touchpoints by time, covering what
+-- the inbound volume counts, and conversations by opened_at. The first-contact check of a
+-- resolved conversation is a range of conversations_by_customer (tenant_id, customer_id,
+-- opened_at); its channel switches a range of handoffs_by_conversation.
+CREATE INDEX touchpoints_by_time
+  ON touchpoints (tenant_id, occurred_at, kind, channel_kind, conversation_id);
+CREATE INDEX conversations_by_opened ON conversations (tenant_id, opened_at);
+)sql"},
 };
 
 struct FileState {

@@ -1979,6 +1979,248 @@ class SqliteTransaction final : public StoreTransaction {
     });
   }
 
+
+  // --- metrics. Every statement takes ?1 tenant, ?2 the buckets as a JSON array of
+  // [start, end) pairs in unix micros, ?3 channel kind ('' any), ?4 team ('' any), ?5 agent
+  // (0 any); the conversation statements also ?6 the query's `to` and ?7 the FCR window. The
+  // buckets drive the join: per bucket one range of touchpoints_by_time or
+  // conversations_by_opened (schema v6). CROSS JOIN keeps the buckets outside: SQLite never
+  // reorders it, and the planner would otherwise walk the tenant's whole index with the
+  // buckets inside.
+
+  static constexpr std::string_view kMetricsBuckets =
+      "WITH b AS (SELECT CAST(key AS INTEGER) AS idx, json_extract(value, '$[0]') AS lo, "
+      "json_extract(value, '$[1]') AS hi FROM json_each(?2)) ";
+
+  // The conversations of the query with what the metrics need of each, as the CTE `m`.
+  static constexpr std::string_view kMetricsConversations =
+      ", m AS (SELECT b.idx AS idx, ch.kind AS origin_kind, "
+      "c.first_response_at - c.opened_at AS frt, "
+      "CASE WHEN c.resolved_at < ?6 THEN c.resolved_at - c.opened_at END AS rt, "
+      "CASE WHEN c.resolved_at < ?6 AND c.reopen_count = 0 AND c.handoff_count = 0 "
+      "AND NOT EXISTS (SELECT 1 FROM conversations n WHERE n.tenant_id = c.tenant_id "
+      "AND n.customer_id = c.customer_id AND n.opened_at > c.resolved_at "
+      "AND n.opened_at <= c.resolved_at + ?7 AND n.id <> c.id) THEN 1 ELSE 0 END AS fcr, "
+      "c.handoff_count AS handoffs, "
+      "CASE WHEN c.handoff_count = 0 THEN 0 ELSE (SELECT count(*) FROM handoffs h "
+      "WHERE h.tenant_id = c.tenant_id AND h.conversation_id = c.id "
+      "AND h.kind = 'channel_switch') END AS switches, "
+      "json_extract(c.sla, '$.first_response.due_at') AS fr_due, "
+      "json_extract(c.sla, '$.first_response.stopped_at') AS fr_stop, "
+      "json_extract(c.sla, '$.first_response.breached') AS fr_flag, "
+      "json_extract(c.sla, '$.resolution.due_at') AS rs_due, "
+      "json_extract(c.sla, '$.resolution.stopped_at') AS rs_stop, "
+      "json_extract(c.sla, '$.resolution.breached') AS rs_flag "
+      "FROM b CROSS JOIN conversations c ON c.tenant_id = ?1 AND c.opened_at >= b.lo "
+      "AND c.opened_at < b.hi "
+      "LEFT JOIN channels ch ON ch.tenant_id = c.tenant_id AND ch.id = c.origin_channel_id "
+      "WHERE c.merged_into IS NULL AND (?3 = '' OR ch.kind = ?3) "
+      "AND (?4 = '' OR c.team = ?4) AND (?5 = 0 OR c.assignee_id = ?5)) ";
+
+  Result<std::vector<MetricsRow>> compute_metrics(
+      const MetricsQuery& query, const std::vector<MetricsBucket>& buckets) override {
+    return guarded(kReads, "computing metrics", [&]() -> Result<std::vector<MetricsRow>> {
+      std::vector<MetricsRow> rows(buckets.size());
+      std::string bucket_json = "[";
+      for (std::size_t i = 0; i < buckets.size(); ++i) {
+        rows[i].start = buckets[i].start;
+        rows[i].end = buckets[i].end;
+        bucket_json += fmt::format("{}[{},{}]", i == 0 ? "" : ",", to_unix_micros(buckets[i].start),
+                                   to_unix_micros(buckets[i].end));
+      }
+      bucket_json += "]";
+      const std::string kind =
+          query.channel_kind ? std::string(to_string(*query.channel_kind)) : std::string();
+      const std::int64_t agent = query.agent ? query.agent->value() : 0;
+      auto bind = [&](Statement& statement, bool conversations) {
+        Params params(statement);
+        params.id(query.tenant).text(bucket_json).text(kind).text(query.team).int64(agent);
+        if (conversations) {
+          params.timestamp(query.to).int64(
+              std::chrono::duration_cast<std::chrono::microseconds>(query.fcr_window).count());
+        }
+      };
+      auto row_at = [&](std::int64_t index) -> Result<MetricsRow*> {
+        if (index < 0 || static_cast<std::size_t>(index) >= rows.size()) {
+          return Status::internal(fmt::format("sqlite: metrics bucket {} out of range", index));
+        }
+        return &rows[static_cast<std::size_t>(index)];
+      };
+      auto channel_kind_of = [](const std::string& name) -> Result<ChannelKind> {
+        auto parsed = parse_channel_kind(name);
+        if (!parsed)
+          return Status::corruption(fmt::format("sqlite: unknown channel kind '{}'", name));
+        return *parsed;
+      };
+
+      // Inbound volume: per bucket a range of touchpoints_by_time, which covers the columns.
+      {
+        OMNI_ASSIGN_OR_RETURN(
+            Statement statement,
+            prepare(std::string(kMetricsBuckets) +
+                    "SELECT b.idx, t.channel_kind, count(*) FROM b CROSS JOIN touchpoints t "
+                    "ON t.tenant_id = ?1 AND t.occurred_at >= b.lo AND t.occurred_at < b.hi "
+                    "WHERE t.kind IN ('message_in', 'call', 'video_session') "
+                    "AND (?3 = '' OR t.channel_kind = ?3) "
+                    "AND ((?4 = '' AND ?5 = 0) OR EXISTS (SELECT 1 FROM conversations c "
+                    "WHERE c.tenant_id = t.tenant_id AND c.id = t.conversation_id "
+                    "AND (?4 = '' OR c.team = ?4) AND (?5 = 0 OR c.assignee_id = ?5))) "
+                    "GROUP BY b.idx, t.channel_kind"));
+        bind(statement, false);
+        for (;;) {
+          OMNI_ASSIGN_OR_RETURN(bool more, statement.step("counting inbound volume"));
+          if (!more) break;
+          OMNI_ASSIGN_OR_RETURN(MetricsRow * row, row_at(statement.column_int64(0)));
+          OMNI_ASSIGN_OR_RETURN(ChannelKind k, channel_kind_of(statement.column_text(1)));
+          row->inbound_volume.push_back(ChannelCount{k, statement.column_int64(2)});
+        }
+      }
+      // Conversations opened per origin channel kind.
+      {
+        OMNI_ASSIGN_OR_RETURN(
+            Statement statement,
+            prepare(std::string(kMetricsBuckets) + std::string(kMetricsConversations) +
+                    "SELECT idx, origin_kind, count(*) FROM m "
+                    "WHERE origin_kind IS NOT NULL GROUP BY idx, origin_kind"));
+        bind(statement, true);
+        for (;;) {
+          OMNI_ASSIGN_OR_RETURN(bool more, statement.step("counting conversations"));
+          if (!more) break;
+          OMNI_ASSIGN_OR_RETURN(MetricsRow * row, row_at(statement.column_int64(0)));
+          OMNI_ASSIGN_OR_RETURN(ChannelKind k, channel_kind_of(statement.column_text(1)));
+          row->conversations_opened.push_back(ChannelCount{k, statement.column_int64(2)});
+        }
+      }
+      // Everything else per bucket, the percentiles by rank within the bucket (nearest rank:
+      // ceil(n / 2) and ceil(9 n / 10) in integer arithmetic).
+      {
+        OMNI_ASSIGN_OR_RETURN(
+            Statement statement,
+            prepare(
+                std::string(kMetricsBuckets) + std::string(kMetricsConversations) +
+                ", r AS (SELECT *, "
+                "ROW_NUMBER() OVER (PARTITION BY idx, frt IS NULL ORDER BY frt) AS frt_rank, "
+                "count(frt) OVER (PARTITION BY idx) AS frt_n, "
+                "ROW_NUMBER() OVER (PARTITION BY idx, rt IS NULL ORDER BY rt) AS rt_rank, "
+                "count(rt) OVER (PARTITION BY idx) AS rt_n FROM m) "
+                "SELECT idx, count(*), count(frt), "
+                "max(CASE WHEN frt IS NOT NULL AND frt_rank = (frt_n + 1) / 2 THEN frt END), "
+                "max(CASE WHEN frt IS NOT NULL AND frt_rank = (9 * frt_n + 9) / 10 THEN frt END), "
+                "count(rt), "
+                "max(CASE WHEN rt IS NOT NULL AND rt_rank = (rt_n + 1) / 2 THEN rt END), "
+                "max(CASE WHEN rt IS NOT NULL AND rt_rank = (9 * rt_n + 9) / 10 THEN rt END), "
+                "sum(fcr), sum(handoffs), sum(switches), "
+                "sum(fr_due IS NOT NULL AND fr_stop IS NOT NULL AND fr_stop <= fr_due), "
+                "sum(fr_due IS NOT NULL AND ((fr_stop IS NOT NULL AND fr_stop > fr_due) "
+                "OR (fr_stop IS NULL AND fr_flag = 1))), "
+                "sum(rs_due IS NOT NULL AND rs_stop IS NOT NULL AND rs_stop <= rs_due), "
+                "sum(rs_due IS NOT NULL AND ((rs_stop IS NOT NULL AND rs_stop > rs_due) "
+                "OR (rs_stop IS NULL AND rs_flag = 1))) "
+                "FROM r GROUP BY idx"));
+        bind(statement, true);
+        auto seconds = [](std::int64_t micros) { return std::chrono::seconds(micros / 1'000'000); };
+        for (;;) {
+          OMNI_ASSIGN_OR_RETURN(bool more, statement.step("computing conversation metrics"));
+          if (!more) break;
+          OMNI_ASSIGN_OR_RETURN(MetricsRow * row, row_at(statement.column_int64(0)));
+          row->conversations = statement.column_int64(1);
+          row->first_response.count = statement.column_int64(2);
+          row->first_response.median = seconds(statement.column_int64(3));
+          row->first_response.p90 = seconds(statement.column_int64(4));
+          row->resolution.count = statement.column_int64(5);
+          row->resolution.median = seconds(statement.column_int64(6));
+          row->resolution.p90 = seconds(statement.column_int64(7));
+          row->resolved = row->resolution.count;
+          row->first_contact_resolved = statement.column_int64(8);
+          row->handoffs = statement.column_int64(9);
+          row->channel_switches = statement.column_int64(10);
+          row->first_response_sla_met = statement.column_int64(11);
+          row->first_response_sla_breached = statement.column_int64(12);
+          row->resolution_sla_met = statement.column_int64(13);
+          row->resolution_sla_breached = statement.column_int64(14);
+        }
+      }
+      return rows;
+    });
+  }
+
+  Result<std::vector<ConversationTimes>> list_conversation_times(
+      const MetricsQuery& query, const MetricsBucket& bucket) override {
+    return guarded(
+        kReads, "listing conversation times", [&]() -> Result<std::vector<ConversationTimes>> {
+          // One range of conversations_by_opened, filtered as compute_metrics filters.
+          OMNI_ASSIGN_OR_RETURN(
+              Statement statement,
+              prepare("SELECT c.opened_at, c.first_response_at, "
+                      "CASE WHEN c.resolved_at < ?4 THEN c.resolved_at END "
+                      "FROM conversations c LEFT JOIN channels ch ON ch.tenant_id = c.tenant_id "
+                      "AND ch.id = c.origin_channel_id "
+                      "WHERE c.tenant_id = ?1 AND c.opened_at >= ?2 AND c.opened_at < ?3 "
+                      "AND c.merged_into IS NULL AND (?5 = '' OR ch.kind = ?5) "
+                      "AND (?6 = '' OR c.team = ?6) AND (?7 = 0 OR c.assignee_id = ?7)"));
+          Params(statement)
+              .id(query.tenant)
+              .timestamp(bucket.start)
+              .timestamp(bucket.end)
+              .timestamp(query.to)
+              .text(query.channel_kind ? to_string(*query.channel_kind) : std::string_view(""))
+              .text(query.team)
+              .int64(query.agent ? query.agent->value() : 0);
+          return query_all(statement, "listing conversation times",
+                           [](const Statement& row) -> Result<ConversationTimes> {
+                             ConversationTimes times;
+                             times.opened_at = from_unix_micros(row.column_int64(0));
+                             if (auto v = row.column_optional_int64(1)) {
+                               times.first_response_at = from_unix_micros(*v);
+                             }
+                             if (auto v = row.column_optional_int64(2)) {
+                               times.resolved_at = from_unix_micros(*v);
+                             }
+                             return times;
+                           });
+        });
+  }
+
+  Result<std::vector<CustomerChannels>> count_preferred_channels(
+      const PreferredChannelsQuery& query) override {
+    return guarded(
+        kReads, "counting preferred channels", [&]() -> Result<std::vector<CustomerChannels>> {
+          // One customer: a range of touchpoints_customer_timeline; the top customers: a range of
+          // touchpoints_by_time, grouped.
+          OMNI_ASSIGN_OR_RETURN(
+              Statement statement,
+              prepare(
+                  "WITH per AS (SELECT customer_id, channel_kind, count(*) AS n FROM touchpoints "
+                  "WHERE tenant_id = ?1 AND (?2 = 0 OR customer_id = ?2) AND occurred_at >= ?3 "
+                  "AND occurred_at < ?4 AND kind IN ('message_in', 'call', 'video_session') "
+                  "GROUP BY customer_id, channel_kind), "
+                  "top AS (SELECT customer_id, sum(n) AS total FROM per GROUP BY customer_id "
+                  "ORDER BY total DESC, customer_id LIMIT ?5) "
+                  "SELECT top.customer_id, top.total, per.channel_kind, per.n FROM top "
+                  "JOIN per ON per.customer_id = top.customer_id "
+                  "ORDER BY top.total DESC, top.customer_id"));
+          Params(statement)
+              .id(query.tenant)
+              .int64(query.customer ? query.customer->value() : 0)
+              .timestamp(query.from)
+              .timestamp(query.to)
+              .int64(static_cast<std::int64_t>(query.limit));
+          std::vector<CustomerChannels> out;
+          for (;;) {
+            OMNI_ASSIGN_OR_RETURN(bool more, statement.step("counting preferred channels"));
+            if (!more) break;
+            const CustomerId customer(statement.column_int64(0));
+            if (out.empty() || out.back().customer != customer) {
+              out.push_back(CustomerChannels{customer, statement.column_int64(1), {}});
+            }
+            auto kind = parse_channel_kind(statement.column_text(2));
+            if (!kind) return Status::corruption("sqlite: unknown channel kind in touchpoints");
+            out.back().channels.push_back(ChannelCount{*kind, statement.column_int64(3)});
+          }
+          return out;
+        });
+  }
+
   // --- pending deliveries
 
   Status insert_pending_delivery(const PendingDelivery& delivery) override {

@@ -16,6 +16,7 @@ void link_events_conformance();
 void link_kb_conformance();
 void link_bots_conformance();
 void link_csat_conformance();
+void link_metrics_conformance();
 
 namespace {
 std::vector<StoreBackend>& registry() {
@@ -34,6 +35,7 @@ void register_store_backend(std::string name, StoreFactory factory) {
   link_kb_conformance();
   link_bots_conformance();
   link_csat_conformance();
+  link_metrics_conformance();
   registry().push_back(StoreBackend{std::move(name), std::move(factory)});
 }
 

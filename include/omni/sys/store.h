@@ -47,6 +47,7 @@
 #include "omni/ids.h"
 #include "omni/knowledge.h"
 #include "omni/merge.h"
+#include "omni/metrics.h"
 #include "omni/routing.h"
 #include "omni/status.h"
 #include "omni/touchpoint.h"
@@ -334,6 +335,25 @@ class OMNI_EXPORT StoreTransaction {
   // 0: the engine computes it). Runs in the store over an index of (tenant, responded_at).
   virtual Result<CsatSummary> summarize_csat(const CsatQuery& query) = 0;
 
+  // --- metrics (omni/metrics.h; docs/metrics.md defines each number). Both run inside the
+  // store, indexed; neither may load the tenant's history into memory.
+  // One row per bucket of `buckets` (contiguous, ascending, within [query.from, query.to)), in
+  // that order, with start and end copied from the bucket and every count, duration and list
+  // filled; the channel lists may come in any order, and the rates and labels may be left
+  // unset (the engine sorts and computes them). Conversations fall in the bucket of their
+  // opened_at, touchpoints in that of their occurred_at.
+  virtual Result<std::vector<MetricsRow>> compute_metrics(
+      const MetricsQuery& query, const std::vector<MetricsBucket>& buckets) = 0;
+  // The timestamps of the conversations compute_metrics counts in `bucket`, in any order: the
+  // business-hours pass of Engine::metrics (MetricsQuery::business_hours), one bucket at a time.
+  virtual Result<std::vector<ConversationTimes>> list_conversation_times(
+      const MetricsQuery& query, const MetricsBucket& bucket) = 0;
+  // Inbound touchpoints per customer and channel kind (CustomerChannels): the one customer of
+  // the query, or the query.limit customers with the most, most first (ties by id). Channel
+  // lists in any order.
+  virtual Result<std::vector<CustomerChannels>> count_preferred_channels(
+      const PreferredChannelsQuery& query) = 0;
+
   // --- pending deliveries: (tenant, touchpoint) unique
   virtual Status insert_pending_delivery(const PendingDelivery& delivery) = 0;
   virtual Result<PendingDelivery> get_pending_delivery(TenantId tenant,
@@ -586,6 +606,19 @@ class OMNI_EXPORT ForwardingTransaction : public StoreTransaction {
   }
   Result<CsatSummary> summarize_csat(const CsatQuery& q) override {
     return target_->summarize_csat(q);
+  }
+
+  Result<std::vector<MetricsRow>> compute_metrics(
+      const MetricsQuery& q, const std::vector<MetricsBucket>& buckets) override {
+    return target_->compute_metrics(q, buckets);
+  }
+  Result<std::vector<ConversationTimes>> list_conversation_times(
+      const MetricsQuery& q, const MetricsBucket& bucket) override {
+    return target_->list_conversation_times(q, bucket);
+  }
+  Result<std::vector<CustomerChannels>> count_preferred_channels(
+      const PreferredChannelsQuery& q) override {
+    return target_->count_preferred_channels(q);
   }
   Status insert_pending_delivery(const PendingDelivery& v) override {
     return target_->insert_pending_delivery(v);
