@@ -378,8 +378,9 @@ Result<ReceiveResult> Engine::receive(const InboundMessage& m) {
   auto received = impl_->receive_message(m);
   // Self-service first: a bot holding the conversation answers now, after the message is
   // committed. Its outcome (a bot.failed event on error) never changes receive()'s result.
-  if (received.ok() && !received->duplicate && impl_->options.run_bots_on_receive &&
-      impl_->has_bots(m.tenant)) {
+  // (A knowledge-base view or a consent keyword may have joined no conversation.)
+  if (received.ok() && !received->duplicate && received->conversation.valid() &&
+      impl_->options.run_bots_on_receive && impl_->has_bots(m.tenant)) {
     (void)run_bot(m.tenant, received->conversation);
   }
   return received;
