@@ -132,7 +132,7 @@ struct NotificationRequest {
 };
 
 struct NotificationResult {
-  ChannelChoice choice;  // every candidate with its reasons; the chosen one first
+  ChannelChoice choice;   // every candidate with its reasons; the chosen one first
   Touchpoint touchpoint;  // the outbound message as recorded (kQueued while deferred)
   // Set when quiet hours hold it back: deliver_due() sends it at this instant.
   std::optional<Timestamp> deferred_until;

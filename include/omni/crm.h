@@ -32,19 +32,19 @@ struct CrmItem {
   std::string title;   // "2 × Trail Runner 42"
   std::string status;  // "shipped", "delayed", "active", "overdue"
   std::optional<Timestamp> date;
-  std::string amount;  // as the CRM formats it, "129.90 EUR"
-  std::string url;     // deep link into the CRM, when it has one
+  std::string amount;                         // as the CRM formats it, "129.90 EUR"
+  std::string url;                            // deep link into the CRM, when it has one
   std::map<std::string, std::string> fields;  // anything else, shown as-is
 };
 
 // What the CRM knows about one customer.
 struct CrmContext {
-  std::string system;          // "acme-crm"
-  std::string record_id;       // the CRM's contact or account id
-  std::string account_status;  // "active", "suspended", "vip"
+  std::string system;                         // "acme-crm"
+  std::string record_id;                      // the CRM's contact or account id
+  std::string account_status;                 // "active", "suspended", "vip"
   std::map<std::string, std::string> fields;  // account fields shown as-is ("segment": "gold")
-  std::vector<CrmItem> orders;     // newest first
-  std::vector<CrmItem> contracts;  // newest first
+  std::vector<CrmItem> orders;                // newest first
+  std::vector<CrmItem> contracts;             // newest first
 };
 
 // What the engine asks about. The provider finds the record by whichever it knows: a kCrmId
@@ -89,7 +89,7 @@ struct CrmSnapshot {
   CrmContext context;  // kOk only
   // kMissing: why ("timed out after 500 ms", "provider failed: unavailable: CRM down").
   std::string reason;
-  Timestamp fetched_at;  // when the provider answered (engine clock); unset unless kOk/kNoRecord
+  Timestamp fetched_at;     // when the provider answered (engine clock); unset unless kOk/kNoRecord
   bool from_cache = false;  // answered from the engine's cache (EngineOptions::crm_cache_ttl)
 };
 

@@ -54,7 +54,9 @@ struct ContactPreferences {
 inline bool operator==(const QuietHours& a, const QuietHours& b) {
   return a.start == b.start && a.end == b.end;
 }
-inline bool operator!=(const QuietHours& a, const QuietHours& b) { return !(a == b); }
+inline bool operator!=(const QuietHours& a, const QuietHours& b) {
+  return !(a == b);
+}
 inline bool operator==(const ContactPreferences& a, const ContactPreferences& b) {
   return a.channels == b.channels && a.language == b.language && a.time_zone == b.time_zone &&
          a.quiet_hours == b.quiet_hours;

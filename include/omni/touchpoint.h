@@ -26,8 +26,8 @@ enum class TouchpointKind {
   kKnowledgeBaseView,
   kIvrChoice,
   kBotTurn,
-  kStatusChange,  // the conversation changed status (opened, pending, resolved, reopened, ...)
-  kHandoff,       // a handoff was recorded; handoff_id says which
+  kStatusChange,      // the conversation changed status (opened, pending, resolved, reopened, ...)
+  kHandoff,           // a handoff was recorded; handoff_id says which
   kPreferenceChange,  // the customer's contact preferences or consent changed
 };
 // "message_in", "message_out", "call", "video_session", "note", "kb_view", "ivr_choice",

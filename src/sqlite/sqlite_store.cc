@@ -1979,7 +1979,6 @@ class SqliteTransaction final : public StoreTransaction {
     });
   }
 
-
   // --- metrics. Every statement takes ?1 tenant, ?2 the buckets as a JSON array of
   // [start, end) pairs in unix micros, ?3 channel kind ('' any), ?4 team ('' any), ?5 agent
   // (0 any); the conversation statements also ?6 the query's `to` and ?7 the FCR window. The
@@ -2053,6 +2052,17 @@ class SqliteTransaction final : public StoreTransaction {
         return *parsed;
       };
 
+      // Rows of (bucket index, channel kind, count) into one of a row's channel lists.
+      auto read_counts = [&](Statement& statement, const char* what,
+                             std::vector<ChannelCount> MetricsRow::*list) -> Status {
+        for (;;) {
+          OMNI_ASSIGN_OR_RETURN(bool more, statement.step(what));
+          if (!more) return Status::ok_status();
+          OMNI_ASSIGN_OR_RETURN(MetricsRow * row, row_at(statement.column_int64(0)));
+          OMNI_ASSIGN_OR_RETURN(ChannelKind k, channel_kind_of(statement.column_text(1)));
+          (row->*list).push_back(ChannelCount{k, statement.column_int64(2)});
+        }
+      };
       // Inbound volume: per bucket a range of touchpoints_by_time, which covers the columns.
       {
         OMNI_ASSIGN_OR_RETURN(
@@ -2067,13 +2077,8 @@ class SqliteTransaction final : public StoreTransaction {
                     "AND (?4 = '' OR c.team = ?4) AND (?5 = 0 OR c.assignee_id = ?5))) "
                     "GROUP BY b.idx, t.channel_kind"));
         bind(statement, false);
-        for (;;) {
-          OMNI_ASSIGN_OR_RETURN(bool more, statement.step("counting inbound volume"));
-          if (!more) break;
-          OMNI_ASSIGN_OR_RETURN(MetricsRow * row, row_at(statement.column_int64(0)));
-          OMNI_ASSIGN_OR_RETURN(ChannelKind k, channel_kind_of(statement.column_text(1)));
-          row->inbound_volume.push_back(ChannelCount{k, statement.column_int64(2)});
-        }
+        OMNI_RETURN_IF_ERROR(
+            read_counts(statement, "counting inbound volume", &MetricsRow::inbound_volume));
       }
       // Conversations opened per origin channel kind.
       {
@@ -2083,13 +2088,8 @@ class SqliteTransaction final : public StoreTransaction {
                     "SELECT idx, origin_kind, count(*) FROM m "
                     "WHERE origin_kind IS NOT NULL GROUP BY idx, origin_kind"));
         bind(statement, true);
-        for (;;) {
-          OMNI_ASSIGN_OR_RETURN(bool more, statement.step("counting conversations"));
-          if (!more) break;
-          OMNI_ASSIGN_OR_RETURN(MetricsRow * row, row_at(statement.column_int64(0)));
-          OMNI_ASSIGN_OR_RETURN(ChannelKind k, channel_kind_of(statement.column_text(1)));
-          row->conversations_opened.push_back(ChannelCount{k, statement.column_int64(2)});
-        }
+        OMNI_RETURN_IF_ERROR(
+            read_counts(statement, "counting conversations", &MetricsRow::conversations_opened));
       }
       // Everything else per bucket, the percentiles by rank within the bucket (nearest rank:
       // ceil(n / 2) and ceil(9 n / 10) in integer arithmetic).

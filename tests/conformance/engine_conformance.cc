@@ -218,8 +218,8 @@ TEST_CASE("engine: a failing write leaves consent, preferences and notifications
     change.tenant = w.tenant.id;
     change.customer = customer;
     change.channel_kind = ChannelKind::kSms;
-    change.state = before == ConsentState::kGranted ? ConsentState::kWithdrawn
-                                                    : ConsentState::kGranted;
+    change.state =
+        before == ConsentState::kGranted ? ConsentState::kWithdrawn : ConsentState::kGranted;
     change.source = "web_form";
     events = w.event_count();
     timeline = w.timeline_size(customer);
