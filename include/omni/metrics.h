@@ -4,6 +4,7 @@
 // Thread-safety: plain values.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -58,6 +59,13 @@ struct ChannelCount {
   std::int64_t count = 0;
 };
 
+// The bins of DurationStats::histogram: bin i holds durations d with
+// kDurationBinBounds[i - 1] <= d < kDurationBinBounds[i] (seconds; bin 0 from 0, the last bin
+// unbounded): under 1 min, 1–5 min, 5–15 min, 15–60 min, 1–4 h, 4–24 h, 1–3 days, 3 days and more.
+inline constexpr std::array<std::int64_t, 7> kDurationBinBounds = {
+    60, 5 * 60, 15 * 60, 60 * 60, 4 * 3600, 24 * 3600, 3 * 24 * 3600};
+inline constexpr std::size_t kDurationBins = kDurationBinBounds.size() + 1;
+
 // Durations over a set of conversations, wall-clock, whole seconds (rounded down). Percentiles
 // are nearest-rank: the value at rank ceil(p * count) of the ascending durations, so the median
 // of an even count is the lower of the two middle values. 0 when count is 0.
@@ -65,6 +73,15 @@ struct DurationStats {
   std::int64_t count = 0;
   std::chrono::seconds median{0};
   std::chrono::seconds p90{0};
+  // How many of the durations fall in each bin of kDurationBinBounds; they sum to count.
+  std::array<std::int64_t, kDurationBins> histogram{};
+};
+
+// Handoffs of kind channel_switch from one channel kind to another.
+struct ChannelFlow {
+  ChannelKind from = ChannelKind::kWeb;
+  ChannelKind to = ChannelKind::kWeb;
+  std::int64_t count = 0;
 };
 
 // The metrics of one bucket.
@@ -100,6 +117,9 @@ struct MetricsRow {
   std::int64_t channel_switches = 0;
   double handoffs_per_conversation = 0;
   double channel_switches_per_conversation = 0;
+  // The channel switches by the kinds of their from and to channels, largest first (ties by
+  // from, then to); switches without both channels are counted above but not here.
+  std::vector<ChannelFlow> channel_switch_flow;
 
   // SLA clocks with a deadline, from the conversations' SLA state: met (stopped by the
   // deadline) or breached (stopped after it, or flagged breached while running); clocks still
@@ -111,6 +131,24 @@ struct MetricsRow {
   std::int64_t resolution_sla_met = 0;
   std::int64_t resolution_sla_breached = 0;
   double resolution_sla_attainment = 0;
+
+  // Survey answers (omni/csat.h) given in the bucket (responded_at), of conversations of the
+  // query (channel kind: where the survey was answered; agent: the agent rated; team: the
+  // conversation's team). satisfied: scores 4 and 5; csat = satisfied / csat_responses and
+  // csat_average the mean score (both 0 when there are none).
+  std::int64_t csat_responses = 0;
+  std::int64_t csat_satisfied = 0;
+  double csat_average = 0;
+  double csat = 0;
+
+  // Agent occupancy of the human agents of the query (agent: that agent; team: the agents now in
+  // the team; the channel kind does not apply) over the bucket, from the agents' activity log:
+  // staffed is the time they were available or busy, occupied the part of it in which they held
+  // at least one slot (an assigned open or pending conversation, or an offer); occupancy =
+  // occupied / staffed (0 when nobody was staffed). Summed over the agents.
+  std::chrono::seconds agent_staffed{0};
+  std::chrono::seconds agent_occupied{0};
+  double occupancy = 0;
 };
 
 // A bucket of a report, [start, end); what the engine hands a Store's compute_metrics.
