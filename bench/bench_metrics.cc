@@ -12,9 +12,14 @@
 // else: omni_bench_receive).
 //
 // Measured: February 2026 (28 days) grouped by UTC day, every metric, no filter; and the same with
-// a team filter. The raw baseline runs the same three statements a host would write by hand:
-// buckets by integer division of the timestamp, the same percentile window functions, the same
-// FCR and SLA expressions, on a plain sqlite3 connection to the same file. Times are medians of
+// a team filter. The raw baseline runs the same six statements a host would write by hand
+// (volume; conversations per channel; durations, FCR, handoffs, SLA and histograms; channel-switch
+// flow; CSAT; occupancy from the agents' activity log): buckets by integer division of the
+// timestamp, the same percentile window functions, the same FCR and SLA expressions, on a plain
+// sqlite3 connection to the same file. A tenth of the conversations were handed off, half of those
+// by a channel switch; a fifth of the resolved ones have a survey answer; every assignee has an
+// activity entry when the conversation opens and when it is resolved or closed, and every agent a
+// shift of 08:00-18:00 UTC a day (about 402,000 entries). Times are medians of
 // 15 runs after one warm-up. Last, the unfiltered query once more with business hours, which adds
 // the engine's second pass (docs/metrics.md); there is no SQL to compare it with.
 //
@@ -45,6 +50,7 @@ constexpr int kTouchpointsPerConversation = 5;
 constexpr int kBatch = 10000;
 constexpr int kDays = 90;
 constexpr int kRuns = 15;
+const char* const kTeams[] = {"billing", "support", "sales"};
 constexpr std::int64_t kMicrosPerSecond = 1000000;
 constexpr std::int64_t kMicrosPerDay = 86400 * kMicrosPerSecond;
 const omni::Timestamp kStart = omni::from_unix_micros(1767225600LL * kMicrosPerSecond);  // Jan 1
@@ -94,6 +100,7 @@ Setup create_tenant(const std::string& path) {
     omni::AgentSpec spec;
     spec.tenant = s.tenant;
     spec.name = "agent-" + std::to_string(i);
+    spec.teams = {kTeams[i % 3]};
     s.agents.push_back(take(engine->create_agent(spec), "agent").id);
   }
   return s;
@@ -120,7 +127,6 @@ void populate(const std::string& path, const Setup& s) {
     }
     check(tx->commit(), "commit");
   }
-  const char* teams[] = {"billing", "support", "sales"};
   std::unique_ptr<omni::StoreTransaction> tx;
   for (int i = 0; i < kConversations; ++i) {
     if (i % kBatch == 0) {
@@ -135,7 +141,7 @@ void populate(const std::string& path, const Setup& s) {
     c.opened_at = kStart + std::chrono::microseconds(kDays * kMicrosPerDay / kConversations * i);
     c.updated_at = c.opened_at;
     c.origin_channel = c.current_channel = channel.id;
-    c.team = teams[i % 3];
+    c.team = kTeams[i % 3];
     c.assignee = s.agents[static_cast<std::size_t>(uniform(0, 11))];
     c.first_response_at = c.opened_at + std::chrono::minutes(uniform(1, 120));
     if (uniform(0, 99) < 80) {
@@ -155,6 +161,38 @@ void populate(const std::string& path, const Setup& s) {
       c.sla.first_response.breached = *c.first_response_at > *c.sla.first_response.due_at;
     }
     const omni::ConversationId id = take(tx->insert_conversation(c), "conversation");
+    // Half the handoffs are channel switches to the next channel.
+    if (c.handoff_count > 0 && i % 2 == 0) {
+      omni::Handoff h;
+      h.tenant = s.tenant;
+      h.conversation = id;
+      h.kind = omni::HandoffKind::kChannelSwitch;
+      h.from_channel = channel.id;
+      h.to_channel = s.channels[static_cast<std::size_t>((channel.id.value() + 1) % 4)].id;
+      h.reason = "switch";
+      h.created_at = c.opened_at + std::chrono::minutes(10);
+      take(tx->insert_handoff(h), "handoff");
+    }
+    // A survey answer for a fifth of the resolved conversations, an hour after resolution.
+    if (c.resolved_at && uniform(0, 4) == 0) {
+      omni::CsatResponse r;
+      r.tenant = s.tenant;
+      r.conversation = id;
+      r.customer = c.customer;
+      r.agent = c.assignee;
+      r.score = static_cast<int>(uniform(1, 5));
+      r.channel_kind = channel.kind;
+      r.responded_at = *c.resolved_at + std::chrono::hours(1);
+      take(tx->put_csat(r), "csat");
+    }
+    // The assignee's activity: a slot taken at opening, given back at resolution or closing.
+    omni::AgentActivity taken{s.tenant, *c.assignee, c.opened_at, omni::Presence::kAvailable,
+                              omni::AgentLoad{static_cast<int>(uniform(1, 3)), 0}};
+    check(tx->append_agent_activity(taken), "activity");
+    omni::AgentActivity given = taken;
+    given.at = c.resolved_at ? *c.resolved_at : *c.closed_at;
+    given.load.synchronous = static_cast<int>(uniform(0, 2));
+    check(tx->append_agent_activity(given), "activity");
     for (int t = 0; t < kTouchpointsPerConversation; ++t) {
       omni::Touchpoint tp;
       tp.tenant = s.tenant;
@@ -169,6 +207,18 @@ void populate(const std::string& path, const Setup& s) {
       tp.delivery = inbound ? omni::DeliveryStatus::kNone : omni::DeliveryStatus::kDelivered;
       tp.occurred_at = tp.recorded_at = c.opened_at + std::chrono::minutes(30 * t);
       take(tx->insert_touchpoint(tp), "touchpoint");
+    }
+  }
+  // Shifts: every agent offline from 18:00 to 08:00 UTC each day.
+  for (int day = 0; day < kDays; ++day) {
+    for (omni::AgentId agent : s.agents) {
+      const omni::Timestamp midnight = kStart + std::chrono::hours(24 * day);
+      check(tx->append_agent_activity({s.tenant, agent, midnight + std::chrono::hours(8),
+                                       omni::Presence::kAvailable, omni::AgentLoad{}}),
+            "shift");
+      check(tx->append_agent_activity({s.tenant, agent, midnight + std::chrono::hours(18),
+                                       omni::Presence::kOffline, omni::AgentLoad{}}),
+            "shift");
     }
   }
   check(tx->commit(), "commit");
@@ -226,9 +276,50 @@ constexpr const char* kRawAggregates =
     "sum(rs_due IS NOT NULL AND rs_stop IS NOT NULL AND rs_stop <= rs_due), "
     "sum(rs_due IS NOT NULL AND ((rs_stop IS NOT NULL AND rs_stop > rs_due) "
     "OR (rs_stop IS NULL AND rs_flag = 1))) "
+    // The duration histograms: bins of 1, 5, 15 and 60 minutes, 4 and 24 hours, 3 days.
+    ", sum(frt < 60000000), sum(frt >= 60000000 AND frt < 300000000), "
+    "sum(frt >= 300000000 AND frt < 900000000), sum(frt >= 900000000 AND frt < 3600000000), "
+    "sum(frt >= 3600000000 AND frt < 14400000000), "
+    "sum(frt >= 14400000000 AND frt < 86400000000), "
+    "sum(frt >= 86400000000 AND frt < 259200000000), sum(frt >= 259200000000)"
+    ", sum(rt < 60000000), sum(rt >= 60000000 AND rt < 300000000), "
+    "sum(rt >= 300000000 AND rt < 900000000), sum(rt >= 900000000 AND rt < 3600000000), "
+    "sum(rt >= 3600000000 AND rt < 14400000000), "
+    "sum(rt >= 14400000000 AND rt < 86400000000), "
+    "sum(rt >= 86400000000 AND rt < 259200000000), sum(rt >= 259200000000) "
     "FROM r GROUP BY day";
+constexpr const char* kRawSwitchFlow =
+    "SELECT (c.opened_at - ?2) / ?4 AS day, fc.kind, tc.kind, count(*) FROM conversations c "
+    "JOIN handoffs h ON h.tenant_id = c.tenant_id AND h.conversation_id = c.id "
+    "AND h.kind = 'channel_switch' JOIN channels fc ON fc.id = h.from_channel_id "
+    "JOIN channels tc ON tc.id = h.to_channel_id "
+    "WHERE c.tenant_id = ?1 AND c.opened_at >= ?2 AND c.opened_at < ?3 AND c.handoff_count > 0 "
+    "AND c.merged_into IS NULL AND (?6 = '' OR c.team = ?6) GROUP BY day, fc.kind, tc.kind";
+constexpr const char* kRawCsat =
+    "SELECT (r.responded_at - ?2) / ?4 AS day, count(*), sum(r.score >= 4), avg(r.score) "
+    "FROM csat_responses r WHERE r.tenant_id = ?1 AND r.responded_at >= ?2 "
+    "AND r.responded_at < ?3 AND (?6 = '' OR EXISTS (SELECT 1 FROM conversations c "
+    "WHERE c.tenant_id = r.tenant_id AND c.id = r.conversation_id AND c.team = ?6)) "
+    "GROUP BY day";
+// Occupancy: each activity entry lasts until the agent's next; the entry in force at ?2 and
+// those up to ?3, clipped to each day.
+constexpr const char* kRawOccupancy =
+    "WITH RECURSIVE d(day, lo, hi) AS (SELECT 0, ?2, ?2 + ?4 UNION ALL "
+    "SELECT day + 1, hi, min(hi + ?4, ?3) FROM d WHERE hi < ?3), "
+    "g AS (SELECT id FROM agents WHERE tenant_id = ?1 AND kind = 'human' AND (?6 = '' OR "
+    "EXISTS (SELECT 1 FROM json_each(agents.teams) WHERE value = ?6))), "
+    "s AS (SELECT a.at AS at, a.presence IN ('available', 'busy') AS staffed, "
+    "a.load_sync + a.load_async > 0 AS holds, "
+    "LEAD(a.at) OVER (PARTITION BY a.agent_id ORDER BY a.at, a.id) AS next_at "
+    "FROM g JOIN agent_activity a ON a.tenant_id = ?1 AND a.agent_id = g.id "
+    "AND a.at >= IFNULL((SELECT max(x.at) FROM agent_activity x WHERE x.tenant_id = ?1 "
+    "AND x.agent_id = g.id AND x.at <= ?2), ?2) AND a.at < ?3) "
+    "SELECT d.day, sum(min(IFNULL(s.next_at, d.hi), d.hi) - max(s.at, d.lo)), "
+    "sum(CASE WHEN s.holds THEN min(IFNULL(s.next_at, d.hi), d.hi) - max(s.at, d.lo) ELSE 0 END) "
+    "FROM d JOIN s ON s.at < d.hi AND (s.next_at IS NULL OR s.next_at > d.lo) "
+    "WHERE s.staffed GROUP BY d.day";
 
-// The three raw statements, prepared once; run() executes them in one read transaction, reads
+// The six raw statements, prepared once; run() executes them in one read transaction, reads
 // every row and returns the number of conversations counted (a check against omni's).
 class RawMetrics {
  public:
@@ -237,12 +328,22 @@ class RawMetrics {
         commit_(raw.get(), "COMMIT"),
         volume_(raw.get(), kRawVolume),
         conversations_(raw.get(), kRawConversations),
-        aggregates_(raw.get(), kRawAggregates) {}
+        aggregates_(raw.get(), kRawAggregates),
+        switch_flow_(raw.get(), kRawSwitchFlow),
+        csat_(raw.get(), kRawCsat),
+        occupancy_(raw.get(), kRawOccupancy) {}
+
+  // The survey answers and staffed seconds of the last run, checked against omni's.
+  std::int64_t csat_responses = 0;
+  std::int64_t staffed_seconds = 0;
 
   std::int64_t run(omni::TenantId tenant, const std::string& team) {
     std::int64_t conversations = 0;
+    csat_responses = 0;
+    staffed_seconds = 0;
     begin_.run();
-    for (omni_bench::RawStatement* s : {&volume_, &conversations_, &aggregates_}) {
+    for (omni_bench::RawStatement* s :
+         {&volume_, &conversations_, &aggregates_, &switch_flow_, &csat_, &occupancy_}) {
       s->bind(1, tenant.value());
       s->bind(2, omni::to_unix_micros(kFebruary));
       s->bind(3, omni::to_unix_micros(kMarch));
@@ -251,6 +352,8 @@ class RawMetrics {
       s->bind(6, team);
       while (s->step()) {
         if (s == &aggregates_) conversations += s->column_int(1);
+        if (s == &csat_) csat_responses += s->column_int(1);
+        if (s == &occupancy_) staffed_seconds += s->column_int(1) / kMicrosPerSecond;
       }
       s->reset();
     }
@@ -259,7 +362,8 @@ class RawMetrics {
   }
 
  private:
-  omni_bench::RawStatement begin_, commit_, volume_, conversations_, aggregates_;
+  omni_bench::RawStatement begin_, commit_, volume_, conversations_, aggregates_, switch_flow_,
+      csat_, occupancy_;
 };
 
 }  // namespace
@@ -288,6 +392,8 @@ int main() {
     double raw_ms = 0;
     std::int64_t conversations = 0;
     std::int64_t raw_conversations = 0;
+    std::int64_t csat = 0;
+    std::int64_t staffed = 0;
   };
   std::vector<Row> rows = {{"all, by day", ""}, {"team filter, by day", "billing"}};
   for (Row& row : rows) {
@@ -298,14 +404,18 @@ int main() {
     q.team = row.team;
     row.omni_ms = median_ms([&] {
       omni::MetricsReport report = take(engine->metrics(q), "metrics");
-      row.conversations = 0;
-      for (const auto& r : report.rows)
+      row.conversations = row.csat = row.staffed = 0;
+      for (const auto& r : report.rows) {
         row.conversations += r.conversations;
+        row.csat += r.csat_responses;
+        row.staffed += r.agent_staffed.count();
+      }
     });
     row.raw_ms =
         median_ms([&] { row.raw_conversations = raw_metrics.run(setup.tenant, row.team); });
-    if (row.conversations != row.raw_conversations) {
-      omni_bench::die("omni and raw counted different conversations");
+    if (row.conversations != row.raw_conversations || row.csat != raw_metrics.csat_responses ||
+        row.staffed != raw_metrics.staffed_seconds) {
+      omni_bench::die("omni and raw counted different conversations, answers or staffed time");
     }
   }
   std::printf(

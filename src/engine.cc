@@ -225,6 +225,8 @@ Result<Agent> Engine::create_agent(const AgentSpec& spec) {
     a.capacity = spec.capacity;
     a.created_at = impl_->now();
     OMNI_ASSIGN_OR_RETURN(a.id, tx.insert_agent(a));
+    OMNI_RETURN_IF_ERROR(tx.append_agent_activity(
+        AgentActivity{a.tenant, a.id, a.created_at, a.presence, AgentLoad()}));
     return a;
   });
   if (created.ok() && created->presence == Presence::kAvailable) {
@@ -240,10 +242,15 @@ Result<Agent> Engine::get_agent(TenantId tenant, AgentId agent) {
 Status Engine::set_presence(TenantId tenant, AgentId agent, Presence presence) {
   Status status = impl_->run_write([&](StoreTransaction& tx) -> Status {
     OMNI_ASSIGN_OR_RETURN(Agent a, tx.get_agent(tenant, agent));
-    a.presence = presence;
-    OMNI_RETURN_IF_ERROR(tx.update_agent(a));
+    const Timestamp now = impl_->now();
+    if (a.presence != presence) {
+      a.presence = presence;
+      OMNI_RETURN_IF_ERROR(tx.update_agent(a));
+      OMNI_RETURN_IF_ERROR(
+          tx.append_agent_activity(AgentActivity{tenant, agent, now, a.presence, a.load}));
+    }
     if (presence == Presence::kAvailable) return Status();
-    return impl_->withdraw_offers(tx, tenant, agent, impl_->now());
+    return impl_->withdraw_offers(tx, tenant, agent, now);
   });
   if (status.ok() && presence == Presence::kAvailable) impl_->refill(tenant, agent);
   return status;

@@ -348,6 +348,9 @@ struct Engine::Impl {
   // of every agent the write gave a slot.
   // `stored` (the row as it is in the store now) and `channel` (c.current_channel) save a read
   // each when the caller has them.
+  // Appends the agent's presence and load as they are now in `tx` to its activity log.
+  static Status log_agent_activity(StoreTransaction& tx, TenantId tenant, AgentId agent,
+                                   Timestamp at);
   Status save_conversation(StoreTransaction& tx, Conversation& c, Timestamp now, SaveMode mode,
                            const Conversation* stored = nullptr, const Channel* channel = nullptr);
   Status apply_sla(StoreTransaction& tx, Conversation& c, Timestamp now);

@@ -72,18 +72,6 @@ std::string bucket_label(MetricsGrouping grouping, date::local_days start) {
   }
 }
 
-// Nearest-rank median and p90 (omni/metrics.h: DurationStats).
-DurationStats duration_stats(std::vector<std::chrono::microseconds> durations) {
-  DurationStats stats;
-  stats.count = static_cast<std::int64_t>(durations.size());
-  if (durations.empty()) return stats;
-  std::sort(durations.begin(), durations.end());
-  const std::size_t n = durations.size();
-  stats.median = std::chrono::duration_cast<std::chrono::seconds>(durations[(n + 1) / 2 - 1]);
-  stats.p90 = std::chrono::duration_cast<std::chrono::seconds>(durations[(9 * n + 9) / 10 - 1]);
-  return stats;
-}
-
 double ratio(std::int64_t part, std::int64_t whole) {
   return whole > 0 ? static_cast<double>(part) / static_cast<double>(whole) : 0.0;
 }
@@ -177,8 +165,8 @@ Result<MetricsReport> Engine::metrics(const MetricsQuery& query) {
               resolution.push_back(calendar->between(t.opened_at, *t.resolved_at));
             }
           }
-          counted[i].first_response_business = duration_stats(std::move(first_response));
-          counted[i].resolution_business = duration_stats(std::move(resolution));
+          counted[i].first_response_business = summarize_durations(std::move(first_response));
+          counted[i].resolution_business = summarize_durations(std::move(resolution));
         }
         return counted;
       }));
@@ -201,6 +189,13 @@ Result<MetricsReport> Engine::metrics(const MetricsQuery& query) {
         row.first_response_sla_met, row.first_response_sla_met + row.first_response_sla_breached);
     row.resolution_sla_attainment =
         ratio(row.resolution_sla_met, row.resolution_sla_met + row.resolution_sla_breached);
+    std::sort(row.channel_switch_flow.begin(), row.channel_switch_flow.end(),
+              [](const ChannelFlow& a, const ChannelFlow& b) {
+                if (a.count != b.count) return a.count > b.count;
+                return a.from != b.from ? a.from < b.from : a.to < b.to;
+              });
+    row.csat = ratio(row.csat_satisfied, row.csat_responses);
+    row.occupancy = ratio(row.agent_occupied.count(), row.agent_staffed.count());
   }
   report.rows = std::move(rows);
   return report;

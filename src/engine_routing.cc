@@ -150,6 +150,12 @@ Status Engine::Impl::apply_sla(StoreTransaction& tx, Conversation& c, Timestamp 
 
 // ---------------------------------------------------------------------------------- saving
 
+Status Engine::Impl::log_agent_activity(StoreTransaction& tx, TenantId tenant, AgentId agent,
+                                        Timestamp at) {
+  OMNI_ASSIGN_OR_RETURN(Agent a, tx.get_agent(tenant, agent));
+  return tx.append_agent_activity(AgentActivity{tenant, agent, at, a.presence, a.load});
+}
+
 Status Engine::Impl::save_conversation(StoreTransaction& tx, Conversation& c, Timestamp now,
                                        SaveMode mode, const Conversation* stored_row,
                                        const Channel* current) {
@@ -197,10 +203,22 @@ Status Engine::Impl::save_conversation(StoreTransaction& tx, Conversation& c, Ti
 
   OMNI_RETURN_IF_ERROR(tx.update_conversation(c));
 
-  // Capacity: every slot this write gave to an agent must fit.
+  // The activity log of every agent whose load this write changed (occupancy).
   const std::vector<AgentId> before = holders(stored);
+  const std::vector<AgentId> after = holders(c);
+  if (before != after || stored.routing_class != c.routing_class) {
+    for (AgentId agent : before) {
+      OMNI_RETURN_IF_ERROR(log_agent_activity(tx, c.tenant, agent, now));
+    }
+    for (AgentId agent : after) {
+      if (std::find(before.begin(), before.end(), agent) != before.end()) continue;
+      OMNI_RETURN_IF_ERROR(log_agent_activity(tx, c.tenant, agent, now));
+    }
+  }
+
+  // Capacity: every slot this write gave to an agent must fit.
   const bool class_changed = stored.routing_class != c.routing_class;
-  for (AgentId holder : holders(c)) {
+  for (AgentId holder : after) {
     if (!class_changed && std::find(before.begin(), before.end(), holder) != before.end()) {
       continue;
     }

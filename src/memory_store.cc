@@ -97,19 +97,14 @@ std::string snippet_of(std::string_view body, const std::vector<std::string>& te
   return out;
 }
 
-// Nearest-rank median and p90 of durations in microseconds (omni/metrics.h: DurationStats).
-DurationStats duration_stats(std::vector<std::int64_t> micros) {
-  DurationStats stats;
-  stats.count = static_cast<std::int64_t>(micros.size());
-  if (micros.empty()) return stats;
-  std::sort(micros.begin(), micros.end());
-  const auto n = micros.size();
-  auto seconds_at = [&](std::size_t rank) {
-    return std::chrono::seconds(micros[rank - 1] / 1'000'000);
-  };
-  stats.median = seconds_at((n + 1) / 2);
-  stats.p90 = seconds_at((9 * n + 9) / 10);
-  return stats;
+void add_flow(std::vector<ChannelFlow>& flows, ChannelKind from, ChannelKind to) {
+  for (ChannelFlow& f : flows) {
+    if (f.from == from && f.to == to) {
+      ++f.count;
+      return;
+    }
+  }
+  flows.push_back(ChannelFlow{from, to, 1});
 }
 
 void add_count(std::vector<ChannelCount>& counts, ChannelKind kind) {
@@ -156,6 +151,7 @@ struct Tables {
   std::map<Key, IndexedArticle> articles;
   std::map<std::pair<Key, std::string>, Key> article_slugs;  // (tenant, slug)
   std::map<std::pair<Key, Key>, CsatResponse> csat;          // (tenant, conversation)
+  std::vector<AgentActivity> agent_activity;                 // in the order appended
 };
 
 enum MovedKind { kMovedIdentity, kMovedConversation, kMovedTouchpoint };
@@ -366,6 +362,14 @@ class MemoryTransaction final : public StoreTransaction {
     Agent row = v;
     row.load = old->load;
     put(t_.agents, v.id.value(), row);
+    return Status();
+  }
+  Status append_agent_activity(const AgentActivity& v) override {
+    OMNI_WRITABLE();
+    auto agent = get_scoped(t_.agents, v.tenant, v.agent.value(), "agent");
+    if (!agent.ok()) return agent.status();
+    t_.agent_activity.push_back(v);
+    undo_.push_back([this] { t_.agent_activity.pop_back(); });
     return Status();
   }
   Result<std::vector<Agent>> list_agents(TenantId tenant) override {
@@ -918,7 +922,8 @@ class MemoryTransaction final : public StoreTransaction {
       }
       add_count(row->inbound_volume, tp.channel_kind);
     }
-    std::vector<std::vector<std::int64_t>> first_response(rows.size()), resolution(rows.size());
+    std::vector<std::vector<std::chrono::microseconds>> first_response(rows.size()),
+        resolution(rows.size());
     for (const auto& [id, c] : t_.conversations) {
       if (c.tenant != q.tenant || c.merged_into || !conversation_matches(c)) continue;
       std::optional<ChannelKind> origin;
@@ -932,11 +937,11 @@ class MemoryTransaction final : public StoreTransaction {
       ++row->conversations;
       if (origin) add_count(row->conversations_opened, *origin);
       if (c.first_response_at) {
-        first_response[index].push_back((*c.first_response_at - c.opened_at).count());
+        first_response[index].push_back(*c.first_response_at - c.opened_at);
       }
       if (c.resolved_at && *c.resolved_at < q.to) {
         ++row->resolved;
-        resolution[index].push_back((*c.resolved_at - c.opened_at).count());
+        resolution[index].push_back(*c.resolved_at - c.opened_at);
         if (c.reopen_count == 0 && c.handoff_count == 0 && !followed_by_conversation(c, q)) {
           ++row->first_contact_resolved;
         }
@@ -946,6 +951,12 @@ class MemoryTransaction final : public StoreTransaction {
         if (h.tenant == c.tenant && h.conversation == c.id &&
             h.kind == HandoffKind::kChannelSwitch) {
           ++row->channel_switches;
+          auto from =
+              h.from_channel ? t_.channels.find(h.from_channel->value()) : t_.channels.end();
+          auto to = h.to_channel ? t_.channels.find(h.to_channel->value()) : t_.channels.end();
+          if (from != t_.channels.end() && to != t_.channels.end()) {
+            add_flow(row->channel_switch_flow, from->second.kind, to->second.kind);
+          }
         }
       }
       auto count_clock = [](const SlaClock& clock, std::int64_t& met, std::int64_t& breached) {
@@ -961,10 +972,77 @@ class MemoryTransaction final : public StoreTransaction {
       count_clock(c.sla.resolution, row->resolution_sla_met, row->resolution_sla_breached);
     }
     for (std::size_t i = 0; i < rows.size(); ++i) {
-      rows[i].first_response = duration_stats(std::move(first_response[i]));
-      rows[i].resolution = duration_stats(std::move(resolution[i]));
+      rows[i].first_response = summarize_durations(std::move(first_response[i]));
+      rows[i].resolution = summarize_durations(std::move(resolution[i]));
     }
+    // CSAT: the answers given in each bucket.
+    std::vector<std::int64_t> score_sums(rows.size());
+    for (auto it = t_.csat.lower_bound({q.tenant.value(), 0});
+         it != t_.csat.end() && it->first.first == q.tenant.value(); ++it) {
+      const CsatResponse& r = it->second;
+      if ((q.agent && r.agent != q.agent) ||
+          (q.channel_kind && r.channel_kind != *q.channel_kind)) {
+        continue;
+      }
+      if (!q.team.empty()) {
+        auto c = t_.conversations.find(r.conversation.value());
+        if (c == t_.conversations.end() || c->second.team != q.team) continue;
+      }
+      MetricsRow* row = bucket_of(r.responded_at);
+      if (row == nullptr) continue;
+      ++row->csat_responses;
+      if (r.score >= 4) ++row->csat_satisfied;
+      score_sums[static_cast<std::size_t>(row - rows.data())] += r.score;
+    }
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      if (rows[i].csat_responses > 0) {
+        rows[i].csat_average =
+            static_cast<double>(score_sums[i]) / static_cast<double>(rows[i].csat_responses);
+      }
+    }
+    add_occupancy(q, buckets, rows);
     return rows;
+  }
+
+  // Occupancy from the activity log: each entry holds until the agent's next one (or forever).
+  void add_occupancy(const MetricsQuery& q, const std::vector<MetricsBucket>& buckets,
+                     std::vector<MetricsRow>& rows) const {
+    std::vector<std::int64_t> staffed(rows.size()), occupied(rows.size());  // micros
+    std::map<Key, std::vector<const AgentActivity*>> by_agent;              // in append order
+    for (const AgentActivity& a : t_.agent_activity) {
+      if (a.tenant != q.tenant || (q.agent && a.agent != *q.agent)) continue;
+      auto agent = t_.agents.find(a.agent.value());
+      if (agent == t_.agents.end() || agent->second.kind != AgentKind::kHuman) continue;
+      if (!q.team.empty() && std::find(agent->second.teams.begin(), agent->second.teams.end(),
+                                       q.team) == agent->second.teams.end()) {
+        continue;
+      }
+      by_agent[a.agent.value()].push_back(&a);
+    }
+    for (auto& [agent, entries] : by_agent) {
+      std::stable_sort(
+          entries.begin(), entries.end(),
+          [](const AgentActivity* a, const AgentActivity* b) { return a->at < b->at; });
+      for (std::size_t e = 0; e < entries.size(); ++e) {
+        const AgentActivity& a = *entries[e];
+        if (a.presence != Presence::kAvailable && a.presence != Presence::kBusy) continue;
+        const bool holds = a.load.synchronous + a.load.asynchronous > 0;
+        const Timestamp begin = a.at;
+        const Timestamp end =
+            e + 1 < entries.size() ? entries[e + 1]->at : from_unix_micros(INT64_MAX);
+        for (std::size_t i = 0; i < buckets.size(); ++i) {
+          const Timestamp lo = std::max(begin, buckets[i].start);
+          const Timestamp hi = std::min(end, buckets[i].end);
+          if (!(lo < hi)) continue;
+          staffed[i] += (hi - lo).count();
+          if (holds) occupied[i] += (hi - lo).count();
+        }
+      }
+    }
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      rows[i].agent_staffed = std::chrono::seconds(staffed[i] / 1'000'000);
+      rows[i].agent_occupied = std::chrono::seconds(occupied[i] / 1'000'000);
+    }
   }
 
   Result<std::vector<ConversationTimes>> list_conversation_times(

@@ -207,8 +207,14 @@ std::vector<std::string> bodies(const std::vector<omni::Touchpoint>& touchpoints
 // tables and data, without what version 3 added), as a file written by omni 0.2 would be.
 // offered_to and preferred_agent are composite foreign keys, which DROP COLUMN refuses, so the
 // conversations table is rebuilt as version 2 had it.
+// Takes a file back to the shape schema version 7 gave it: no agent activity log.
+void downgrade_to_version_7(RawDatabase& raw) {
+  raw.exec("DROP TABLE agent_activity; PRAGMA user_version = 7;");
+}
+
 // Takes a file back to the shape schema version 6 gave it: no metrics indexes.
 void downgrade_to_version_6(RawDatabase& raw) {
+  downgrade_to_version_7(raw);
   raw.exec(
       "DROP INDEX touchpoints_by_time; DROP INDEX conversations_by_opened; "
       "PRAGMA user_version = 6;");
@@ -1117,6 +1123,60 @@ TEST_CASE("sqlite: a version 4 file migrates to version 5 with a searchable know
     CHECK(tx->search_articles(search).ok());
   }
   require_ok(tx->commit());
+}
+
+TEST_CASE("sqlite: a version 7 file migrates to version 8 with an activity entry per agent",
+          "[sqlite][metrics]") {
+  TempDatabasePath path;
+  Fixture f;
+  omni::AgentId agent;
+  {
+    auto store = open_store(path.string());
+    f = make_fixture(*store);
+    auto tx = begin(*store, TransactionMode::kWrite);
+    omni::Agent a;
+    a.tenant = f.tenant;
+    a.name = "ada";
+    a.presence = omni::Presence::kBusy;
+    a.created_at = at(1);
+    agent = require_value(tx->insert_agent(a));
+    require_ok(tx->commit());
+  }
+  {
+    RawDatabase raw(path.string());
+    downgrade_to_version_7(raw);
+    CHECK(raw.text("PRAGMA integrity_check") == "ok");
+  }
+  const auto before_upgrade = std::chrono::system_clock::now();
+  auto store = open_store(path.string());
+  RawDatabase raw(path.string());
+  CHECK(raw.integer("PRAGMA user_version") == omni::sqlite_schema_version());
+  CHECK(raw.rows("PRAGMA foreign_key_check").empty());
+  // The agent's log starts at the upgrade, with its presence and load then.
+  REQUIRE(raw.integer("SELECT count(*) FROM agent_activity") == 1);
+  CHECK(raw.text("SELECT presence FROM agent_activity WHERE agent_id = " +
+                 std::to_string(agent.value())) == "busy");
+  const auto seeded = raw.integer("SELECT at FROM agent_activity");
+  const auto lower =
+      std::chrono::duration_cast<std::chrono::microseconds>(before_upgrade.time_since_epoch())
+          .count();
+  CHECK(seeded >= lower - 1'000'000);
+  CHECK(seeded <= lower + 60'000'000);
+  std::string plan;
+  for (const auto& row :
+       raw.rows("EXPLAIN QUERY PLAN SELECT max(at) FROM agent_activity WHERE tenant_id = 1 "
+                "AND agent_id = 1 AND at <= 10")) {
+    plan += row;
+  }
+  CHECK(plan.find("agent_activity_by_agent") != std::string::npos);
+  // Entries only for an agent of the tenant.
+  auto tx = begin(*store, TransactionMode::kWrite);
+  CHECK(tx->append_agent_activity(
+              omni::AgentActivity{f.tenant, agent, at(5), omni::Presence::kAvailable, {}})
+            .ok());
+  auto other = tx->append_agent_activity(omni::AgentActivity{
+      f.tenant, omni::AgentId(agent.value() + 100), at(5), omni::Presence::kAvailable, {}});
+  CHECK(other.is(omni::StatusCode::kNotFound));
 }
 
 TEST_CASE("sqlite: a version 5 file migrates to version 6 with CSAT answers", "[sqlite][csat]") {

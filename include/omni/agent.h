@@ -42,4 +42,16 @@ struct Agent {
   Timestamp created_at;
 };
 
+// One entry of an agent's activity log: the agent's presence and load from `at` until the
+// agent's next entry. The engine appends one whenever either changes (a new agent, a presence
+// change, a conversation taking or giving back a slot); MetricsRow's occupancy is computed from
+// it.
+struct AgentActivity {
+  TenantId tenant;
+  AgentId agent;
+  Timestamp at;
+  Presence presence = Presence::kOffline;
+  AgentLoad load;
+};
+
 }  // namespace omni

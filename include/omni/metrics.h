@@ -15,6 +15,7 @@
 #include "omni/calendar.h"
 #include "omni/channel.h"
 #include "omni/clock.h"
+#include "omni/export.h"
 #include "omni/ids.h"
 
 namespace omni {
@@ -76,6 +77,12 @@ struct DurationStats {
   // How many of the durations fall in each bin of kDurationBinBounds; they sum to count.
   std::array<std::int64_t, kDurationBins> histogram{};
 };
+
+// The bin of kDurationBinBounds a duration falls in (negative durations: bin 0).
+OMNI_EXPORT std::size_t duration_bin(std::chrono::microseconds duration);
+// Count, nearest-rank median and p90, and histogram of the durations (for stores and hosts that
+// compute DurationStats themselves).
+OMNI_EXPORT DurationStats summarize_durations(std::vector<std::chrono::microseconds> durations);
 
 // Handoffs of kind channel_switch from one channel kind to another.
 struct ChannelFlow {

@@ -624,6 +624,27 @@ CREATE INDEX touchpoints_by_time
   ON touchpoints (tenant_id, occurred_at, kind, channel_kind, conversation_id);
 CREATE INDEX conversations_by_opened ON conversations (tenant_id, opened_at);
 )sql"},
+    Migration{"agent activity", R"sql(
+-- The agents' activity log (AgentActivity): presence and load from `at` until the agent's next
+-- entry, appended by the engine; occupancy (compute_metrics) reads, per agent, the entry in force
+-- at a bucket's start and the entries inside it, a range of agent_activity_by_agent. Entries of
+-- one agent with the same `at` apply in id order.
+CREATE TABLE agent_activity (
+  id          INTEGER PRIMARY KEY,
+  tenant_id   INTEGER NOT NULL REFERENCES tenants (id),
+  agent_id    INTEGER NOT NULL,
+  at          INTEGER NOT NULL,
+  presence    TEXT NOT NULL,
+  load_sync   INTEGER NOT NULL,
+  load_async  INTEGER NOT NULL,
+  FOREIGN KEY (tenant_id, agent_id) REFERENCES agents (tenant_id, id)
+);
+CREATE INDEX agent_activity_by_agent ON agent_activity (tenant_id, agent_id, at, id);
+-- The agents of an older database start their log at the upgrade (wall clock).
+INSERT INTO agent_activity (tenant_id, agent_id, at, presence, load_sync, load_async)
+  SELECT tenant_id, id, CAST((julianday('now') - 2440587.5) * 86400000000.0 AS INTEGER),
+         presence, load_sync, load_async FROM agents;
+)sql"},
 };
 
 struct FileState {

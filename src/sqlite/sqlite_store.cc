@@ -973,6 +973,25 @@ class SqliteTransaction final : public StoreTransaction {
     });
   }
 
+  Status append_agent_activity(const AgentActivity& a) override {
+    return guarded(kWrites, "logging agent activity", [&]() -> Status {
+      // Only for an agent of the tenant: the SELECT yields no row otherwise.
+      OMNI_ASSIGN_OR_RETURN(
+          Statement statement,
+          prepare("INSERT INTO agent_activity (tenant_id, agent_id, at, presence, load_sync, "
+                  "load_async) SELECT tenant_id, id, ?, ?, ?, ? FROM agents "
+                  "WHERE tenant_id = ? AND id = ?"));
+      Params(statement)
+          .timestamp(a.at)
+          .name(a.presence)
+          .int64(a.load.synchronous)
+          .int64(a.load.asynchronous)
+          .id(a.tenant)
+          .id(a.agent);
+      return update(statement, "logging agent activity", fmt::format("agent {}", a.agent.value()));
+    });
+  }
+
   Result<std::vector<Agent>> list_agents(TenantId tenant) override {
     return guarded(kReads, "listing agents", [&]() -> Result<std::vector<Agent>> {
       static const std::string sql =
@@ -1993,7 +2012,7 @@ class SqliteTransaction final : public StoreTransaction {
 
   // The conversations of the query with what the metrics need of each, as the CTE `m`.
   static constexpr std::string_view kMetricsConversations =
-      ", m AS (SELECT b.idx AS idx, ch.kind AS origin_kind, "
+      ", m AS (SELECT b.idx AS idx, c.id AS id, ch.kind AS origin_kind, "
       "c.first_response_at - c.opened_at AS frt, "
       "CASE WHEN c.resolved_at < ?6 THEN c.resolved_at - c.opened_at END AS rt, "
       "CASE WHEN c.resolved_at < ?6 AND c.reopen_count = 0 AND c.handoff_count = 0 "
@@ -2015,6 +2034,24 @@ class SqliteTransaction final : public StoreTransaction {
       "LEFT JOIN channels ch ON ch.tenant_id = c.tenant_id AND ch.id = c.origin_channel_id "
       "WHERE c.merged_into IS NULL AND (?3 = '' OR ch.kind = ?3) "
       "AND (?4 = '' OR c.team = ?4) AND (?5 = 0 OR c.assignee_id = ?5)) ";
+
+  // ", sum(<column> in bin 0), ..." for the bins of kDurationBinBounds, the column in micros.
+  static std::string histogram_columns(std::string_view column) {
+    std::string out;
+    std::optional<std::int64_t> lower;
+    for (std::size_t bin = 0; bin < kDurationBins; ++bin) {
+      std::string condition;
+      if (lower) condition = fmt::format("{} >= {}", column, *lower * 1'000'000);
+      if (bin < kDurationBinBounds.size()) {
+        const std::int64_t upper = kDurationBinBounds[bin];
+        condition +=
+            fmt::format("{}{} < {}", condition.empty() ? "" : " AND ", column, upper * 1'000'000);
+        lower = upper;
+      }
+      out += fmt::format(", sum({})", condition);
+    }
+    return out;
+  }
 
   Result<std::vector<MetricsRow>> compute_metrics(
       const MetricsQuery& query, const std::vector<MetricsBucket>& buckets) override {
@@ -2115,8 +2152,8 @@ class SqliteTransaction final : public StoreTransaction {
                 "OR (fr_stop IS NULL AND fr_flag = 1))), "
                 "sum(rs_due IS NOT NULL AND rs_stop IS NOT NULL AND rs_stop <= rs_due), "
                 "sum(rs_due IS NOT NULL AND ((rs_stop IS NOT NULL AND rs_stop > rs_due) "
-                "OR (rs_stop IS NULL AND rs_flag = 1))) "
-                "FROM r GROUP BY idx"));
+                "OR (rs_stop IS NULL AND rs_flag = 1)))" +
+                histogram_columns("frt") + histogram_columns("rt") + " FROM r GROUP BY idx"));
         bind(statement, true);
         auto seconds = [](std::int64_t micros) { return std::chrono::seconds(micros / 1'000'000); };
         for (;;) {
@@ -2138,6 +2175,90 @@ class SqliteTransaction final : public StoreTransaction {
           row->first_response_sla_breached = statement.column_int64(12);
           row->resolution_sla_met = statement.column_int64(13);
           row->resolution_sla_breached = statement.column_int64(14);
+          for (std::size_t bin = 0; bin < kDurationBins; ++bin) {
+            const int column = 15 + static_cast<int>(bin);
+            row->first_response.histogram[bin] = statement.column_int64(column);
+            row->resolution.histogram[bin] =
+                statement.column_int64(column + static_cast<int>(kDurationBins));
+          }
+        }
+      }
+      // The channel switches by the kinds of their channels: the handoffs of the conversations
+      // that have any, a range of handoffs_by_conversation each.
+      {
+        OMNI_ASSIGN_OR_RETURN(
+            Statement statement,
+            prepare(std::string(kMetricsBuckets) + std::string(kMetricsConversations) +
+                    "SELECT m.idx, fc.kind, tc.kind, count(*) FROM m "
+                    "JOIN handoffs h ON h.tenant_id = ?1 AND h.conversation_id = m.id "
+                    "AND h.kind = 'channel_switch' "
+                    "JOIN channels fc ON fc.tenant_id = ?1 AND fc.id = h.from_channel_id "
+                    "JOIN channels tc ON tc.tenant_id = ?1 AND tc.id = h.to_channel_id "
+                    "WHERE m.handoffs > 0 GROUP BY m.idx, fc.kind, tc.kind"));
+        bind(statement, true);
+        for (;;) {
+          OMNI_ASSIGN_OR_RETURN(bool more, statement.step("counting channel switches"));
+          if (!more) break;
+          OMNI_ASSIGN_OR_RETURN(MetricsRow * row, row_at(statement.column_int64(0)));
+          OMNI_ASSIGN_OR_RETURN(ChannelKind from, channel_kind_of(statement.column_text(1)));
+          OMNI_ASSIGN_OR_RETURN(ChannelKind to, channel_kind_of(statement.column_text(2)));
+          row->channel_switch_flow.push_back(ChannelFlow{from, to, statement.column_int64(3)});
+        }
+      }
+      // CSAT: per bucket a range of csat_by_time.
+      {
+        OMNI_ASSIGN_OR_RETURN(
+            Statement statement,
+            prepare(std::string(kMetricsBuckets) +
+                    "SELECT b.idx, count(*), sum(r.score >= 4), avg(r.score) "
+                    "FROM b CROSS JOIN csat_responses r ON r.tenant_id = ?1 "
+                    "AND r.responded_at >= b.lo AND r.responded_at < b.hi "
+                    "WHERE (?3 = '' OR r.channel_kind = ?3) AND (?5 = 0 OR r.agent_id = ?5) "
+                    "AND (?4 = '' OR EXISTS (SELECT 1 FROM conversations c "
+                    "WHERE c.tenant_id = r.tenant_id AND c.id = r.conversation_id "
+                    "AND c.team = ?4)) GROUP BY b.idx"));
+        bind(statement, false);
+        for (;;) {
+          OMNI_ASSIGN_OR_RETURN(bool more, statement.step("summarizing csat per bucket"));
+          if (!more) break;
+          OMNI_ASSIGN_OR_RETURN(MetricsRow * row, row_at(statement.column_int64(0)));
+          row->csat_responses = statement.column_int64(1);
+          row->csat_satisfied = statement.column_int64(2);
+          row->csat_average = statement.column_double(3);
+        }
+      }
+      // Occupancy: per human agent of the query, the activity entry in force at the range's
+      // start and those inside it (a range of agent_activity_by_agent), each lasting until the
+      // agent's next; clipped to every bucket it overlaps.
+      {
+        OMNI_ASSIGN_OR_RETURN(
+            Statement statement,
+            prepare(
+                std::string(kMetricsBuckets) +
+                ", span AS (SELECT min(lo) AS lo, max(hi) AS hi FROM b), "
+                "g AS (SELECT id FROM agents WHERE tenant_id = ?1 AND kind = 'human' "
+                "AND (?5 = 0 OR id = ?5) AND (?4 = '' OR EXISTS (SELECT 1 FROM "
+                "json_each(agents.teams) WHERE value = ?4))), "
+                "s AS (SELECT a.at AS at, a.presence IN ('available', 'busy') AS staffed, "
+                "a.load_sync + a.load_async > 0 AS holds, "
+                "LEAD(a.at) OVER (PARTITION BY a.agent_id ORDER BY a.at, a.id) AS next_at "
+                "FROM g CROSS JOIN agent_activity a ON a.tenant_id = ?1 AND a.agent_id = g.id "
+                "AND a.at >= IFNULL((SELECT max(x.at) FROM agent_activity x "
+                "WHERE x.tenant_id = ?1 AND x.agent_id = g.id "
+                "AND x.at <= (SELECT lo FROM span)), (SELECT lo FROM span)) "
+                "AND a.at < (SELECT hi FROM span)) "
+                "SELECT b.idx, sum(min(IFNULL(s.next_at, b.hi), b.hi) - max(s.at, b.lo)), "
+                "sum(CASE WHEN s.holds THEN min(IFNULL(s.next_at, b.hi), b.hi) - max(s.at, b.lo) "
+                "ELSE 0 END) "
+                "FROM b CROSS JOIN s ON s.at < b.hi AND (s.next_at IS NULL OR s.next_at > b.lo) "
+                "WHERE s.staffed GROUP BY b.idx"));
+        bind(statement, false);
+        for (;;) {
+          OMNI_ASSIGN_OR_RETURN(bool more, statement.step("computing occupancy"));
+          if (!more) break;
+          OMNI_ASSIGN_OR_RETURN(MetricsRow * row, row_at(statement.column_int64(0)));
+          row->agent_staffed = std::chrono::seconds(statement.column_int64(1) / 1'000'000);
+          row->agent_occupied = std::chrono::seconds(statement.column_int64(2) / 1'000'000);
         }
       }
       return rows;

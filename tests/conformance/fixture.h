@@ -69,6 +69,9 @@ class FaultInjectingTransaction : public ForwardingTransaction {
   Status update_agent(const Agent& v) override {
     OMNI_FAULT_POINT(update_agent(v));
   }
+  Status append_agent_activity(const AgentActivity& v) override {
+    OMNI_FAULT_POINT(append_agent_activity(v));
+  }
   Result<CustomerId> insert_customer(const Customer& v) override {
     OMNI_FAULT_POINT(insert_customer(v));
   }

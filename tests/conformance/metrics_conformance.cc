@@ -1,5 +1,6 @@
 // Metrics on every backend: a fixed data set built through the engine on a manual clock, with
 // every expected number computed by hand below (docs/metrics.md has the definitions).
+#include <array>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -274,6 +275,25 @@ TEST_CASE("metrics: per UTC day on a fixed data set", "[conformance][metrics]") 
   CHECK(d1.first_response_sla_attainment == Approx(0.5));
   CHECK(d2.first_response_sla_met == 1);
   CHECK(d0.resolution_sla_met + d0.resolution_sla_breached == 0);  // no resolution target
+
+  // Histograms (bins <1m, 1-5m, 5-15m, 15-60m, 1-4h, 4-24h, 1-3d, 3d+; a bound belongs to the
+  // bin above it). d0 first response 300 600 | 1200 1800 3000; resolution all five in 1-4h.
+  using Bins = std::array<std::int64_t, kDurationBins>;
+  CHECK(d0.first_response.histogram == Bins{0, 0, 2, 3, 0, 0, 0, 0});
+  CHECK(d0.resolution.histogram == Bins{0, 0, 0, 0, 5, 0, 0, 0});
+  CHECK(d1.first_response.histogram == Bins{0, 0, 0, 1, 1, 0, 0, 0});
+  CHECK(d2.first_response.histogram == Bins{0, 0, 0, 1, 0, 0, 0, 0});
+
+  // The flow of channel switches: C9 from sms to email on d1.
+  CHECK(d0.channel_switch_flow.empty());
+  REQUIRE(d1.channel_switch_flow.size() == 1);
+  CHECK(d1.channel_switch_flow[0].from == ChannelKind::kSms);
+  CHECK(d1.channel_switch_flow[0].to == ChannelKind::kEmail);
+  CHECK(d1.channel_switch_flow[0].count == 1);
+
+  // No survey answers in the data set.
+  CHECK(d0.csat_responses == 0);
+  CHECK(d0.csat == 0);
 }
 
 TEST_CASE("metrics: durations in business hours", "[conformance][metrics]") {
@@ -296,6 +316,11 @@ TEST_CASE("metrics: durations in business hours", "[conformance][metrics]") {
   CHECK(d0.resolution_business.count == 5);
   CHECK(d0.resolution_business.median == seconds(3600));
   CHECK(d0.resolution_business.p90 == seconds(10800));
+  // 0 | 300 600 | 1200 1800 by bin; the wall-clock histogram stays as it was.
+  CHECK(d0.first_response_business.histogram ==
+        std::array<std::int64_t, kDurationBins>{1, 0, 2, 2, 0, 0, 0, 0});
+  CHECK(d0.first_response.histogram ==
+        std::array<std::int64_t, kDurationBins>{0, 0, 2, 3, 0, 0, 0, 0});
   // d1 (Friday, within hours): as wall-clock. d2 (Saturday): C10 counts 0.
   CHECK(report.rows[1].first_response_business.median == seconds(3000));
   CHECK(report.rows[1].first_response_business.p90 == seconds(7200));
@@ -449,6 +474,104 @@ TEST_CASE("metrics: weeks and months, validation, tenant isolation", "[conforman
   CHECK(volume(their_report.rows[0].inbound_volume, ChannelKind::kSms) == 1);
   CHECK(s.metrics(s.query()).rows[0].conversations == 5);
   CHECK(s.metrics(s.query()).rows[0].inbound_volume[0].count == 5);
+}
+
+TEST_CASE("metrics: agent occupancy from presence and slots; CSAT per bucket and agent",
+          "[conformance][metrics]") {
+  OMNI_FOR_EACH_BACKEND(backend);
+  World w(backend);
+  w.clock.set(at(0, 8));
+  AgentSpec spec;
+  spec.tenant = w.tenant.id;
+  spec.name = "dora";
+  spec.presence = Presence::kOffline;
+  spec.teams = {"night"};
+  const Agent dora = World::must(w.engine->create_agent(spec));
+  auto presence = [&](Timestamp when, Presence p) {
+    w.clock.set(when);
+    OMNI_REQUIRE_OK(w.engine->set_presence(w.tenant.id, dora.id, p));
+  };
+  // dora: available 09:00-12:00 holding a conversation 10:00-11:00, away 12:00-13:00, busy
+  // 13:00-14:00, offline until 22:00, available until 02:00 the next day.
+  presence(at(0, 9), Presence::kAvailable);
+  w.clock.set(at(0, 10));
+  const ReceiveResult x = w.receive(w.sms_from("+4915110000001", "x1"));
+  OMNI_REQUIRE_OK(w.engine->assign(w.tenant.id, x.conversation, dora.id));
+  w.clock.set(at(0, 11));
+  OMNI_REQUIRE_OK(w.engine->resolve(w.tenant.id, x.conversation));
+  presence(at(0, 12), Presence::kAway);
+  presence(at(0, 13), Presence::kBusy);
+  presence(at(0, 14), Presence::kOffline);
+  presence(at(0, 22), Presence::kAvailable);
+  presence(at(1, 2), Presence::kOffline);
+
+  MetricsQuery q;
+  q.tenant = w.tenant.id;
+  q.from = day(0);
+  q.to = day(2);
+  q.agent = dora.id;
+  MetricsReport report = World::must(w.engine->metrics(q));
+  REQUIRE(report.rows.size() == 2);
+  // d0: staffed 3h + 1h + 2h, occupied 1h; d1: staffed 00:00-02:00.
+  CHECK(report.rows[0].agent_staffed == hours(6));
+  CHECK(report.rows[0].agent_occupied == hours(1));
+  CHECK(report.rows[0].occupancy == Approx(1.0 / 6));
+  CHECK(report.rows[1].agent_staffed == hours(2));
+  CHECK(report.rows[1].agent_occupied == seconds(0));
+  CHECK(report.rows[1].occupancy == 0);
+
+  // A range that starts inside an entry counts it from the range's start.
+  q.from = at(0, 9, 30);
+  q.to = day(1);
+  q.grouping = MetricsGrouping::kNone;
+  report = World::must(w.engine->metrics(q));
+  REQUIRE(report.rows.size() == 1);
+  CHECK(report.rows[0].agent_staffed == hours(5) + minutes(30));
+  CHECK(report.rows[0].agent_occupied == hours(1));
+  // The team filter selects agents by their teams.
+  q.agent.reset();
+  q.team = "night";
+  CHECK(World::must(w.engine->metrics(q)).rows[0].agent_staffed == hours(5) + minutes(30));
+  q.team = "day";
+  CHECK(World::must(w.engine->metrics(q)).rows[0].agent_staffed == seconds(0));
+
+  // CSAT: dora's conversation rated 5 on d0; another, alice's, rated 2 on d1.
+  CsatAnswer answer;
+  answer.tenant = w.tenant.id;
+  answer.conversation = x.conversation;
+  answer.score = 5;
+  answer.responded_at = at(0, 11, 30);
+  (void)World::must(w.engine->record_csat(answer));
+  w.clock.set(at(0, 15));
+  const ReceiveResult y = w.receive(w.sms_from("+4915110000002", "y1"));
+  OMNI_REQUIRE_OK(w.engine->assign(w.tenant.id, y.conversation, w.alice.id));
+  OMNI_REQUIRE_OK(w.engine->resolve(w.tenant.id, y.conversation));
+  answer.conversation = y.conversation;
+  answer.score = 2;
+  answer.responded_at = at(1, 1);
+  (void)World::must(w.engine->record_csat(answer));
+
+  MetricsQuery c;
+  c.tenant = w.tenant.id;
+  c.from = day(0);
+  c.to = day(2);
+  report = World::must(w.engine->metrics(c));
+  REQUIRE(report.rows.size() == 2);
+  CHECK(report.rows[0].csat_responses == 1);
+  CHECK(report.rows[0].csat_satisfied == 1);
+  CHECK(report.rows[0].csat_average == Approx(5.0));
+  CHECK(report.rows[0].csat == Approx(1.0));
+  CHECK(report.rows[1].csat_responses == 1);
+  CHECK(report.rows[1].csat_satisfied == 0);
+  CHECK(report.rows[1].csat_average == Approx(2.0));
+  CHECK(report.rows[1].csat == 0);
+  c.agent = dora.id;
+  report = World::must(w.engine->metrics(c));
+  CHECK(report.rows[0].csat_responses == 1);
+  CHECK(report.rows[1].csat_responses == 0);
+  c.agent.reset();
+  c.channel_kind = ChannelKind::kEmail;
+  CHECK(World::must(w.engine->metrics(c)).rows[0].csat_responses == 0);
 }
 
 TEST_CASE("metrics: preferred channels per customer", "[conformance][metrics]") {

@@ -161,6 +161,9 @@ class OMNI_EXPORT StoreTransaction {
   virtual Result<AgentId> insert_agent(const Agent& agent) = 0;
   virtual Result<Agent> get_agent(TenantId tenant, AgentId id) = 0;
   virtual Status update_agent(const Agent& agent) = 0;  // by (tenant, id)
+  // Appends an entry to the agent's activity log (omni/agent.h), kept for compute_metrics'
+  // occupancy. Entries of one agent with the same `at` apply in the order appended.
+  virtual Status append_agent_activity(const AgentActivity& activity) = 0;
   virtual Result<std::vector<Agent>> list_agents(TenantId tenant) = 0;
   // Agents that can take a conversation of `routing_class` now: presence kAvailable and
   // load.of(c) < capacity.of(c). Ordered for `strategy`: kLeastLoaded by (load.of(c),
@@ -436,6 +439,9 @@ class OMNI_EXPORT ForwardingTransaction : public StoreTransaction {
   Result<AgentId> insert_agent(const Agent& v) override { return target_->insert_agent(v); }
   Result<Agent> get_agent(TenantId t, AgentId id) override { return target_->get_agent(t, id); }
   Status update_agent(const Agent& v) override { return target_->update_agent(v); }
+  Status append_agent_activity(const AgentActivity& v) override {
+    return target_->append_agent_activity(v);
+  }
   Result<std::vector<Agent>> list_agents(TenantId t) override { return target_->list_agents(t); }
   Result<std::vector<Agent>> list_routable_agents(TenantId t, RoutingClass c, RoutingStrategy s,
                                                   const Agent* after, std::size_t limit) override {
