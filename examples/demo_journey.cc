@@ -347,6 +347,7 @@ class Demo {
     day_nine_private_email();
     unified_timeline();
     recap();
+    insight();
   }
 
  private:
@@ -858,6 +859,53 @@ class Demo {
     must("resolve", engine_->resolve(tenant_, conversation_));
     say(fmt::format("Day 8, 12:40: the CRM marks SO-88412 delivered; Ben resolves conversation #{}",
                     conversation_.value()));
+
+    at("2026-03-09T13:05:00Z");
+    omni::CsatAnswer answer;
+    answer.tenant = tenant_;
+    answer.conversation = conversation_;
+    answer.score = 4;
+    answer.comment = "Took a while, but Ben sorted it out.";
+    answer.channel_kind = omni::ChannelKind::kSms;
+    omni::CsatResponse rated = must("record csat", engine_->record_csat(answer));
+    say(fmt::format("13:05: Anna answers the survey by SMS: {}/5 for {} (\"{}\")", rated.score,
+                    rated.agent ? agent_name(*rated.agent) : "-", rated.comment));
+  }
+
+  // The journey in numbers: Engine::metrics over the nine days, as a supervisor's report sees it.
+  void insight() {
+    scene("Insight (Engine::metrics over the nine days, Europe/Berlin)");
+    omni::MetricsQuery q;
+    q.tenant = tenant_;
+    q.from = must("parse time", omni::parse_timestamp("2026-03-01T23:00:00Z"));
+    q.to = must("parse time", omni::parse_timestamp("2026-03-10T23:00:00Z"));
+    q.grouping = omni::MetricsGrouping::kNone;
+    q.time_zone = "Europe/Berlin";
+    const omni::MetricsReport report = must("metrics", engine_->metrics(q));
+    const omni::MetricsRow& r = report.rows.at(0);
+    std::vector<std::string> volume;
+    for (const omni::ChannelCount& c : r.inbound_volume)
+      volume.push_back(fmt::format("{} {}", omni::to_string(c.kind), c.count));
+    say(fmt::format("inbound contacts: {}", fmt::join(volume, ", ")));
+    say(fmt::format("conversations opened: {}; first response median {}; resolution median {}",
+                    r.conversations, span(r.first_response.median), span(r.resolution.median)));
+    say(fmt::format("first-contact resolution: {} of {} resolved", r.first_contact_resolved,
+                    r.resolved));
+    std::vector<std::string> flow;
+    for (const omni::ChannelFlow& f : r.channel_switch_flow) {
+      flow.push_back(
+          fmt::format("{} -> {} {}", omni::to_string(f.from), omni::to_string(f.to), f.count));
+    }
+    say(fmt::format("handoffs: {}, of which channel switches {} ({})", r.handoffs,
+                    r.channel_switches,
+                    flow.empty() ? std::string("-") : fmt::format("{}", fmt::join(flow, ", "))));
+    say(fmt::format("first-response SLA: {} met, {} breached", r.first_response_sla_met,
+                    r.first_response_sla_breached));
+    say(fmt::format("CSAT: {} answer(s), average {:.1f}, {:.0f}% satisfied", r.csat_responses,
+                    r.csat_average, 100 * r.csat));
+    say(fmt::format("agents staffed {} in total, occupied {} of it ({:.0f}% occupancy)",
+                    span(r.agent_staffed), span(r.agent_occupied), 100 * r.occupancy));
+    say(fmt::format("as a page: omni --db {} report --html omni-report.html", path_));
   }
 
   void unified_timeline() {
@@ -996,6 +1044,14 @@ class Demo {
   }
 
   // Moves the story's clock to an RFC 3339 time.
+  // "2h 05m", "12m", "3d 4h".
+  static std::string span(std::chrono::seconds s) {
+    const auto minutes = s.count() / 60;
+    if (minutes < 60) return fmt::format("{}m", minutes);
+    if (minutes < 24 * 60) return fmt::format("{}h {:02}m", minutes / 60, minutes % 60);
+    return fmt::format("{}d {}h", minutes / (24 * 60), minutes / 60 % 24);
+  }
+
   void at(const char* time) { clock_.set(must("parse time", omni::parse_timestamp(time))); }
 
   omni::ChannelId channel(omni::ChannelKind kind, const std::string& name) {
