@@ -8,6 +8,8 @@ packages=(
   libsqlite3-dev libfmt-dev libcereal-dev rapidjson-dev libhowardhinnant-date-dev tzdata
   libicu-dev libphonenumber-dev libgmime-3.0-dev
   catch2 libbenchmark-dev
+  # ctest omni_report_renders: the HTML report rendered by headless Chromium, checked with PIL
+  chromium python3-pil
   "$@"
 )
 

@@ -2,6 +2,7 @@
 
 #include <getopt.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -13,15 +14,18 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "cli/ingest.h"
 #include "cli/json_writer.h"
+#include "cli/metrics_output.h"
 #include "cli/payload.h"
 #include "cli/record.h"
 #include "cli/render.h"
+#include "cli/report_html.h"
 #include "cli/template_file.h"
 #include "omni/engine.h"
 #include "omni/fit.h"
@@ -38,6 +42,8 @@ constexpr std::string_view kDefaultTenant = "default";
 // Who merges and unmerges from the command line, and why when --reason is not given.
 constexpr std::string_view kActor = "cli";
 constexpr std::string_view kDefaultMergeReason = "merged with the omni command-line tool";
+// metrics and report without --from: this long before --to.
+constexpr auto kDefaultMetricsRange = std::chrono::hours(24 * 30);
 
 constexpr std::string_view kUsage = R"(Usage: omni --db FILE [OPTIONS] COMMAND [ARGUMENTS]
 
@@ -76,6 +82,13 @@ Commands:
   normalize phone|email VALUE     print the form omni matches identities by (needs no --db)
   fit --channel KIND TEXT         how TEXT fits a channel of KIND: encoding, length, SMS
                                   segments and the split into parts (needs no --db)
+  metrics                         service metrics per day, week or month and for the whole
+                                  range: conversations, inbound volume, first response and
+                                  resolution times, FCR, handoffs, SLA attainment, CSAT,
+                                  occupancy
+  report --html OUT.html          the same metrics as one self-contained HTML page with charts
+                                  (volume by channel kind, response and resolution times, FCR
+                                  and SLA per bucket, channel switches) and a table per agent
   simulate SCENARIO               run a contact-centre scenario (JSON, see docs/simulation.md)
                                   on virtual time and print service level, waiting times,
                                   occupancy, SLA attainment and handoffs (needs no --db; "-"
@@ -97,7 +110,15 @@ Options (before or after the command):
   --language TAG       preferences: the preferred language ("" for none); render: the
                        language to render in (default: conversation's, customer's, template's);
                        kb search: only articles of this language
-  --time-zone ZONE     preferences: IANA time zone, e.g. Europe/Berlin ("" for none)
+  --time-zone ZONE     preferences: IANA time zone, e.g. Europe/Berlin ("" for none);
+                       metrics, report: the zone of the bucket boundaries (default: UTC)
+  --from TIME          metrics, report: start of the range, RFC 3339 (2026-11-01T00:00:00Z,
+                       2026-11-01T00:00:00+01:00; default: 30 days before --to)
+  --to TIME            metrics, report: end of the range, exclusive (default: now)
+  --group G            metrics, report: day (default), week, month or none
+  --team NAME          metrics, report: only conversations of this team
+  --agent NAME         metrics, report: only conversations assigned to this agent
+  --html FILE          report: the HTML file to write (required)
   --quiet-hours SPAN   preferences: HH:MM-HH:MM local time, e.g. 22:00-08:00 ("none" for none)
   --clear              preferences: start from empty preferences (then apply the others)
   --source SOURCE      consent: where the consent came from (web_form, agent, ...); required
@@ -123,6 +144,8 @@ Options (before or after the command):
                        missing (default: the format's name, e.g. "twilio")
   --channel KIND       fit: the channel kind (sms, whatsapp, x_dm, ...); required
   --channel NAME       render: the channel to render for (default: the conversation's current)
+  --channel KIND       metrics, report: only conversations that began on this channel kind
+                       and touchpoints of this kind
   --channel-kind KIND  ingest --format F: the kind of that channel (default: the format's;
                        twilio: sms, so use whatsapp for a WhatsApp sender through Twilio)
   --bot NAME           ingest --format telegram: the bot's name, which scopes the senders'
@@ -152,6 +175,13 @@ struct CommandLine {
   std::optional<std::string> channel;
   std::optional<std::string> channel_kind;
   std::optional<std::string> bot;
+  // metrics, report
+  std::optional<std::string> from;
+  std::optional<std::string> to;
+  std::optional<std::string> group;
+  std::optional<std::string> team;
+  std::optional<std::string> agent;
+  std::optional<std::string> html;
   // preferences
   std::optional<std::string> set_channels;
   std::optional<std::string> language;  // also render
@@ -216,6 +246,12 @@ std::optional<UsageError> parse_command_line(int argc, char** argv, CommandLine*
     kUrgency,
     kSensitive,
     kVerified,
+    kFrom,
+    kTo,
+    kGroup,
+    kTeam,
+    kAgent,
+    kHtml,
     kVersion
   };
   static const ::option kOptions[] = {
@@ -246,6 +282,12 @@ std::optional<UsageError> parse_command_line(int argc, char** argv, CommandLine*
       {"urgency", required_argument, nullptr, kUrgency},
       {"sensitive", no_argument, nullptr, kSensitive},
       {"verified", no_argument, nullptr, kVerified},
+      {"from", required_argument, nullptr, kFrom},
+      {"to", required_argument, nullptr, kTo},
+      {"group", required_argument, nullptr, kGroup},
+      {"team", required_argument, nullptr, kTeam},
+      {"agent", required_argument, nullptr, kAgent},
+      {"html", required_argument, nullptr, kHtml},
       {"help", no_argument, nullptr, 'h'},
       {"version", no_argument, nullptr, kVersion},
       {nullptr, 0, nullptr, 0},
@@ -343,6 +385,24 @@ std::optional<UsageError> parse_command_line(int argc, char** argv, CommandLine*
       case kVerified:
         cl->verified = true;
         break;
+      case kFrom:
+        cl->from = optarg;
+        break;
+      case kTo:
+        cl->to = optarg;
+        break;
+      case kGroup:
+        cl->group = optarg;
+        break;
+      case kTeam:
+        cl->team = optarg;
+        break;
+      case kAgent:
+        cl->agent = optarg;
+        break;
+      case kHtml:
+        cl->html = optarg;
+        break;
       case 'h':
         cl->help = true;
         break;
@@ -386,10 +446,17 @@ class Cli {
     if (command != "timeline" && command != "recommend" && cl_.conversation) {
       return usage("--conversation belongs to timeline and recommend");
     }
-    if (command != "preferences" &&
-        (cl_.set_channels || cl_.time_zone || cl_.quiet_hours || cl_.clear)) {
-      return usage("--set-channels, --time-zone, --quiet-hours and --clear belong to preferences");
+    const bool metrics_command = command == "metrics" || command == "report";
+    if (command != "preferences" && (cl_.set_channels || cl_.quiet_hours || cl_.clear)) {
+      return usage("--set-channels, --quiet-hours and --clear belong to preferences");
     }
+    if (command != "preferences" && !metrics_command && cl_.time_zone) {
+      return usage("--time-zone belongs to preferences, metrics and report");
+    }
+    if (!metrics_command && (cl_.from || cl_.to || cl_.group || cl_.team || cl_.agent)) {
+      return usage("--from, --to, --group, --team and --agent belong to metrics and report");
+    }
+    if (command != "report" && cl_.html) return usage("--html belongs to report");
     if (command != "preferences" && command != "render" && command != "kb" && cl_.language) {
       return usage("--language belongs to preferences, render and kb search");
     }
@@ -410,8 +477,9 @@ class Cli {
     if (command != "ingest" && (cl_.format || cl_.channel_kind || cl_.bot)) {
       return usage("--format, --channel-kind and --bot belong to ingest");
     }
-    if (command != "ingest" && command != "fit" && command != "render" && cl_.channel) {
-      return usage("--channel belongs to ingest, fit and render");
+    if (command != "ingest" && command != "fit" && command != "render" && !metrics_command &&
+        cl_.channel) {
+      return usage("--channel belongs to ingest, fit, render, metrics and report");
     }
     if (command == "normalize") return normalize(operands);
     if (command == "fit") return fit(operands);
@@ -425,6 +493,7 @@ class Cli {
     if (command == "render") return render(operands);
     if (command == "recommend") return recommend(operands);
     if (command == "kb") return kb(operands);
+    if (metrics_command) return metrics(command, operands);
     if (command == "ingest") {
       if (operands.empty())
         return usage("ingest needs at least one FILE (\"-\" for standard input)");
@@ -899,6 +968,133 @@ class Cli {
                      one_line_excerpt(hit.snippet, 200));
         }
       }
+      return static_cast<int>(kExitOk);
+    });
+  }
+
+  // `metrics` and `report`: the query from --from, --to, --group, --time-zone, --channel,
+  // --team and --agent; one Engine::metrics call for the buckets and one (grouping none) for the
+  // totals. `report` adds one call per agent and writes the HTML page to --html.
+  int metrics(const std::string& command, const std::vector<std::string>& operands) {
+    const bool report = command == "report";
+    if (!operands.empty()) return usage(fmt::format("{} takes no arguments", command));
+    if (report && !cl_.html) return usage("report needs --html FILE");
+    if (report && cl_.html->empty()) return usage("--html must not be empty");
+    if (report && cl_.json) return usage("report writes HTML; --json belongs to metrics");
+    MetricsQuery query;
+    std::optional<Timestamp> from;
+    std::optional<Timestamp> to;
+    for (auto [text, name, into] :
+         {std::tuple(&cl_.from, "--from", &from), std::tuple(&cl_.to, "--to", &to)}) {
+      if (!*text) continue;
+      auto parsed = parse_timestamp(**text);
+      if (!parsed.ok()) {
+        return usage(fmt::format("{} must be an RFC 3339 time (2026-11-01T00:00:00Z), not \"{}\"",
+                                 name, printable(**text)));
+      }
+      *into = *parsed;
+    }
+    if (from && to && !(*from < *to)) return usage("--from must be before --to");
+    if (cl_.group) {
+      auto grouping = parse_grouping(*cl_.group);
+      if (!grouping) {
+        return usage(fmt::format("--group must be day, week, month or none, not \"{}\"",
+                                 printable(*cl_.group)));
+      }
+      query.grouping = *grouping;
+    }
+    if (cl_.time_zone) {
+      if (cl_.time_zone->empty()) return usage("--time-zone must not be empty");
+      query.time_zone = *cl_.time_zone;
+    }
+    if (cl_.channel) {
+      auto kind = parse_channel_kind(*cl_.channel);
+      if (!kind) return usage(fmt::format("unknown channel kind \"{}\"", printable(*cl_.channel)));
+      query.channel_kind = *kind;
+    }
+    if (cl_.team) {
+      if (cl_.team->empty()) return usage("--team must not be empty");
+      query.team = *cl_.team;
+    }
+    if (cl_.agent && cl_.agent->empty()) return usage("--agent must not be empty");
+    return with_engine(false, [&](Engine& engine) {
+      std::optional<Tenant> tenant = find_tenant(engine);
+      if (!tenant) return static_cast<int>(kExitFailed);
+      const Clock* clock = engine.options().clock;
+      const Timestamp now = clock != nullptr ? clock->now() : SystemClock().now();
+      MetricsResult result;
+      result.tenant = tenant->name;
+      result.generated_at = now;
+      query.tenant = tenant->id;
+      query.to = to.value_or(now);
+      query.from = from.value_or(query.to - kDefaultMetricsRange);
+      auto agents = engine.list_agents(tenant->id);
+      if (!agents.ok()) return fail(one_line_excerpt(agents.status().to_string(), 1000));
+      if (cl_.agent) {
+        for (const Agent& a : *agents) {
+          if (a.name == *cl_.agent) query.agent = a.id;
+        }
+        if (!query.agent) {
+          return fail(fmt::format("no agent named \"{}\" in tenant \"{}\"", printable(*cl_.agent),
+                                  printable(tenant->name)));
+        }
+        result.agent_name = *cl_.agent;
+      }
+      result.query = query;
+      auto rows = engine.metrics(query);
+      if (!rows.ok()) return fail(one_line_excerpt(rows.status().to_string(), 1000));
+      result.rows = std::move(rows->rows);
+      // The totals: one more call without buckets (the row itself when there are none).
+      MetricsQuery whole = query;
+      whole.grouping = MetricsGrouping::kNone;
+      if (query.grouping == MetricsGrouping::kNone && !result.rows.empty()) {
+        result.totals = result.rows.front();
+      } else {
+        auto totals = engine.metrics(whole);
+        if (!totals.ok()) return fail(one_line_excerpt(totals.status().to_string(), 1000));
+        if (!totals->rows.empty()) result.totals = totals->rows.front();
+      }
+      if (!report) {
+        if (cl_.json) {
+          write_metrics_json(out_, result);
+        } else {
+          const std::string text = metrics_text(result);
+          std::fwrite(text.data(), 1, text.size(), out_);
+        }
+        return static_cast<int>(kExitOk);
+      }
+      // One row per agent over the whole range: the agents of the --team, or the --agent.
+      for (const Agent& a : *agents) {
+        if (query.agent && a.id != *query.agent) continue;
+        if (!query.team.empty() &&
+            std::find(a.teams.begin(), a.teams.end(), query.team) == a.teams.end()) {
+          continue;
+        }
+        MetricsQuery one = whole;
+        one.agent = a.id;
+        auto row = engine.metrics(one);
+        if (!row.ok()) return fail(one_line_excerpt(row.status().to_string(), 1000));
+        AgentMetrics agent{a.name, a.kind, a.teams, {}};
+        if (!row->rows.empty()) agent.metrics = row->rows.front();
+        result.agents.push_back(std::move(agent));
+      }
+      std::stable_sort(result.agents.begin(), result.agents.end(),
+                       [](const AgentMetrics& a, const AgentMetrics& b) {
+                         if (a.metrics.conversations != b.metrics.conversations) {
+                           return a.metrics.conversations > b.metrics.conversations;
+                         }
+                         return a.name < b.name;
+                       });
+      const std::string html = render_report_html(result);
+      std::ofstream file(*cl_.html, std::ios::binary | std::ios::trunc);
+      if (file) file.write(html.data(), static_cast<std::streamsize>(html.size()));
+      if (file) file.close();
+      if (!file) {
+        return fail(fmt::format("cannot write {}: {}", printable(*cl_.html), std::strerror(errno)));
+      }
+      fmt::print(out_, "wrote {}: tenant \"{}\", {} to {}, {} buckets, {} agents\n",
+                 printable(*cl_.html), printable(tenant->name), format_timestamp(query.from),
+                 format_timestamp(query.to), result.rows.size(), result.agents.size());
       return static_cast<int>(kExitOk);
     });
   }
