@@ -301,23 +301,22 @@ constexpr const char* kRawCsat =
     "AND r.responded_at < ?3 AND (?6 = '' OR EXISTS (SELECT 1 FROM conversations c "
     "WHERE c.tenant_id = r.tenant_id AND c.id = r.conversation_id AND c.team = ?6)) "
     "GROUP BY day";
-// Occupancy: each activity entry lasts until the agent's next; the entry in force at ?2 and
-// those up to ?3, clipped to each day.
+// Occupancy: per day and agent, the activity entry in force at the day's start and those inside
+// it, each lasting until the agent's next that day or the day's end.
 constexpr const char* kRawOccupancy =
     "WITH RECURSIVE d(day, lo, hi) AS (SELECT 0, ?2, ?2 + ?4 UNION ALL "
     "SELECT day + 1, hi, min(hi + ?4, ?3) FROM d WHERE hi < ?3), "
     "g AS (SELECT id FROM agents WHERE tenant_id = ?1 AND kind = 'human' AND (?6 = '' OR "
     "EXISTS (SELECT 1 FROM json_each(agents.teams) WHERE value = ?6))), "
-    "s AS (SELECT a.at AS at, a.presence IN ('available', 'busy') AS staffed, "
-    "a.load_sync + a.load_async > 0 AS holds, "
-    "LEAD(a.at) OVER (PARTITION BY a.agent_id ORDER BY a.at, a.id) AS next_at "
-    "FROM g JOIN agent_activity a ON a.tenant_id = ?1 AND a.agent_id = g.id "
+    "s AS (SELECT d.day AS day, d.lo AS lo, d.hi AS hi, a.at AS at, "
+    "a.presence IN ('available', 'busy') AS staffed, a.load_sync + a.load_async > 0 AS holds, "
+    "LEAD(a.at) OVER (PARTITION BY d.day, a.agent_id ORDER BY a.at, a.id) AS next_at "
+    "FROM d CROSS JOIN g CROSS JOIN agent_activity a ON a.tenant_id = ?1 AND a.agent_id = g.id "
     "AND a.at >= IFNULL((SELECT max(x.at) FROM agent_activity x WHERE x.tenant_id = ?1 "
-    "AND x.agent_id = g.id AND x.at <= ?2), ?2) AND a.at < ?3) "
-    "SELECT d.day, sum(min(IFNULL(s.next_at, d.hi), d.hi) - max(s.at, d.lo)), "
-    "sum(CASE WHEN s.holds THEN min(IFNULL(s.next_at, d.hi), d.hi) - max(s.at, d.lo) ELSE 0 END) "
-    "FROM d JOIN s ON s.at < d.hi AND (s.next_at IS NULL OR s.next_at > d.lo) "
-    "WHERE s.staffed GROUP BY d.day";
+    "AND x.agent_id = g.id AND x.at <= d.lo), d.lo) AND a.at < d.hi) "
+    "SELECT day, sum(IFNULL(next_at, hi) - max(at, lo)), "
+    "sum(CASE WHEN holds THEN IFNULL(next_at, hi) - max(at, lo) ELSE 0 END) "
+    "FROM s WHERE staffed GROUP BY day";
 
 // The six raw statements, prepared once; run() executes them in one read transaction, reads
 // every row and returns the number of conversations counted (a check against omni's).

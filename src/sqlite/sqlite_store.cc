@@ -2227,31 +2227,29 @@ class SqliteTransaction final : public StoreTransaction {
           row->csat_average = statement.column_double(3);
         }
       }
-      // Occupancy: per human agent of the query, the activity entry in force at the range's
-      // start and those inside it (a range of agent_activity_by_agent), each lasting until the
-      // agent's next; clipped to every bucket it overlaps.
+      // Occupancy: per bucket and human agent of the query, the activity entry in force at the
+      // bucket's start (one probe of agent_activity_by_agent) and the entries inside the bucket
+      // (one range of it), each lasting until the agent's next within the bucket or the bucket's
+      // end.
       {
         OMNI_ASSIGN_OR_RETURN(
             Statement statement,
             prepare(
                 std::string(kMetricsBuckets) +
-                ", span AS (SELECT min(lo) AS lo, max(hi) AS hi FROM b), "
-                "g AS (SELECT id FROM agents WHERE tenant_id = ?1 AND kind = 'human' "
+                ", g AS (SELECT id FROM agents WHERE tenant_id = ?1 AND kind = 'human' "
                 "AND (?5 = 0 OR id = ?5) AND (?4 = '' OR EXISTS (SELECT 1 FROM "
                 "json_each(agents.teams) WHERE value = ?4))), "
-                "s AS (SELECT a.at AS at, a.presence IN ('available', 'busy') AS staffed, "
+                "s AS (SELECT b.idx AS idx, b.lo AS lo, b.hi AS hi, a.at AS at, "
+                "a.presence IN ('available', 'busy') AS staffed, "
                 "a.load_sync + a.load_async > 0 AS holds, "
-                "LEAD(a.at) OVER (PARTITION BY a.agent_id ORDER BY a.at, a.id) AS next_at "
-                "FROM g CROSS JOIN agent_activity a ON a.tenant_id = ?1 AND a.agent_id = g.id "
-                "AND a.at >= IFNULL((SELECT max(x.at) FROM agent_activity x "
-                "WHERE x.tenant_id = ?1 AND x.agent_id = g.id "
-                "AND x.at <= (SELECT lo FROM span)), (SELECT lo FROM span)) "
-                "AND a.at < (SELECT hi FROM span)) "
-                "SELECT b.idx, sum(min(IFNULL(s.next_at, b.hi), b.hi) - max(s.at, b.lo)), "
-                "sum(CASE WHEN s.holds THEN min(IFNULL(s.next_at, b.hi), b.hi) - max(s.at, b.lo) "
-                "ELSE 0 END) "
-                "FROM b CROSS JOIN s ON s.at < b.hi AND (s.next_at IS NULL OR s.next_at > b.lo) "
-                "WHERE s.staffed GROUP BY b.idx"));
+                "LEAD(a.at) OVER (PARTITION BY b.idx, a.agent_id ORDER BY a.at, a.id) AS next_at "
+                "FROM b CROSS JOIN g CROSS JOIN agent_activity a ON a.tenant_id = ?1 "
+                "AND a.agent_id = g.id AND a.at >= IFNULL((SELECT max(x.at) FROM agent_activity x "
+                "WHERE x.tenant_id = ?1 AND x.agent_id = g.id AND x.at <= b.lo), b.lo) "
+                "AND a.at < b.hi) "
+                "SELECT idx, sum(IFNULL(next_at, hi) - max(at, lo)), "
+                "sum(CASE WHEN holds THEN IFNULL(next_at, hi) - max(at, lo) ELSE 0 END) "
+                "FROM s WHERE staffed GROUP BY idx"));
         bind(statement, false);
         for (;;) {
           OMNI_ASSIGN_OR_RETURN(bool more, statement.step("computing occupancy"));
