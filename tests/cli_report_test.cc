@@ -5,7 +5,6 @@
 #ifdef OMNI_HAVE_CLI
 
 #include <rapidjson/document.h>
-#include <sys/wait.h>
 
 #include <chrono>
 #include <cstdio>
@@ -217,43 +216,14 @@ TEST_CASE("metrics text shows one line per bucket and the totals", "[cli][report
 
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string quoted(const std::string& text) {
-  std::string out = "'";
-  for (char c : text)
-    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+using Run = testing::CliRun;
 
 std::string slurp(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  return testing::read_file_text(path);
 }
 
 Run omni(const std::vector<std::string>& args) {
-  std::string command = quoted(OMNI_CLI_PATH);
-  for (const std::string& a : args)
-    command += " " + quoted(a);
-  const auto err_path = testing::TempDir::unique("stderr");
-  command += " 2>" + quoted(err_path.string()) + " </dev/null";
-  Run run;
-  std::FILE* pipe = ::popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buffer[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0)
-    run.out.append(buffer, n);
-  const int status = ::pclose(pipe);
-  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.err = slurp(err_path);
-  return run;
+  return testing::run_cli(OMNI_CLI_PATH, args);
 }
 
 // A database of tenant "acme": on 2026-11-18 Anna writes twice by SMS (one conversation) and

@@ -5,7 +5,6 @@
 #ifdef OMNI_HAVE_CLI
 
 #include <rapidjson/document.h>
-#include <sys/wait.h>
 
 #include <chrono>
 #include <cstdio>
@@ -420,49 +419,10 @@ TEST_CASE("engine errors name the record field they concern", "[cli]") {
 
 namespace {
 
-std::string shell_quote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
-
-struct Run {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using Run = testing::CliRun;
 
 Run run_omni(const std::vector<std::string>& args, const std::string& stdin_path = "") {
-  std::string command = shell_quote(OMNI_CLI_PATH);
-  for (const std::string& a : args)
-    command += " " + shell_quote(a);
-  auto err_path = testing::TempDir::unique("stderr");
-  command += " 2>" + shell_quote(err_path.string());
-  command += " <" + shell_quote(stdin_path.empty() ? "/dev/null" : stdin_path);
-  Run run;
-  std::FILE* pipe = ::popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buffer[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0)
-    run.out.append(buffer, n);
-  int status = ::pclose(pipe);
-  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.err = read_file(err_path);
-  return run;
+  return testing::run_cli(OMNI_CLI_PATH, args, stdin_path);
 }
 
 std::string write_temp(const std::string& stem, const std::string& content) {

@@ -2,10 +2,15 @@
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
 #include <unistd.h>
 #include <atomic>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "omni/memory_store.h"
 #include "omni/sqlite_store.h"
@@ -28,6 +33,41 @@ const std::filesystem::path& TempDir::root() {
 std::filesystem::path TempDir::unique(const std::string& stem) {
   static std::atomic<int> counter{0};
   return root() / (stem + "-" + std::to_string(counter++));
+}
+
+std::string read_file_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string shell_quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text)
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+CliRun run_cli(const std::string& binary, const std::vector<std::string>& args,
+               const std::string& stdin_path) {
+  std::string command = shell_quote(binary);
+  for (const std::string& a : args)
+    command += " " + shell_quote(a);
+  const auto err_path = TempDir::unique("stderr");
+  command += " 2>" + shell_quote(err_path.string());
+  command += " <" + shell_quote(stdin_path.empty() ? "/dev/null" : stdin_path);
+  CliRun run;
+  std::FILE* pipe = ::popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buffer[4096];
+  std::size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0)
+    run.out.append(buffer, n);
+  const int status = ::pclose(pipe);
+  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  run.err = read_file_text(err_path);
+  return run;
 }
 
 }  // namespace omni::testing

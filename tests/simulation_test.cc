@@ -3,7 +3,6 @@
 // with plenty, never an agent over capacity, the sticky preference at work, SLA attainment
 // falling with fewer agents; then `omni simulate` on the example scenarios.
 #include <rapidjson/document.h>
-#include <sys/wait.h>
 #include <catch2/catch.hpp>
 
 #include <cstdio>
@@ -476,36 +475,10 @@ TEST_CASE("the report as JSON carries every figure", "[simulation]") {
 #ifdef OMNI_HAVE_CLI
 namespace {
 
-struct CliRun {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string quoted(const std::string& s) {
-  std::string out = "'";
-  for (char c : s)
-    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+using testing::CliRun;
 
 CliRun run_omni(const std::vector<std::string>& args) {
-  std::string command = quoted(OMNI_CLI_PATH);
-  for (const auto& a : args)
-    command += " " + quoted(a);
-  auto err_path = testing::TempDir::unique("simulate-stderr");
-  command += " 2>" + quoted(err_path.string()) + " </dev/null";
-  CliRun run;
-  std::FILE* pipe = ::popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buffer[4096];
-  std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0)
-    run.out.append(buffer, n);
-  int status = ::pclose(pipe);
-  run.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.err = read_text(err_path);
-  return run;
+  return testing::run_cli(OMNI_CLI_PATH, args);
 }
 
 }  // namespace

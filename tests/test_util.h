@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace omni::testing {
 
@@ -14,5 +15,23 @@ struct TempDir {
  private:
   static std::filesystem::path make_root();
 };
+
+// The bytes of a file ("" when it cannot be read).
+std::string read_file_text(const std::filesystem::path& path);
+
+// `text` as one POSIX shell word, in single quotes.
+std::string shell_quote(const std::string& text);
+
+// What a run of a command-line program printed and its exit status (-1: killed by a signal).
+struct CliRun {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs `binary` with `args` through the shell, standard input from `stdin_path` (default
+// /dev/null), and collects standard output, standard error and the exit status.
+CliRun run_cli(const std::string& binary, const std::vector<std::string>& args,
+               const std::string& stdin_path = "");
 
 }  // namespace omni::testing
