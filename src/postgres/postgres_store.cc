@@ -1,0 +1,968 @@
+// PostgresStore: a Store on PostgreSQL through libpq (omni/postgres_store.h). Each transaction
+// borrows a connection from a pool; writes run at SERIALIZABLE, reads at REPEATABLE READ READ
+// ONLY. The schema lives in postgres/pg_schema.cc, the libpq plumbing in postgres/pg_db.h; the
+// JSON columns use the same codecs as SqliteStore (sqlite/json_columns.h).
+//
+// WORK IN PROGRESS (issue 7): the operations not written yet return kInternal "not implemented
+// in PostgresStore yet"; docs/postgres.md lists which.
+#include "omni/postgres_store.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "internal/macros.h"
+#include "postgres/pg_db.h"
+#include "postgres/pg_schema.h"
+#include "sqlite/json_columns.h"
+
+namespace omni {
+namespace {
+
+using pg::QueryResult;
+
+// --- binding parameters and reading columns in order (the shape of SqliteStore's)
+
+class Params {
+ public:
+  Params& int64(std::int64_t value) {
+    params_.int64(value);
+    return *this;
+  }
+  Params& text(std::string_view value) {
+    params_.text(value);
+    return *this;
+  }
+  Params& boolean(bool value) {
+    params_.boolean(value);
+    return *this;
+  }
+  Params& real(double value) {
+    params_.real(value);
+    return *this;
+  }
+  Params& timestamp(Timestamp value) { return int64(to_unix_micros(value)); }
+  Params& optional_timestamp(const std::optional<Timestamp>& value) {
+    params_.optional_int64(value ? std::optional(to_unix_micros(*value)) : std::nullopt);
+    return *this;
+  }
+  template <typename Tag>
+  Params& id(Id<Tag> value) {
+    return int64(value.value());
+  }
+  template <typename Tag>
+  Params& optional_id(const std::optional<Id<Tag>>& value) {
+    params_.optional_int64(value ? std::optional(value->value()) : std::nullopt);
+    return *this;
+  }
+  template <typename Tag>
+  Params& id_or_null(Id<Tag> value) {
+    params_.optional_int64(value.valid() ? std::optional(value.value()) : std::nullopt);
+    return *this;
+  }
+  template <typename E>
+  Params& name(E value) {
+    return text(to_string(value));
+  }
+
+  const pg::Params& get() const { return params_; }
+
+ private:
+  pg::Params params_;
+};
+
+class Row {
+ public:
+  Row(const QueryResult& result, int row, std::string_view table)
+      : result_(result), row_(row), table_(table) {}
+
+  Result<std::int64_t> int64() { return result_.int64(row_, next_++); }
+  std::string text() { return std::string(result_.text(row_, next_++)); }
+  bool boolean() { return result_.boolean(row_, next_++); }
+  Result<double> real() { return result_.real(row_, next_++); }
+  Result<Timestamp> timestamp() {
+    OMNI_ASSIGN_OR_RETURN(std::int64_t v, int64());
+    return from_unix_micros(v);
+  }
+  Result<std::optional<Timestamp>> optional_timestamp() {
+    if (result_.is_null(row_, next_)) {
+      ++next_;
+      return std::optional<Timestamp>();
+    }
+    OMNI_ASSIGN_OR_RETURN(Timestamp t, timestamp());
+    return std::optional<Timestamp>(t);
+  }
+  template <typename IdType>
+  Result<IdType> id() {
+    OMNI_ASSIGN_OR_RETURN(std::int64_t v, int64());
+    return IdType(v);
+  }
+  template <typename IdType>
+  Result<std::optional<IdType>> optional_id() {
+    if (result_.is_null(row_, next_)) {
+      ++next_;
+      return std::optional<IdType>();
+    }
+    OMNI_ASSIGN_OR_RETURN(std::int64_t v, int64());
+    return std::optional<IdType>(IdType(v));
+  }
+  template <typename E>
+  Result<E> name(std::optional<E> (*parse)(std::string_view)) {
+    std::string value = text();
+    std::optional<E> parsed = parse(value);
+    if (!parsed) return unknown(value);
+    return *parsed;
+  }
+  Result<std::uint32_t> uint32() {
+    OMNI_ASSIGN_OR_RETURN(std::int64_t value, int64());
+    if (value < 0 || value > std::numeric_limits<std::uint32_t>::max()) {
+      return unknown(std::to_string(value));
+    }
+    return static_cast<std::uint32_t>(value);
+  }
+  Result<int> int32() {
+    OMNI_ASSIGN_OR_RETURN(std::int64_t value, int64());
+    if (value < std::numeric_limits<int>::min() || value > std::numeric_limits<int>::max()) {
+      return unknown(std::to_string(value));
+    }
+    return static_cast<int>(value);
+  }
+
+ private:
+  Status unknown(std::string_view value) const {
+    return Status::corruption(
+        fmt::format("postgres: unexpected value '{}' in {} (column {})", value, table_, next_ - 1));
+  }
+
+  const QueryResult& result_;
+  int row_;
+  std::string_view table_;
+  int next_ = 0;
+};
+
+// --- enums without a parse_* function in the public headers
+
+template <typename E, std::size_t N>
+std::optional<E> parse_among(const std::array<E, N>& values, std::string_view name) {
+  for (E value : values) {
+    if (to_string(value) == name) return value;
+  }
+  return std::nullopt;
+}
+
+constexpr std::array kLengthRules{LengthRule::kUnlimited, LengthRule::kUnicodeCharacters,
+                                  LengthRule::kSmsSegments, LengthRule::kTwitterWeighted};
+constexpr std::array kFormalities{Formality::kFormal, Formality::kNeutral, Formality::kInformal};
+
+std::optional<LengthRule> parse_length_rule(std::string_view name) {
+  return parse_among(kLengthRules, name);
+}
+std::optional<Formality> parse_formality(std::string_view name) {
+  return parse_among(kFormalities, name);
+}
+
+// --- row readers; the column lists and the readers must agree
+
+constexpr std::string_view kTenantColumns = "id, name, default_region, created_at";
+
+Result<Tenant> read_tenant(Row& row) {
+  Tenant tenant;
+  OMNI_ASSIGN_OR_RETURN(tenant.id, row.id<TenantId>());
+  tenant.name = row.text();
+  tenant.default_region = row.text();
+  OMNI_ASSIGN_OR_RETURN(tenant.created_at, row.timestamp());
+  return tenant;
+}
+
+constexpr std::string_view kProfileColumns =
+    "synchronous, expected_first_response_s, length_rule, max_length, max_parts, formality, "
+    "supports_attachments, secure, requires_consent, cost_per_unit";
+
+Status read_profile(Row& row, ChannelProfile& profile) {
+  profile.synchronous = row.boolean();
+  OMNI_ASSIGN_OR_RETURN(std::int64_t first_response, row.int64());
+  profile.expected_first_response = std::chrono::seconds(first_response);
+  OMNI_ASSIGN_OR_RETURN(profile.length_rule, row.name(parse_length_rule));
+  OMNI_ASSIGN_OR_RETURN(profile.max_length, row.uint32());
+  OMNI_ASSIGN_OR_RETURN(profile.max_parts, row.uint32());
+  OMNI_ASSIGN_OR_RETURN(profile.formality, row.name(parse_formality));
+  profile.supports_attachments = row.boolean();
+  profile.secure = row.boolean();
+  profile.requires_consent = row.boolean();
+  OMNI_ASSIGN_OR_RETURN(profile.cost_per_unit, row.real());
+  return Status::ok_status();
+}
+
+void bind_profile(Params& params, const ChannelProfile& profile) {
+  params.boolean(profile.synchronous)
+      .int64(profile.expected_first_response.count())
+      .name(profile.length_rule)
+      .int64(profile.max_length)
+      .int64(profile.max_parts)
+      .name(profile.formality)
+      .boolean(profile.supports_attachments)
+      .boolean(profile.secure)
+      .boolean(profile.requires_consent)
+      .real(profile.cost_per_unit);
+}
+
+const std::string kChannelColumns =
+    fmt::format("id, tenant_id, kind, name, {}, own_profile, created_at", kProfileColumns);
+
+Result<Channel> read_channel(Row& row) {
+  Channel channel;
+  OMNI_ASSIGN_OR_RETURN(channel.id, row.id<ChannelId>());
+  OMNI_ASSIGN_OR_RETURN(channel.tenant, row.id<TenantId>());
+  OMNI_ASSIGN_OR_RETURN(channel.kind, row.name(parse_channel_kind));
+  channel.name = row.text();
+  OMNI_RETURN_IF_ERROR(read_profile(row, channel.profile));
+  channel.own_profile = row.boolean();
+  OMNI_ASSIGN_OR_RETURN(channel.created_at, row.timestamp());
+  return channel;
+}
+
+Result<ChannelProfile> read_tenant_profile(Row& row) {
+  ChannelProfile profile;
+  OMNI_RETURN_IF_ERROR(read_profile(row, profile));
+  return profile;
+}
+
+constexpr std::string_view kAgentColumns =
+    "id, tenant_id, name, kind, presence, teams, skills, languages, created_at, capacity_sync, "
+    "capacity_async, load_sync, load_async, last_routed_at";
+
+// agents.last_routed_at: 0 stands for "never".
+std::int64_t last_routed_column(const std::optional<Timestamp>& at) {
+  return at ? to_unix_micros(*at) : 0;
+}
+
+Result<Agent> read_agent(Row& row) {
+  Agent agent;
+  OMNI_ASSIGN_OR_RETURN(agent.id, row.id<AgentId>());
+  OMNI_ASSIGN_OR_RETURN(agent.tenant, row.id<TenantId>());
+  agent.name = row.text();
+  OMNI_ASSIGN_OR_RETURN(agent.kind, row.name(parse_agent_kind));
+  OMNI_ASSIGN_OR_RETURN(agent.presence, row.name(parse_presence));
+  OMNI_ASSIGN_OR_RETURN(agent.teams, sqlite::decode_string_list(row.text(), "agents.teams"));
+  OMNI_ASSIGN_OR_RETURN(agent.skills, sqlite::decode_string_list(row.text(), "agents.skills"));
+  OMNI_ASSIGN_OR_RETURN(agent.languages,
+                        sqlite::decode_string_list(row.text(), "agents.languages"));
+  OMNI_ASSIGN_OR_RETURN(agent.created_at, row.timestamp());
+  OMNI_ASSIGN_OR_RETURN(agent.capacity.synchronous, row.int32());
+  OMNI_ASSIGN_OR_RETURN(agent.capacity.asynchronous, row.int32());
+  OMNI_ASSIGN_OR_RETURN(agent.load.synchronous, row.int32());
+  OMNI_ASSIGN_OR_RETURN(agent.load.asynchronous, row.int32());
+  OMNI_ASSIGN_OR_RETURN(std::int64_t routed, row.int64());
+  if (routed != 0) agent.last_routed_at = from_unix_micros(routed);
+  return agent;
+}
+
+const Status& status_of(const Status& status) {
+  return status;
+}
+template <typename T>
+const Status& status_of(const Result<T>& result) {
+  return result.status();
+}
+
+Status not_implemented(std::string_view operation) {
+  return Status::internal(
+      fmt::format("postgres: {} is not implemented in PostgresStore yet (issue 7)", operation));
+}
+
+// --- the transaction
+
+enum Access { kReads, kWrites };
+
+class PostgresTransaction final : public StoreTransaction {
+ public:
+  PostgresTransaction(std::shared_ptr<pg::ConnectionPool> pool,
+                      std::unique_ptr<pg::Connection> connection, TransactionMode mode)
+      : pool_(std::move(pool)), connection_(std::move(connection)), mode_(mode) {}
+
+  ~PostgresTransaction() override {
+    if (open_) {
+      // Rolls back; a connection that cannot is not reused.
+      if (!connection_->exec("ROLLBACK", "rolling back").ok()) return;
+    }
+    pool_->release(std::move(connection_));
+  }
+
+  Status commit() override {
+    if (mode_ == TransactionMode::kRead) {
+      return Status::failed_precondition("postgres: commit() on a read transaction");
+    }
+    if (broken_) return *broken_;
+    if (!open_) return Status::failed_precondition("postgres: the transaction has already ended");
+    Status committed = connection_->exec("COMMIT", "committing");
+    open_ = false;
+    return committed;
+  }
+
+  // --- tenants
+
+  Result<TenantId> insert_tenant(const Tenant& tenant) override {
+    return guarded(kWrites, "inserting a tenant", [&]() -> Result<TenantId> {
+      Params params;
+      params.text(tenant.name).text(tenant.default_region).timestamp(tenant.created_at);
+      return insert<TenantId>(
+          "INSERT INTO tenants (name, default_region, created_at) VALUES ($1, $2, $3) "
+          "RETURNING id",
+          params, "inserting a tenant");
+    });
+  }
+
+  Result<Tenant> get_tenant(TenantId id) override {
+    return guarded(kReads, "reading a tenant", [&]() -> Result<Tenant> {
+      static const std::string sql =
+          fmt::format("SELECT {} FROM tenants WHERE id = $1", kTenantColumns);
+      Params params;
+      params.id(id);
+      return query_one(sql, params, "reading a tenant", fmt::format("tenant {}", id.value()),
+                       "tenants", read_tenant);
+    });
+  }
+
+  Result<Tenant> find_tenant(std::string_view name) override {
+    return guarded(kReads, "finding a tenant", [&]() -> Result<Tenant> {
+      static const std::string sql =
+          fmt::format("SELECT {} FROM tenants WHERE name = $1", kTenantColumns);
+      Params params;
+      params.text(name);
+      return query_one(sql, params, "finding a tenant", fmt::format("tenant '{}'", name), "tenants",
+                       read_tenant);
+    });
+  }
+
+  // --- channels
+
+  Result<ChannelId> insert_channel(const Channel& channel) override {
+    return guarded(kWrites, "inserting a channel", [&]() -> Result<ChannelId> {
+      Params params;
+      params.id(channel.tenant).name(channel.kind).text(channel.name);
+      bind_profile(params, channel.profile);
+      params.boolean(channel.own_profile).timestamp(channel.created_at);
+      return insert<ChannelId>(
+          fmt::format("INSERT INTO channels (tenant_id, kind, name, {}, own_profile, created_at) "
+                      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
+                      "RETURNING id",
+                      kProfileColumns),
+          params, "inserting a channel");
+    });
+  }
+
+  Result<Channel> get_channel(TenantId tenant, ChannelId id) override {
+    return guarded(kReads, "reading a channel", [&]() -> Result<Channel> {
+      static const std::string sql =
+          fmt::format("SELECT {} FROM channels WHERE tenant_id = $1 AND id = $2", kChannelColumns);
+      Params params;
+      params.id(tenant).id(id);
+      return query_one(sql, params, "reading a channel", fmt::format("channel {}", id.value()),
+                       "channels", read_channel);
+    });
+  }
+
+  Result<Channel> find_channel(TenantId tenant, std::string_view name) override {
+    return guarded(kReads, "finding a channel", [&]() -> Result<Channel> {
+      static const std::string sql = fmt::format(
+          "SELECT {} FROM channels WHERE tenant_id = $1 AND name = $2", kChannelColumns);
+      Params params;
+      params.id(tenant).text(name);
+      return query_one(sql, params, "finding a channel", fmt::format("channel '{}'", name),
+                       "channels", read_channel);
+    });
+  }
+
+  Result<std::vector<Channel>> list_channels(TenantId tenant) override {
+    return guarded(kReads, "listing channels", [&]() -> Result<std::vector<Channel>> {
+      static const std::string sql =
+          fmt::format("SELECT {} FROM channels WHERE tenant_id = $1 ORDER BY id", kChannelColumns);
+      Params params;
+      params.id(tenant);
+      return query_all(sql, params, "listing channels", "channels", read_channel);
+    });
+  }
+
+  Status update_channel(const Channel& channel) override {
+    return guarded(kWrites, "updating a channel", [&]() -> Status {
+      Params params;
+      params.name(channel.kind).text(channel.name);
+      bind_profile(params, channel.profile);
+      params.boolean(channel.own_profile).id(channel.tenant).id(channel.id);
+      return update(
+          "UPDATE channels SET kind = $1, name = $2, synchronous = $3, "
+          "expected_first_response_s = $4, length_rule = $5, max_length = $6, max_parts = $7, "
+          "formality = $8, supports_attachments = $9, secure = $10, requires_consent = $11, "
+          "cost_per_unit = $12, own_profile = $13 WHERE tenant_id = $14 AND id = $15",
+          params, "updating a channel", fmt::format("channel {}", channel.id.value()));
+    });
+  }
+
+  Status put_tenant_profile(TenantId tenant, ChannelKind kind,
+                            const ChannelProfile& profile) override {
+    return guarded(kWrites, "storing a tenant profile", [&]() -> Status {
+      Params params;
+      params.id(tenant).name(kind);
+      bind_profile(params, profile);
+      return run(fmt::format("INSERT INTO tenant_profiles (tenant_id, kind, {}) VALUES ($1, $2, "
+                             "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
+                             "ON CONFLICT (tenant_id, kind) DO UPDATE SET "
+                             "synchronous = EXCLUDED.synchronous, "
+                             "expected_first_response_s = EXCLUDED.expected_first_response_s, "
+                             "length_rule = EXCLUDED.length_rule, "
+                             "max_length = EXCLUDED.max_length, max_parts = EXCLUDED.max_parts, "
+                             "formality = EXCLUDED.formality, "
+                             "supports_attachments = EXCLUDED.supports_attachments, "
+                             "secure = EXCLUDED.secure, "
+                             "requires_consent = EXCLUDED.requires_consent, "
+                             "cost_per_unit = EXCLUDED.cost_per_unit",
+                             kProfileColumns),
+                 params, "storing a tenant profile");
+    });
+  }
+
+  Result<ChannelProfile> find_tenant_profile(TenantId tenant, ChannelKind kind) override {
+    return guarded(kReads, "reading a tenant profile", [&]() -> Result<ChannelProfile> {
+      static const std::string sql = fmt::format(
+          "SELECT {} FROM tenant_profiles WHERE tenant_id = $1 AND kind = $2", kProfileColumns);
+      Params params;
+      params.id(tenant).name(kind);
+      return query_one(sql, params, "reading a tenant profile",
+                       fmt::format("tenant profile for {}", to_string(kind)), "tenant_profiles",
+                       read_tenant_profile);
+    });
+  }
+
+  Status delete_tenant_profile(TenantId tenant, ChannelKind kind) override {
+    return guarded(kWrites, "deleting a tenant profile", [&]() -> Status {
+      Params params;
+      params.id(tenant).name(kind);
+      return update("DELETE FROM tenant_profiles WHERE tenant_id = $1 AND kind = $2", params,
+                    "deleting a tenant profile",
+                    fmt::format("tenant profile for {}", to_string(kind)));
+    });
+  }
+
+  // --- settings
+
+  Status put_setting(TenantId tenant, std::string_view key, std::string_view value) override {
+    return guarded(kWrites, "storing a setting", [&]() -> Status {
+      Params params;
+      params.id(tenant).text(key).text(value);
+      return run(
+          "INSERT INTO settings (tenant_id, key, value) VALUES ($1, $2, $3) "
+          "ON CONFLICT (tenant_id, key) DO UPDATE SET value = EXCLUDED.value",
+          params, "storing a setting");
+    });
+  }
+
+  Result<std::string> get_setting(TenantId tenant, std::string_view key) override {
+    return guarded(kReads, "reading a setting", [&]() -> Result<std::string> {
+      Params params;
+      params.id(tenant).text(key);
+      return query_one("SELECT value FROM settings WHERE tenant_id = $1 AND key = $2", params,
+                       "reading a setting", fmt::format("setting '{}'", key), "settings",
+                       [](Row& row) -> Result<std::string> { return row.text(); });
+    });
+  }
+
+  Status delete_setting(TenantId tenant, std::string_view key) override {
+    return guarded(kWrites, "deleting a setting", [&]() -> Status {
+      Params params;
+      params.id(tenant).text(key);
+      return update("DELETE FROM settings WHERE tenant_id = $1 AND key = $2", params,
+                    "deleting a setting", fmt::format("setting '{}'", key));
+    });
+  }
+
+  Result<std::vector<std::pair<std::string, std::string>>> list_settings(
+      TenantId tenant, std::string_view prefix) override {
+    using Pair = std::pair<std::string, std::string>;
+    return guarded(kReads, "listing settings", [&]() -> Result<std::vector<Pair>> {
+      // The keys from `prefix` up to the first key that does not start with it, in byte order.
+      Params params;
+      params.id(tenant).text(prefix);
+      return query_all(
+          "SELECT key, value FROM settings WHERE tenant_id = $1 "
+          "AND left(key, length($2)) = $2 ORDER BY key COLLATE \"C\"",
+          params, "listing settings", "settings", [](Row& row) -> Result<Pair> {
+            std::string key = row.text();
+            return Pair(std::move(key), row.text());
+          });
+    });
+  }
+
+  // --- agents
+
+  Result<AgentId> insert_agent(const Agent& agent) override {
+    return guarded(kWrites, "inserting an agent", [&]() -> Result<AgentId> {
+      Params params;
+      params.id(agent.tenant)
+          .text(agent.name)
+          .name(agent.kind)
+          .name(agent.presence)
+          .text(sqlite::encode_string_list(agent.teams))
+          .text(sqlite::encode_string_list(agent.skills))
+          .text(sqlite::encode_string_list(agent.languages))
+          .timestamp(agent.created_at)
+          .int64(agent.capacity.synchronous)
+          .int64(agent.capacity.asynchronous)
+          .int64(last_routed_column(agent.last_routed_at));
+      return insert<AgentId>(
+          "INSERT INTO agents (tenant_id, name, kind, presence, teams, skills, languages, "
+          "created_at, capacity_sync, capacity_async, last_routed_at) "
+          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+          params, "inserting an agent");
+    });
+  }
+
+  Result<Agent> get_agent(TenantId tenant, AgentId id) override {
+    return guarded(kReads, "reading an agent", [&]() -> Result<Agent> {
+      static const std::string sql =
+          fmt::format("SELECT {} FROM agents WHERE tenant_id = $1 AND id = $2", kAgentColumns);
+      Params params;
+      params.id(tenant).id(id);
+      return query_one(sql, params, "reading an agent", fmt::format("agent {}", id.value()),
+                       "agents", read_agent);
+    });
+  }
+
+  Status update_agent(const Agent& agent) override {
+    return guarded(kWrites, "updating an agent", [&]() -> Status {
+      Params params;
+      params.text(agent.name)
+          .name(agent.kind)
+          .name(agent.presence)
+          .text(sqlite::encode_string_list(agent.teams))
+          .text(sqlite::encode_string_list(agent.skills))
+          .text(sqlite::encode_string_list(agent.languages))
+          .timestamp(agent.created_at)
+          .int64(agent.capacity.synchronous)
+          .int64(agent.capacity.asynchronous)
+          .int64(last_routed_column(agent.last_routed_at))
+          .id(agent.tenant)
+          .id(agent.id);
+      return update(
+          "UPDATE agents SET name = $1, kind = $2, presence = $3, teams = $4, skills = $5, "
+          "languages = $6, created_at = $7, capacity_sync = $8, capacity_async = $9, "
+          "last_routed_at = $10 WHERE tenant_id = $11 AND id = $12",
+          params, "updating an agent", fmt::format("agent {}", agent.id.value()));
+    });
+  }
+
+  Status append_agent_activity(const AgentActivity& a) override {
+    return guarded(kWrites, "logging agent activity", [&]() -> Status {
+      Params params;
+      params.timestamp(a.at)
+          .name(a.presence)
+          .int64(a.load.synchronous)
+          .int64(a.load.asynchronous)
+          .id(a.tenant)
+          .id(a.agent);
+      // Only for an agent of the tenant: the SELECT yields no row otherwise.
+      return update(
+          "INSERT INTO agent_activity (tenant_id, agent_id, at, presence, load_sync, load_async) "
+          "SELECT tenant_id, id, $1, $2, $3, $4 FROM agents WHERE tenant_id = $5 AND id = $6",
+          params, "logging agent activity", fmt::format("agent {}", a.agent.value()));
+    });
+  }
+
+  Result<std::vector<Agent>> list_agents(TenantId tenant) override {
+    return guarded(kReads, "listing agents", [&]() -> Result<std::vector<Agent>> {
+      static const std::string sql =
+          fmt::format("SELECT {} FROM agents WHERE tenant_id = $1 ORDER BY id", kAgentColumns);
+      Params params;
+      params.id(tenant);
+      return query_all(sql, params, "listing agents", "agents", read_agent);
+    });
+  }
+
+  Result<std::vector<Agent>> list_routable_agents(TenantId, RoutingClass, RoutingStrategy,
+                                                  const Agent*, std::size_t) override {
+    return not_implemented("list_routable_agents");
+  }
+
+  // --- not yet written (issue 7)
+
+  Result<CustomerId> insert_customer(const Customer&) override {
+    return not_implemented("insert_customer");
+  }
+  Result<Customer> get_customer(TenantId, CustomerId) override {
+    return not_implemented("get_customer");
+  }
+  Status update_customer(const Customer&) override { return not_implemented("update_customer"); }
+  Result<std::vector<Customer>> list_customers(TenantId, CustomerId, std::size_t) override {
+    return not_implemented("list_customers");
+  }
+  Result<std::vector<Customer>> find_customers_by_name_key(TenantId, std::string_view,
+                                                           std::size_t) override {
+    return not_implemented("find_customers_by_name_key");
+  }
+  Result<IdentityId> insert_identity(const Identity&) override {
+    return not_implemented("insert_identity");
+  }
+  Result<Identity> find_identity(TenantId, IdentityKind, std::string_view,
+                                 std::string_view) override {
+    return not_implemented("find_identity");
+  }
+  Result<std::vector<Identity>> list_identities(TenantId, CustomerId) override {
+    return not_implemented("list_identities");
+  }
+  Result<std::vector<Identity>> list_identities_by_prefix(TenantId, IdentityKind, std::string_view,
+                                                          std::string_view, std::size_t) override {
+    return not_implemented("list_identities_by_prefix");
+  }
+  Status touch_identity(TenantId, IdentityId, Timestamp) override {
+    return not_implemented("touch_identity");
+  }
+  Status put_consent(const Consent&) override { return not_implemented("put_consent"); }
+  Result<Consent> get_consent(TenantId, IdentityId, ChannelKind) override {
+    return not_implemented("get_consent");
+  }
+  Result<std::vector<Consent>> list_consents(TenantId, CustomerId) override {
+    return not_implemented("list_consents");
+  }
+  Result<ConversationId> insert_conversation(const Conversation&) override {
+    return not_implemented("insert_conversation");
+  }
+  Result<Conversation> get_conversation(TenantId, ConversationId) override {
+    return not_implemented("get_conversation");
+  }
+  Status update_conversation(const Conversation&) override {
+    return not_implemented("update_conversation");
+  }
+  Result<Conversation> find_active_conversation(TenantId, CustomerId) override {
+    return not_implemented("find_active_conversation");
+  }
+  Result<std::vector<Conversation>> list_active_conversations(TenantId, CustomerId) override {
+    return not_implemented("list_active_conversations");
+  }
+  Result<Conversation> find_last_resolved_conversation(TenantId, CustomerId) override {
+    return not_implemented("find_last_resolved_conversation");
+  }
+  Result<std::vector<Conversation>> list_conversations(TenantId, CustomerId, std::size_t) override {
+    return not_implemented("list_conversations");
+  }
+  Result<std::vector<Conversation>> list_waiting_conversations(TenantId, RoutingClass,
+                                                               const Conversation*,
+                                                               std::size_t) override {
+    return not_implemented("list_waiting_conversations");
+  }
+  Result<std::vector<Conversation>> list_reserved_conversations(TenantId, AgentId, Timestamp,
+                                                                std::size_t) override {
+    return not_implemented("list_reserved_conversations");
+  }
+  Result<std::vector<Conversation>> list_offered_conversations(TenantId, AgentId,
+                                                               std::size_t) override {
+    return not_implemented("list_offered_conversations");
+  }
+  Result<std::vector<Conversation>> list_due_conversations(TenantId, Timestamp,
+                                                           std::size_t) override {
+    return not_implemented("list_due_conversations");
+  }
+  Result<Timestamp> next_timer(TenantId) override { return not_implemented("next_timer"); }
+  Result<TouchpointId> insert_touchpoint(const Touchpoint&) override {
+    return not_implemented("insert_touchpoint");
+  }
+  Result<Touchpoint> get_touchpoint(TenantId, TouchpointId) override {
+    return not_implemented("get_touchpoint");
+  }
+  Result<Touchpoint> find_touchpoint(TenantId, ChannelId, std::string_view) override {
+    return not_implemented("find_touchpoint");
+  }
+  Status update_delivery(TenantId, TouchpointId, DeliveryStatus, std::string_view) override {
+    return not_implemented("update_delivery");
+  }
+  Result<std::vector<Touchpoint>> list_touchpoints(const TouchpointQuery&) override {
+    return not_implemented("list_touchpoints");
+  }
+  Result<HandoffId> insert_handoff(const Handoff&) override {
+    return not_implemented("insert_handoff");
+  }
+  Result<Handoff> get_handoff(TenantId, HandoffId) override {
+    return not_implemented("get_handoff");
+  }
+  Status update_handoff(const Handoff&) override { return not_implemented("update_handoff"); }
+  Result<std::vector<Handoff>> list_handoffs(TenantId, ConversationId) override {
+    return not_implemented("list_handoffs");
+  }
+  Result<MergeId> insert_merge(const MergeRecord&) override {
+    return not_implemented("insert_merge");
+  }
+  Result<MergeRecord> get_merge(TenantId, MergeId) override { return not_implemented("get_merge"); }
+  Status update_merge(const MergeRecord&) override { return not_implemented("update_merge"); }
+  Result<std::vector<MergeRecord>> list_merges(TenantId, CustomerId) override {
+    return not_implemented("list_merges");
+  }
+  Status move_customer_records(TenantId, MergeId, CustomerId, CustomerId) override {
+    return not_implemented("move_customer_records");
+  }
+  Result<std::vector<Touchpoint>> restore_customer_records(TenantId, MergeId, CustomerId,
+                                                           CustomerId) override {
+    return not_implemented("restore_customer_records");
+  }
+  Status move_touchpoint(TenantId, TouchpointId, CustomerId,
+                         std::optional<ConversationId>) override {
+    return not_implemented("move_touchpoint");
+  }
+  Status move_conversation_contents(TenantId, ConversationId, ConversationId) override {
+    return not_implemented("move_conversation_contents");
+  }
+  Result<ArticleId> insert_article(const Article&) override {
+    return not_implemented("insert_article");
+  }
+  Status update_article(const Article&) override { return not_implemented("update_article"); }
+  Result<Article> get_article(TenantId, ArticleId) override {
+    return not_implemented("get_article");
+  }
+  Result<Article> find_article(TenantId, std::string_view) override {
+    return not_implemented("find_article");
+  }
+  Status delete_article(TenantId, ArticleId) override { return not_implemented("delete_article"); }
+  Result<std::vector<ArticleHit>> search_articles(const ArticleSearch&) override {
+    return not_implemented("search_articles");
+  }
+  Result<DeflectionReport> count_deflection(TenantId, Timestamp, Timestamp,
+                                            std::chrono::microseconds) override {
+    return not_implemented("count_deflection");
+  }
+  Result<bool> put_csat(const CsatResponse&) override { return not_implemented("put_csat"); }
+  Result<CsatResponse> get_csat(TenantId, ConversationId) override {
+    return not_implemented("get_csat");
+  }
+  Result<CsatSummary> summarize_csat(const CsatQuery&) override {
+    return not_implemented("summarize_csat");
+  }
+  Result<std::vector<MetricsRow>> compute_metrics(const MetricsQuery&,
+                                                  const std::vector<MetricsBucket>&) override {
+    return not_implemented("compute_metrics");
+  }
+  Result<std::vector<ConversationTimes>> list_conversation_times(const MetricsQuery&,
+                                                                 const MetricsBucket&) override {
+    return not_implemented("list_conversation_times");
+  }
+  Result<std::vector<CustomerChannels>> count_preferred_channels(
+      const PreferredChannelsQuery&) override {
+    return not_implemented("count_preferred_channels");
+  }
+  Status insert_pending_delivery(const PendingDelivery&) override {
+    return not_implemented("insert_pending_delivery");
+  }
+  Result<PendingDelivery> get_pending_delivery(TenantId, TouchpointId) override {
+    return not_implemented("get_pending_delivery");
+  }
+  Status update_pending_delivery(const PendingDelivery&) override {
+    return not_implemented("update_pending_delivery");
+  }
+  Status delete_pending_delivery(TenantId, TouchpointId) override {
+    return not_implemented("delete_pending_delivery");
+  }
+  Result<std::vector<PendingDelivery>> list_due_deliveries(TenantId, Timestamp,
+                                                           std::size_t) override {
+    return not_implemented("list_due_deliveries");
+  }
+  Result<std::int64_t> append_event(const Event&) override {
+    return not_implemented("append_event");
+  }
+  Result<std::vector<Event>> list_events(TenantId, std::int64_t, std::size_t) override {
+    return not_implemented("list_events");
+  }
+
+ private:
+  // --- running statements
+
+  Result<QueryResult> query(const std::string& sql, const Params& params, std::string_view what) {
+    return connection_->query(sql, params.get(), what);
+  }
+
+  Status run(const std::string& sql, const Params& params, std::string_view what) {
+    OMNI_ASSIGN_OR_RETURN(QueryResult result, query(sql, params, what));
+    return Status::ok_status();
+  }
+
+  // An INSERT ... RETURNING id.
+  template <typename IdType>
+  Result<IdType> insert(const std::string& sql, const Params& params, std::string_view what) {
+    OMNI_ASSIGN_OR_RETURN(QueryResult result, query(sql, params, what));
+    if (result.rows() != 1) {
+      return Status::internal(fmt::format("postgres: {}: no id returned", what));
+    }
+    OMNI_ASSIGN_OR_RETURN(std::int64_t id, result.int64(0, 0));
+    return IdType(id);
+  }
+
+  // An UPDATE or DELETE (or INSERT ... SELECT) that must change a row: kNotFound otherwise.
+  Status update(const std::string& sql, const Params& params, std::string_view what,
+                std::string_view missing) {
+    OMNI_ASSIGN_OR_RETURN(QueryResult result, query(sql, params, what));
+    if (result.affected() == 0) {
+      return Status::not_found(fmt::format("postgres: {}: {} not found", what, missing));
+    }
+    return Status::ok_status();
+  }
+
+  template <typename Reader>
+  auto query_one(const std::string& sql, const Params& params, std::string_view what,
+                 std::string_view missing, std::string_view table, Reader read)
+      -> decltype(read(std::declval<Row&>())) {
+    OMNI_ASSIGN_OR_RETURN(QueryResult result, query(sql, params, what));
+    if (result.rows() == 0) {
+      return Status::not_found(fmt::format("postgres: {}: {} not found", what, missing));
+    }
+    Row row(result, 0, table);
+    return read(row);
+  }
+
+  template <typename Reader>
+  auto query_all(const std::string& sql, const Params& params, std::string_view what,
+                 std::string_view table, Reader read)
+      -> Result<std::vector<std::remove_reference_t<decltype(*read(std::declval<Row&>()))>>> {
+    using Value = std::remove_reference_t<decltype(*read(std::declval<Row&>()))>;
+    OMNI_ASSIGN_OR_RETURN(QueryResult result, query(sql, params, what));
+    std::vector<Value> values;
+    values.reserve(static_cast<std::size_t>(result.rows()));
+    for (int i = 0; i < result.rows(); ++i) {
+      Row row(result, i, table);
+      OMNI_ASSIGN_OR_RETURN(Value value, read(row));
+      values.push_back(std::move(value));
+    }
+    return values;
+  }
+
+  // --- the transaction's state
+
+  Status check_usable(Access access, std::string_view what) const {
+    if (broken_) return *broken_;
+    if (!open_) {
+      return Status::failed_precondition(
+          fmt::format("postgres: {}: the transaction has already ended", what));
+    }
+    if (access == kWrites && mode_ == TransactionMode::kRead) {
+      return Status::failed_precondition(
+          fmt::format("postgres: {}: not allowed in a read transaction", what));
+    }
+    return Status::ok_status();
+  }
+
+  // Runs one operation. A failed statement aborts a PostgreSQL transaction, while the Store
+  // contract lets a caller go on after an expected failure (kAlreadyExists from an insert,
+  // kNotFound from an update). Writes therefore run inside a savepoint that a failure rolls back
+  // to; a serialization failure (kConflict) or a lost connection ends the transaction instead:
+  // every later call returns it, and the engine starts over.
+  template <typename Body>
+  auto guarded(Access access, std::string_view what, Body&& body) -> decltype(body()) {
+    try {
+      Status usable = check_usable(access, what);
+      if (!usable.ok()) return usable;
+      const bool savepoint = access == kWrites;
+      if (savepoint) {
+        Status set = connection_->exec("SAVEPOINT omni_op", what);
+        if (!set.ok()) return fail(set);
+      }
+      auto result = body();
+      const Status& status = status_of(result);
+      if (status.ok()) {
+        if (savepoint) {
+          Status released = connection_->exec("RELEASE SAVEPOINT omni_op", what);
+          if (!released.ok()) return fail(released);
+        }
+        return result;
+      }
+      if (status.is(StatusCode::kConflict) || status.is(StatusCode::kUnavailable) || !savepoint) {
+        // Reads: the statement failed outside a savepoint; the transaction is over.
+        if (!status.is(StatusCode::kNotFound)) (void)fail(status);
+        return result;
+      }
+      Status back = connection_->exec("ROLLBACK TO SAVEPOINT omni_op", what);
+      if (!back.ok()) (void)fail(back);
+      return result;
+    } catch (...) {
+      return fail(exception_status(what));
+    }
+  }
+
+  Status fail(const Status& status) {
+    if (!broken_) {
+      broken_ = Status(status.code(), "the transaction was aborted after: " + status.message());
+    }
+    return status;
+  }
+
+  static Status exception_status(std::string_view what) {
+    try {
+      throw;
+    } catch (const std::bad_alloc&) {
+      return Status::internal(fmt::format("postgres: {}: out of memory", what));
+    } catch (const std::exception& e) {
+      return Status::internal(fmt::format("postgres: {}: exception: {}", what, e.what()));
+    } catch (...) {
+      return Status::internal(fmt::format("postgres: {}: unknown exception", what));
+    }
+  }
+
+  std::shared_ptr<pg::ConnectionPool> pool_;
+  std::unique_ptr<pg::Connection> connection_;
+  TransactionMode mode_;
+  bool open_ = true;
+  std::optional<Status> broken_;
+};
+
+// --- the store
+
+class PostgresStore final : public Store {
+ public:
+  explicit PostgresStore(std::shared_ptr<pg::ConnectionPool> pool) : pool_(std::move(pool)) {}
+
+  Result<std::unique_ptr<StoreTransaction>> begin(TransactionMode mode) override {
+    try {
+      OMNI_ASSIGN_OR_RETURN(std::unique_ptr<pg::Connection> connection, pool_->acquire());
+      OMNI_RETURN_IF_ERROR(connection->exec(
+          mode == TransactionMode::kWrite ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
+                                          : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+          "starting a transaction"));
+      return std::unique_ptr<StoreTransaction>(
+          std::make_unique<PostgresTransaction>(pool_, std::move(connection), mode));
+    } catch (const std::bad_alloc&) {
+      return Status::internal("postgres: starting a transaction: out of memory");
+    } catch (const std::exception& e) {
+      return Status::internal(std::string("postgres: starting a transaction: ") + e.what());
+    }
+  }
+
+  std::string_view name() const override { return "postgres"; }
+
+ private:
+  std::shared_ptr<pg::ConnectionPool> pool_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_postgres_store(const PostgresStoreOptions& options) {
+  if (options.conninfo.empty()) {
+    return Status::invalid_argument("postgres: the connection string is empty");
+  }
+  OMNI_ASSIGN_OR_RETURN(std::unique_ptr<pg::Connection> connection,
+                        pg::Connection::open(options.conninfo));
+  OMNI_RETURN_IF_ERROR(pg::prepare_database(*connection));
+  auto pool =
+      std::make_shared<pg::ConnectionPool>(options.conninfo, options.max_pooled_connections);
+  pool->release(std::move(connection));
+  return std::unique_ptr<Store>(std::make_unique<PostgresStore>(std::move(pool)));
+}
+
+int postgres_schema_version() {
+  return pg::schema_version();
+}
+
+}  // namespace omni
