@@ -141,8 +141,8 @@ CREATE TABLE identities (
   UNIQUE (tenant_id, id),
   FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id)
 );
--- value_prefix: list_identities_by_prefix scans (tenant_id, kind, value) in byte order.
-CREATE INDEX identities_by_value ON identities (tenant_id, kind, value COLLATE "C");
+-- list_identities_by_prefix scans (tenant_id, kind, scope, value) in byte order.
+CREATE INDEX identities_by_value ON identities (tenant_id, kind, scope, value COLLATE "C");
 CREATE INDEX identities_by_customer ON identities (tenant_id, customer_id, id);
 
 CREATE TABLE consents (

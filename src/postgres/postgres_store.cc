@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "internal/macros.h"
+#include "omni/normalize.h"
 #include "postgres/pg_db.h"
 #include "postgres/pg_schema.h"
 #include "sqlite/json_columns.h"
@@ -266,6 +268,77 @@ Result<Agent> read_agent(Row& row) {
   OMNI_ASSIGN_OR_RETURN(std::int64_t routed, row.int64());
   if (routed != 0) agent.last_routed_at = from_unix_micros(routed);
   return agent;
+}
+
+constexpr std::string_view kCustomerColumns =
+    "id, tenant_id, display_name, attributes, merged_into, created_at, updated_at, preferences";
+
+Result<Customer> read_customer(Row& row) {
+  Customer customer;
+  OMNI_ASSIGN_OR_RETURN(customer.id, row.id<CustomerId>());
+  OMNI_ASSIGN_OR_RETURN(customer.tenant, row.id<TenantId>());
+  customer.display_name = row.text();
+  OMNI_ASSIGN_OR_RETURN(customer.attributes,
+                        sqlite::decode_string_map(row.text(), "customers.attributes"));
+  OMNI_ASSIGN_OR_RETURN(customer.merged_into, row.optional_id<CustomerId>());
+  OMNI_ASSIGN_OR_RETURN(customer.created_at, row.timestamp());
+  OMNI_ASSIGN_OR_RETURN(customer.updated_at, row.timestamp());
+  OMNI_ASSIGN_OR_RETURN(customer.preferences,
+                        sqlite::decode_preferences(row.text(), "customers.preferences"));
+  return customer;
+}
+
+constexpr std::string_view kIdentityColumns =
+    "id, tenant_id, customer_id, kind, scope, value, verified, source, first_seen, last_seen";
+
+Result<Identity> read_identity(Row& row) {
+  Identity identity;
+  OMNI_ASSIGN_OR_RETURN(identity.id, row.id<IdentityId>());
+  OMNI_ASSIGN_OR_RETURN(identity.tenant, row.id<TenantId>());
+  OMNI_ASSIGN_OR_RETURN(identity.customer, row.id<CustomerId>());
+  OMNI_ASSIGN_OR_RETURN(identity.kind, row.name(parse_identity_kind));
+  identity.scope = row.text();
+  identity.value = row.text();
+  identity.verified = row.boolean();
+  identity.source = row.text();
+  OMNI_ASSIGN_OR_RETURN(identity.first_seen, row.timestamp());
+  OMNI_ASSIGN_OR_RETURN(identity.last_seen, row.timestamp());
+  return identity;
+}
+
+constexpr std::string_view kConsentColumns =
+    "tenant_id, identity_id, channel_kind, state, source, evidence, changed_at";
+
+Result<Consent> read_consent(Row& row) {
+  Consent consent;
+  OMNI_ASSIGN_OR_RETURN(consent.tenant, row.id<TenantId>());
+  OMNI_ASSIGN_OR_RETURN(consent.identity, row.id<IdentityId>());
+  OMNI_ASSIGN_OR_RETURN(consent.channel_kind, row.name(parse_channel_kind));
+  OMNI_ASSIGN_OR_RETURN(consent.state, row.name(parse_consent_state));
+  consent.source = row.text();
+  consent.evidence = row.text();
+  OMNI_ASSIGN_OR_RETURN(consent.changed_at, row.timestamp());
+  return consent;
+}
+
+constexpr std::string_view kEventColumns =
+    "sequence, tenant_id, customer_id, conversation_id, type, payload, created_at";
+
+Result<Event> read_event(Row& row) {
+  Event event;
+  OMNI_ASSIGN_OR_RETURN(event.sequence, row.int64());
+  OMNI_ASSIGN_OR_RETURN(event.tenant, row.id<TenantId>());
+  OMNI_ASSIGN_OR_RETURN(event.customer, row.optional_id<CustomerId>());
+  OMNI_ASSIGN_OR_RETURN(event.conversation, row.optional_id<ConversationId>());
+  event.type = row.text();
+  event.payload = row.text();
+  OMNI_ASSIGN_OR_RETURN(event.created_at, row.timestamp());
+  return event;
+}
+
+std::int64_t sql_limit(std::size_t limit) {
+  return static_cast<std::int64_t>(
+      std::min<std::uint64_t>(limit, std::numeric_limits<std::int64_t>::max()));
 }
 
 const Status& status_of(const Status& status) {
@@ -595,44 +668,212 @@ class PostgresTransaction final : public StoreTransaction {
 
   // --- not yet written (issue 7)
 
-  Result<CustomerId> insert_customer(const Customer&) override {
-    return not_implemented("insert_customer");
+  // --- customers
+
+  Result<CustomerId> insert_customer(const Customer& customer) override {
+    return guarded(kWrites, "inserting a customer", [&]() -> Result<CustomerId> {
+      Params params;
+      params.id(customer.tenant)
+          .text(customer.display_name)
+          .text(sqlite::encode_string_map(customer.attributes))
+          .optional_id(customer.merged_into)
+          .timestamp(customer.created_at)
+          .timestamp(customer.updated_at)
+          .text(customer_name_key(customer.display_name))
+          .text(sqlite::encode_preferences(customer.preferences));
+      return insert<CustomerId>(
+          "INSERT INTO customers (tenant_id, display_name, attributes, merged_into, created_at, "
+          "updated_at, name_key, preferences) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+          "RETURNING id",
+          params, "inserting a customer");
+    });
   }
-  Result<Customer> get_customer(TenantId, CustomerId) override {
-    return not_implemented("get_customer");
+
+  Result<Customer> get_customer(TenantId tenant, CustomerId id) override {
+    return guarded(kReads, "reading a customer", [&]() -> Result<Customer> {
+      static const std::string sql = fmt::format(
+          "SELECT {} FROM customers WHERE tenant_id = $1 AND id = $2", kCustomerColumns);
+      Params params;
+      params.id(tenant).id(id);
+      return query_one(sql, params, "reading a customer", fmt::format("customer {}", id.value()),
+                       "customers", read_customer);
+    });
   }
-  Status update_customer(const Customer&) override { return not_implemented("update_customer"); }
-  Result<std::vector<Customer>> list_customers(TenantId, CustomerId, std::size_t) override {
-    return not_implemented("list_customers");
+
+  Status update_customer(const Customer& customer) override {
+    return guarded(kWrites, "updating a customer", [&]() -> Status {
+      Params params;
+      params.text(customer.display_name)
+          .text(sqlite::encode_string_map(customer.attributes))
+          .optional_id(customer.merged_into)
+          .timestamp(customer.created_at)
+          .timestamp(customer.updated_at)
+          .text(customer_name_key(customer.display_name))
+          .text(sqlite::encode_preferences(customer.preferences))
+          .id(customer.tenant)
+          .id(customer.id);
+      return update(
+          "UPDATE customers SET display_name = $1, attributes = $2, merged_into = $3, "
+          "created_at = $4, updated_at = $5, name_key = $6, preferences = $7 "
+          "WHERE tenant_id = $8 AND id = $9",
+          params, "updating a customer", fmt::format("customer {}", customer.id.value()));
+    });
   }
-  Result<std::vector<Customer>> find_customers_by_name_key(TenantId, std::string_view,
-                                                           std::size_t) override {
-    return not_implemented("find_customers_by_name_key");
+
+  Result<std::vector<Customer>> list_customers(TenantId tenant, CustomerId after,
+                                               std::size_t limit) override {
+    return guarded(kReads, "listing customers", [&]() -> Result<std::vector<Customer>> {
+      static const std::string sql = fmt::format(
+          "SELECT {} FROM customers WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+          kCustomerColumns);
+      Params params;
+      params.id(tenant).id(after).int64(sql_limit(limit));
+      return query_all(sql, params, "listing customers", "customers", read_customer);
+    });
   }
-  Result<IdentityId> insert_identity(const Identity&) override {
-    return not_implemented("insert_identity");
+
+  Result<std::vector<Customer>> find_customers_by_name_key(TenantId tenant,
+                                                           std::string_view name_key,
+                                                           std::size_t limit) override {
+    return guarded(kReads, "finding customers by name", [&]() -> Result<std::vector<Customer>> {
+      if (name_key.empty()) return std::vector<Customer>();  // an empty key matches no one
+      static const std::string sql = fmt::format(
+          "SELECT {} FROM customers WHERE tenant_id = $1 AND name_key = $2 AND name_key <> '' "
+          "ORDER BY id LIMIT $3",
+          kCustomerColumns);
+      Params params;
+      params.id(tenant).text(name_key).int64(sql_limit(limit));
+      return query_all(sql, params, "finding customers by name", "customers", read_customer);
+    });
   }
-  Result<Identity> find_identity(TenantId, IdentityKind, std::string_view,
-                                 std::string_view) override {
-    return not_implemented("find_identity");
+
+  // --- identities
+
+  Result<IdentityId> insert_identity(const Identity& identity) override {
+    return guarded(kWrites, "inserting an identity", [&]() -> Result<IdentityId> {
+      Params params;
+      params.id(identity.tenant)
+          .id(identity.customer)
+          .name(identity.kind)
+          .text(identity.scope)
+          .text(identity.value)
+          .boolean(identity.verified)
+          .text(identity.source)
+          .timestamp(identity.first_seen)
+          .timestamp(identity.last_seen);
+      return insert<IdentityId>(
+          "INSERT INTO identities (tenant_id, customer_id, kind, scope, value, verified, source, "
+          "first_seen, last_seen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+          params, "inserting an identity");
+    });
   }
-  Result<std::vector<Identity>> list_identities(TenantId, CustomerId) override {
-    return not_implemented("list_identities");
+
+  Result<Identity> find_identity(TenantId tenant, IdentityKind kind, std::string_view scope,
+                                 std::string_view value) override {
+    return guarded(kReads, "finding an identity", [&]() -> Result<Identity> {
+      static const std::string sql = fmt::format(
+          "SELECT {} FROM identities WHERE tenant_id = $1 AND kind = $2 AND scope = $3 "
+          "AND value = $4",
+          kIdentityColumns);
+      Params params;
+      params.id(tenant).name(kind).text(scope).text(value);
+      return query_one(sql, params, "finding an identity",
+                       fmt::format("identity {}:{}:{}", to_string(kind), scope, value),
+                       "identities", read_identity);
+    });
   }
-  Result<std::vector<Identity>> list_identities_by_prefix(TenantId, IdentityKind, std::string_view,
-                                                          std::string_view, std::size_t) override {
-    return not_implemented("list_identities_by_prefix");
+
+  Result<std::vector<Identity>> list_identities(TenantId tenant, CustomerId customer) override {
+    return guarded(kReads, "listing identities", [&]() -> Result<std::vector<Identity>> {
+      static const std::string sql = fmt::format(
+          "SELECT {} FROM identities WHERE tenant_id = $1 AND customer_id = $2 ORDER BY id",
+          kIdentityColumns);
+      Params params;
+      params.id(tenant).id(customer);
+      return query_all(sql, params, "listing identities", "identities", read_identity);
+    });
   }
-  Status touch_identity(TenantId, IdentityId, Timestamp) override {
-    return not_implemented("touch_identity");
+
+  Result<std::vector<Identity>> list_identities_by_prefix(TenantId tenant, IdentityKind kind,
+                                                          std::string_view scope,
+                                                          std::string_view prefix,
+                                                          std::size_t limit) override {
+    return guarded(kReads, "listing identities by prefix", [&]() -> Result<std::vector<Identity>> {
+      // A range of identities_by_value in byte order: [prefix, prefix || U+10FFFF), the largest
+      // code point, so the bound is valid UTF-8 (which PostgreSQL text requires); the repeat of
+      // the prefix test keeps the answer exact.
+      static const std::string sql = fmt::format(
+          "SELECT {} FROM identities WHERE tenant_id = $1 AND kind = $2 AND scope = $3 "
+          "AND value COLLATE \"C\" >= $4 AND value COLLATE \"C\" <= $4 || chr(1114111) "
+          "AND left(value, length($4)) = $4 ORDER BY value COLLATE \"C\" LIMIT $5",
+          kIdentityColumns);
+      Params params;
+      params.id(tenant).name(kind).text(scope).text(prefix).int64(sql_limit(limit));
+      return query_all(sql, params, "listing identities by prefix", "identities", read_identity);
+    });
   }
-  Status put_consent(const Consent&) override { return not_implemented("put_consent"); }
-  Result<Consent> get_consent(TenantId, IdentityId, ChannelKind) override {
-    return not_implemented("get_consent");
+
+  Status touch_identity(TenantId tenant, IdentityId id, Timestamp last_seen) override {
+    return guarded(kWrites, "touching an identity", [&]() -> Status {
+      Params params;
+      params.timestamp(last_seen).id(tenant).id(id);
+      return update("UPDATE identities SET last_seen = $1 WHERE tenant_id = $2 AND id = $3", params,
+                    "touching an identity", fmt::format("identity {}", id.value()));
+    });
   }
-  Result<std::vector<Consent>> list_consents(TenantId, CustomerId) override {
-    return not_implemented("list_consents");
+
+  // --- consents
+
+  Status put_consent(const Consent& consent) override {
+    return guarded(kWrites, "writing a consent", [&]() -> Status {
+      Params params;
+      params.id(consent.tenant)
+          .name(consent.channel_kind)
+          .name(consent.state)
+          .text(consent.source)
+          .text(consent.evidence)
+          .timestamp(consent.changed_at)
+          .id(consent.identity);
+      // Only onto an identity of the same tenant: the SELECT yields no row otherwise.
+      return update(
+          "INSERT INTO consents (tenant_id, identity_id, channel_kind, state, source, evidence, "
+          "changed_at) SELECT $1, id, $2, $3, $4, $5, $6 FROM identities "
+          "WHERE tenant_id = $1 AND id = $7 "
+          "ON CONFLICT (tenant_id, identity_id, channel_kind) DO UPDATE SET "
+          "state = EXCLUDED.state, source = EXCLUDED.source, evidence = EXCLUDED.evidence, "
+          "changed_at = EXCLUDED.changed_at",
+          params, "writing a consent", fmt::format("identity {}", consent.identity.value()));
+    });
   }
+
+  Result<Consent> get_consent(TenantId tenant, IdentityId identity, ChannelKind kind) override {
+    return guarded(kReads, "reading a consent", [&]() -> Result<Consent> {
+      static const std::string sql = fmt::format(
+          "SELECT {} FROM consents WHERE tenant_id = $1 AND identity_id = $2 "
+          "AND channel_kind = $3",
+          kConsentColumns);
+      Params params;
+      params.id(tenant).id(identity).name(kind);
+      return query_one(sql, params, "reading a consent",
+                       fmt::format("consent of identity {}", identity.value()), "consents",
+                       read_consent);
+    });
+  }
+
+  Result<std::vector<Consent>> list_consents(TenantId tenant, CustomerId customer) override {
+    return guarded(kReads, "listing consents", [&]() -> Result<std::vector<Consent>> {
+      Params params;
+      params.id(tenant).id(customer);
+      return query_all(
+          "SELECT c.tenant_id, c.identity_id, c.channel_kind, c.state, c.source, c.evidence, "
+          "c.changed_at FROM identities i JOIN consents c "
+          "ON c.tenant_id = i.tenant_id AND c.identity_id = i.id "
+          "WHERE i.tenant_id = $1 AND i.customer_id = $2 "
+          "ORDER BY c.identity_id, c.channel_kind COLLATE \"C\"",
+          params, "listing consents", "consents", read_consent);
+    });
+  }
+
   Result<ConversationId> insert_conversation(const Conversation&) override {
     return not_implemented("insert_conversation");
   }
@@ -772,11 +1013,39 @@ class PostgresTransaction final : public StoreTransaction {
                                                            std::size_t) override {
     return not_implemented("list_due_deliveries");
   }
-  Result<std::int64_t> append_event(const Event&) override {
-    return not_implemented("append_event");
+  // --- events
+
+  Result<std::int64_t> append_event(const Event& event) override {
+    return guarded(kWrites, "appending an event", [&]() -> Result<std::int64_t> {
+      // One past the tenant's newest event. At SERIALIZABLE two transactions of one tenant that
+      // both append conflict (one is retried), so sequences become visible in order: a consumer
+      // that has read sequence n never finds a smaller one committed later (schema: events).
+      Params params;
+      params.id(event.tenant)
+          .optional_id(event.customer)
+          .optional_id(event.conversation)
+          .text(event.type)
+          .text(event.payload)
+          .timestamp(event.created_at);
+      return insert<std::int64_t>(
+          "INSERT INTO events (tenant_id, sequence, customer_id, conversation_id, type, payload, "
+          "created_at) VALUES ($1, (SELECT COALESCE(MAX(sequence), 0) + 1 FROM events "
+          "WHERE tenant_id = $1), $2, $3, $4, $5, $6) RETURNING sequence",
+          params, "appending an event");
+    });
   }
-  Result<std::vector<Event>> list_events(TenantId, std::int64_t, std::size_t) override {
-    return not_implemented("list_events");
+
+  Result<std::vector<Event>> list_events(TenantId tenant, std::int64_t after,
+                                         std::size_t limit) override {
+    return guarded(kReads, "listing events", [&]() -> Result<std::vector<Event>> {
+      static const std::string sql = fmt::format(
+          "SELECT {} FROM events WHERE tenant_id = $1 AND sequence > $2 ORDER BY sequence "
+          "LIMIT $3",
+          kEventColumns);
+      Params params;
+      params.id(tenant).int64(after).int64(sql_limit(limit));
+      return query_all(sql, params, "listing events", "events", read_event);
+    });
   }
 
  private:
