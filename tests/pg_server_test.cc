@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -44,6 +45,11 @@ struct Connection {
 
 TEST_CASE("postgres: the shared test server gives each caller its own database", "[postgres]") {
   PgServer& server = shared_pg_server();
+  // Under ctest, the server of the fixture omni_pg_server, not one of this process.
+  if (const char* state = std::getenv("OMNI_PG_SERVER_FILE"); state != nullptr) {
+    INFO("OMNI_PG_SERVER_FILE=" << state);
+    CHECK_FALSE(server.owns_process());
+  }
   const std::string first = server.create_unique_database("harness");
   const std::string second = server.create_unique_database("harness");
   REQUIRE(PgServer::database_name_of(first) != PgServer::database_name_of(second));
