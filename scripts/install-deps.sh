@@ -10,6 +10,9 @@ packages=(
   catch2 libbenchmark-dev
   # ctest omni_report_renders: the HTML report rendered by headless Chromium, checked with PIL
   chromium python3-pil
+  # PostgresStore (issue 7): libpq to build it; the PostgreSQL 15 server (Debian 12's `postgresql`,
+  # binaries in /usr/lib/postgresql/15/bin) that the tests start themselves (docs/postgres.md)
+  libpq-dev postgresql
   "$@"
 )
 

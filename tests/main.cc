@@ -16,6 +16,9 @@
 #include "omni/sqlite_store.h"
 #include "omni/testing/conformance.h"
 #include "test_util.h"
+#ifdef OMNI_HAVE_POSTGRES
+#include "pg_server.h"
+#endif
 
 namespace omni::testing {
 
@@ -82,6 +85,10 @@ int main(int argc, char** argv) {
     return open_sqlite_store(options);
   });
   int result = Catch::Session().run(argc, argv);
+#ifdef OMNI_HAVE_POSTGRES
+  // Before the temp root goes: a test's store may keep files there while its server runs.
+  testing::stop_shared_pg_server();
+#endif
   std::error_code ignored;
   std::filesystem::remove_all(testing::TempDir::root(), ignored);
   return result;
