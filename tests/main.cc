@@ -17,6 +17,7 @@
 #include "omni/testing/conformance.h"
 #include "test_util.h"
 #ifdef OMNI_HAVE_POSTGRES
+#include "omni/postgres_store.h"
 #include "pg_server.h"
 #endif
 
@@ -84,6 +85,21 @@ int main(int argc, char** argv) {
     options.path = testing::TempDir::unique("conformance").string() + ".db";
     return open_sqlite_store(options);
   });
+#ifdef OMNI_HAVE_POSTGRES
+  // A fresh database per store, on the server of the ctest fixture (or one this process
+  // starts); the databases of stores already closed are dropped first to keep /tmp small.
+  testing::register_store_backend("postgres", []() -> Result<std::unique_ptr<Store>> {
+    try {
+      testing::PgServer& server = testing::shared_pg_server();
+      server.drop_idle_databases();
+      PostgresStoreOptions options;
+      options.conninfo = server.create_unique_database("store");
+      return open_postgres_store(options);
+    } catch (const std::exception& e) {
+      return Status::unavailable(std::string("postgres test server: ") + e.what());
+    }
+  });
+#endif
   int result = Catch::Session().run(argc, argv);
 #ifdef OMNI_HAVE_POSTGRES
   // Before the temp root goes: a test's store may keep files there while its server runs.
