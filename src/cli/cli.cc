@@ -33,6 +33,9 @@
 #include "omni/normalize.h"
 #include "omni/simulation.h"
 #include "omni/sqlite_store.h"
+#ifdef OMNI_HAVE_POSTGRES
+#include "omni/postgres_store.h"
+#endif
 #include "omni/version.h"
 
 namespace omni::cli {
@@ -95,7 +98,7 @@ Commands:
                                   reads standard input)
 
 Options (before or after the command):
-  --db FILE            the SQLite database (required)
+  --db FILE            the SQLite database, or a PostgreSQL URI postgresql://... (required)
   --tenant NAME        the tenant to read; for ingest, the tenant of records that name none
                        (default: "default")
   --json               print one JSON document instead of text
@@ -1214,19 +1217,36 @@ class Cli {
     return kExitFailed;
   }
 
+  // The store --db names: a PostgreSQL connection URI (postgresql://...) or a SQLite file;
+  // kNotFound for a file that does not exist when `create` is false.
+  Result<std::unique_ptr<Store>> open_store(bool create) {
+    const std::string_view db = cl_.db;
+    if (db.rfind("postgresql://", 0) == 0 || db.rfind("postgres://", 0) == 0) {
+#ifdef OMNI_HAVE_POSTGRES
+      PostgresStoreOptions options;
+      options.conninfo = cl_.db;
+      return open_postgres_store(options);
+#else
+      return Status::failed_precondition("this omni was built without PostgreSQL (libpq)");
+#endif
+    }
+    std::error_code ec;
+    if (!create && !std::filesystem::exists(cl_.db, ec)) return Status::not_found("no such file");
+    SqliteStoreOptions options;
+    options.path = cl_.db;
+    if (cl_.durability == "normal") options.durability = Durability::kNormal;
+    return open_sqlite_store(options);
+  }
+
   // Opens the database and the engine, then runs `body`. A read command never creates a file.
   template <typename Body>
   int with_engine(bool create, Body body) {
     if (cl_.db.empty()) return usage("--db FILE is required");
-    std::error_code ec;
-    if (!create && !std::filesystem::exists(cl_.db, ec)) {
+    auto store = open_store(create);
+    if (!store.ok() && store.status().is(StatusCode::kNotFound)) {
       fmt::print(err_, "omni: cannot open database {}: no such file\n", cl_.db);
       return kExitDatabase;
     }
-    SqliteStoreOptions options;
-    options.path = cl_.db;
-    if (cl_.durability == "normal") options.durability = Durability::kNormal;
-    auto store = open_sqlite_store(options);
     if (!store.ok()) {
       fmt::print(err_, "omni: cannot open database {}: {}\n", cl_.db, store.status().to_string());
       return kExitDatabase;
