@@ -53,6 +53,9 @@
 #include <fmt/ranges.h>
 
 #include <omni/omni.h>
+#ifdef OMNI_HAVE_POSTGRES
+#include <omni/postgres_store.h>
+#endif
 
 namespace {
 
@@ -353,15 +356,29 @@ class Demo {
  private:
   void setup() {
     scene("Setup");
-    // A fresh file each run keeps the output deterministic. Every write below is idempotent
-    // anyway (ensure_* and provider message ids), but agents are created, not ensured.
-    for (const char* suffix : {"", "-wal", "-shm"})
-      std::remove((path_ + suffix).c_str());
-
-    omni::SqliteStoreOptions store_options;
-    store_options.path = path_;
-    store_options.durability = omni::Durability::kFull;
-    auto store = must("open SQLite store", omni::open_sqlite_store(store_options));
+    std::unique_ptr<omni::Store> store;
+    const bool postgres =
+        path_.rfind("postgresql://", 0) == 0 || path_.rfind("postgres://", 0) == 0;
+    if (postgres) {
+#ifdef OMNI_HAVE_POSTGRES
+      // A PostgreSQL database is never dropped or emptied here: it must be a fresh one.
+      omni::PostgresStoreOptions store_options;
+      store_options.conninfo = path_;
+      store = must("open PostgreSQL store", omni::open_postgres_store(store_options));
+#else
+      fmt::print(stderr, "omni_demo: this build has no PostgreSQL support (libpq)\n");
+      std::exit(1);
+#endif
+    } else {
+      // A fresh file each run keeps the output deterministic. Every write below is idempotent
+      // anyway (ensure_* and provider message ids), but agents are created, not ensured.
+      for (const char* suffix : {"", "-wal", "-shm"})
+        std::remove((path_ + suffix).c_str());
+      omni::SqliteStoreOptions store_options;
+      store_options.path = path_;
+      store_options.durability = omni::Durability::kFull;
+      store = must("open SQLite store", omni::open_sqlite_store(store_options));
+    }
     omni::EngineOptions options;
     options.clock = &clock_;
     // Views wait at most 1 s for the CRM (ample for an in-process CRM, even in a sanitizer build on
@@ -370,7 +387,16 @@ class Demo {
     options.crm_timeout = 1000ms;
     options.crm_cache_ttl = 0s;
     engine_ = must("open engine", omni::Engine::open(std::move(store), options));
-    say(fmt::format("database: {} (deleted and recreated at the start of every run)", path_));
+    if (postgres) {
+      if (engine_->find_tenant("acme-broadband").ok()) {
+        fmt::print(stderr, "omni_demo: {} already holds the demo; give it an empty database\n",
+                   path_);
+        std::exit(1);
+      }
+      say("database: PostgreSQL (an empty database)");
+    } else {
+      say(fmt::format("database: {} (deleted and recreated at the start of every run)", path_));
+    }
 
     tenant_ = must("ensure tenant", engine_->ensure_tenant("acme-broadband")).id;
     web_ = channel(omni::ChannelKind::kWeb, "help.acme.example");
@@ -1052,7 +1078,9 @@ class Demo {
     return fmt::format("{}d {}h", minutes / (24 * 60), minutes / 60 % 24);
   }
 
-  void at(const char* time) { clock_.set(must("parse time", omni::parse_timestamp(time))); }
+  void at(const char* time) {
+    clock_.set(must("parse time", omni::parse_timestamp(time)));
+  }
 
   omni::ChannelId channel(omni::ChannelKind kind, const std::string& name) {
     omni::ChannelSpec spec;
@@ -1248,6 +1276,10 @@ int main(int argc, char** argv) {
   std::filesystem::path given(argc > 1 ? argv[1] : "omni-demo.db");
   std::filesystem::path absolute = std::filesystem::absolute(given, error);
   std::string path = error ? given.string() : absolute.string();
+  const std::string argument = given.string();
+  if (argument.rfind("postgresql://", 0) == 0 || argument.rfind("postgres://", 0) == 0) {
+    path = argument;  // a connection URI, not a file
+  }
   fmt::print("omni {} - a customer journey across channels\n", OMNI_VERSION_STRING);
   Demo demo(path);
   demo.run();
