@@ -368,7 +368,9 @@ CREATE TABLE pending_deliveries (
   PRIMARY KEY (tenant_id, touchpoint_id),
   FOREIGN KEY (tenant_id, channel_id) REFERENCES channels (tenant_id, id)
 );
-CREATE INDEX pending_deliveries_due ON pending_deliveries (tenant_id, next_attempt_at);
+-- touchpoint_id: list_due_deliveries' whole sort key, so it reads the index in order.
+CREATE INDEX pending_deliveries_due
+  ON pending_deliveries (tenant_id, next_attempt_at, touchpoint_id);
 
 -- The outbox. sequence is per tenant and dense: an append reads MAX(sequence) + 1, which at
 -- SERIALIZABLE makes concurrent appenders of one tenant conflict (one retries), so a consumer
