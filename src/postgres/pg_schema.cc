@@ -210,11 +210,13 @@ CREATE UNIQUE INDEX conversations_one_joinable ON conversations (tenant_id, cust
   WHERE status IN ('open', 'pending') AND joinable;
 CREATE INDEX conversations_last_resolved ON conversations (tenant_id, customer_id, resolved_at, id)
   WHERE status = 'resolved';
+-- queued_at NULLS FIRST: the queue sorts an unset queued_at first, as SQLite does.
 CREATE INDEX conversations_queue
-  ON conversations (tenant_id, routing_class, priority_rank, queued_at, id)
+  ON conversations (tenant_id, routing_class, priority_rank, queued_at NULLS FIRST, id)
   WHERE status = 'open' AND assignee_id IS NULL AND offered_to IS NULL;
 CREATE INDEX conversations_reserved
-  ON conversations (tenant_id, preferred_agent, priority_rank, queued_at, id, sticky_until)
+  ON conversations (tenant_id, preferred_agent, priority_rank, queued_at NULLS FIRST, id,
+                    sticky_until)
   WHERE status = 'open' AND assignee_id IS NULL AND offered_to IS NULL
     AND preferred_agent IS NOT NULL;
 CREATE INDEX conversations_offered ON conversations (tenant_id, offered_to, id)
@@ -366,7 +368,9 @@ CREATE TABLE pending_deliveries (
   PRIMARY KEY (tenant_id, touchpoint_id),
   FOREIGN KEY (tenant_id, channel_id) REFERENCES channels (tenant_id, id)
 );
-CREATE INDEX pending_deliveries_due ON pending_deliveries (tenant_id, next_attempt_at);
+-- touchpoint_id: list_due_deliveries' whole sort key, so it reads the index in order.
+CREATE INDEX pending_deliveries_due
+  ON pending_deliveries (tenant_id, next_attempt_at, touchpoint_id);
 
 -- The outbox. sequence is per tenant and dense: an append reads MAX(sequence) + 1, which at
 -- SERIALIZABLE makes concurrent appenders of one tenant conflict (one retries), so a consumer
