@@ -272,14 +272,17 @@ Status PostgresTransaction::delete_article(TenantId tenant, ArticleId id) {
 // tsquery is a scalar subquery (an InitPlan), so the GIN index on `search` can use it. The score
 // mirrors SqliteStore's bm25 weights: per term 10 for a match in the title (or its alternates,
 // weight A) and 1 for one in the body (weight B), so more matched terms and title matches rank
-// higher; ties by id. The snippet is cut in C++ (snippet_of).
+// higher; ties by id. The snippet is cut in C++ (snippet_of). A term of which the parser keeps
+// no lexeme (none of omni's letters and digits should be one) is left out of the query, before
+// phraseto_tsquery would raise a NOTICE about it.
 Result<std::vector<ArticleHit>> PostgresTransaction::search_articles(const ArticleSearch& q) {
   return guarded(kReads, "searching articles", [&]() -> Result<std::vector<ArticleHit>> {
     std::vector<ArticleHit> none;
     if (q.terms.empty()) return none;
     constexpr std::string_view kSearch =
         "WITH t AS (SELECT phraseto_tsquery('simple', value) AS q "
-        "FROM jsonb_array_elements_text($1::jsonb)), "
+        "FROM jsonb_array_elements_text($1::jsonb) "
+        "WHERE to_tsvector('simple', value) <> ''::tsvector), "
         "w AS (SELECT array_agg(q) AS qs, "
         "string_agg('(' || q::text || ')', $2::text)::tsquery AS whole "
         "FROM t WHERE numnode(q) > 0) "
