@@ -130,6 +130,10 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& conninfo
     PQfinish(conn);
     return failed;
   }
+  // Server notices (NOTICE, WARNING) would otherwise go to stderr from libpq; omni reports what
+  // matters through Status and has nothing to say about the others.
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   std::unique_ptr<Connection> connection(new Connection(conn));
   // Timestamps are integers (unix microseconds) and text is UTF-8; nothing depends on the
   // session's zone, but messages and sorting must not depend on the server's defaults either.
