@@ -113,7 +113,8 @@ int worker(const std::string& mode, const std::string& conninfo, int w, int work
   }
   auto engine = open_engine(conninfo);
   const omni::Tenant tenant = take(engine->find_tenant("acme"), "tenant");
-  const omni::Channel channel = take(engine->find_channel(tenant.id, "sms"), "channel");
+  const omni::Channel channel = take(
+      engine->ensure_channel({tenant.id, omni::ChannelKind::kSms, "sms", std::nullopt}), "channel");
   for (int i = w; i < messages; i += workers) {
     take(engine->receive(message(tenant.id, channel.id, i, "m")), "receive");
   }

@@ -2,15 +2,19 @@
 // transaction runners) and the small helpers every engine source file uses. Internal.
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <map>
 #include <mutex>
 #include <new>
 #include <optional>
+#include <random>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -140,6 +144,7 @@ struct Engine::Impl {
     using R = decltype(body(std::declval<StoreTransaction&>()));
     Status last;
     for (int attempt = 0; attempt <= options.max_conflict_retries; ++attempt) {
+      if (attempt > 0) conflict_backoff(attempt);
       try {
         auto tx = store->begin(TransactionMode::kWrite);
         if (!tx.ok()) {
@@ -172,6 +177,16 @@ struct Engine::Impl {
     }
     return R(Status::conflict("gave up after " + std::to_string(options.max_conflict_retries + 1) +
                               " attempts: " + last.message()));
+  }
+
+  // Before retry `attempt` (1, 2, ...) of a write that conflicted: a random pause of up to
+  // 2^attempt ms (at most 100 ms), so writers that collided (two engines on a PostgreSQL
+  // database aborting each other's SERIALIZABLE transactions) do not collide again at once.
+  static void conflict_backoff(int attempt) {
+    thread_local std::minstd_rand random(std::random_device{}());
+    const int ceiling = std::min(100, 1 << std::min(attempt, 7));
+    std::this_thread::sleep_for(std::chrono::microseconds(
+        std::uniform_int_distribution<int>(ceiling * 250, ceiling * 1000)(random)));
   }
 
   template <typename Body>

@@ -46,7 +46,8 @@ int main(int argc, char** argv) {
   if (!engine.ok()) return fail("engine", engine.status());
   auto tenant = (*engine)->find_tenant("acme");
   if (!tenant.ok()) return fail("tenant", tenant.status());
-  auto channel = (*engine)->find_channel(tenant->id, "sms");
+  auto channel =
+      (*engine)->ensure_channel({tenant->id, omni::ChannelKind::kSms, "sms", std::nullopt});
   if (!channel.ok()) return fail("channel", channel.status());
   auto agents = (*engine)->list_agents(tenant->id);
   if (!agents.ok() || agents->empty()) return fail("agents", agents.status());

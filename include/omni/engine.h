@@ -93,8 +93,11 @@ struct EngineOptions {
   // delivery due again after this (with the same idempotency key). Longer than any adapter's
   // send may take. Default: 5 minutes.
   std::chrono::seconds delivery_lease{5 * 60};
-  // Times an operation is retried after a kConflict from the store. Default: 5.
-  int max_conflict_retries = 5;
+  // Times an operation is retried after a kConflict from the store, each after a short random
+  // pause that grows with the attempt (up to 100 ms). SQLite rarely conflicts (writers queue on
+  // its lock); on PostgreSQL, SERIALIZABLE transactions of engines in several processes abort
+  // each other and are retried here. Default: 10.
+  int max_conflict_retries = 10;
 
   // --- customer context
   // How long a view waits for the host's CRM (Engine::set_crm_provider) before it shows the CRM

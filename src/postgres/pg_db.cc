@@ -137,9 +137,10 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& conninfo
   std::unique_ptr<Connection> connection(new Connection(conn));
   // Timestamps are integers (unix microseconds) and text is UTF-8; nothing depends on the
   // session's zone, but messages and sorting must not depend on the server's defaults either.
-  OMNI_RETURN_IF_ERROR(connection->exec(
-      "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'; SET client_min_messages = warning",
-      "configuring the session"));
+  OMNI_RETURN_IF_ERROR(
+      connection->exec("SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'; SET client_min_messages "
+                       "= warning; SET enable_seqscan = off",
+                       "configuring the session"));
   return connection;
 }
 

@@ -372,9 +372,10 @@ CREATE TABLE pending_deliveries (
 CREATE INDEX pending_deliveries_due
   ON pending_deliveries (tenant_id, next_attempt_at, touchpoint_id);
 
--- The outbox. sequence is per tenant and dense: an append reads MAX(sequence) + 1, which at
--- SERIALIZABLE makes concurrent appenders of one tenant conflict (one retries), so a consumer
--- that has seen sequence n has seen every event below n.
+-- The outbox. Sequences come from events_sequence, drawn under a per-tenant advisory lock held
+-- to commit (PostgresTransaction::append_event): they increase within a tenant in commit order,
+-- with gaps where a transaction rolled back.
+CREATE SEQUENCE events_sequence;
 CREATE TABLE events (
   tenant_id        BIGINT NOT NULL REFERENCES tenants (id),
   sequence         BIGINT NOT NULL,

@@ -16,6 +16,7 @@
 #include <memory>
 #include <new>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -1129,9 +1130,20 @@ class PostgresTransaction final : public StoreTransaction {
 
   Result<std::int64_t> append_event(const Event& event) override {
     return guarded(kWrites, "appending an event", [&]() -> Result<std::int64_t> {
-      // One past the tenant's newest event. At SERIALIZABLE two transactions of one tenant that
-      // both append conflict (one is retried), so sequences become visible in order: a consumer
-      // that has read sequence n never finds a smaller one committed later (schema: events).
+      // Sequences come from one PostgreSQL sequence (never a conflict, gaps after rollbacks),
+      // taken under the tenant's event lock, a transaction-level advisory lock held to commit:
+      // the next appender of the tenant waits for this commit before it draws its number, so
+      // sequences become visible in commit order and a consumer that has read n never finds a
+      // smaller one later. Reading MAX(sequence) + 1 instead made every two writers of a tenant
+      // a serialization failure at SERIALIZABLE.
+      if (!event_locks_.count(event.tenant.value())) {
+        Params lock;
+        lock.id(event.tenant);
+        OMNI_RETURN_IF_ERROR(
+            run("SELECT pg_advisory_xact_lock(1869442665, ($1::bigint % "
+                "2147483647)::integer)",
+                lock, "taking the tenant's event lock"));
+      }
       Params params;
       params.id(event.tenant)
           .optional_id(event.customer)
@@ -1139,11 +1151,14 @@ class PostgresTransaction final : public StoreTransaction {
           .text(event.type)
           .text(event.payload)
           .timestamp(event.created_at);
-      return insert<std::int64_t>(
+      auto sequence = insert<std::int64_t>(
           "INSERT INTO events (tenant_id, sequence, customer_id, conversation_id, type, payload, "
-          "created_at) VALUES ($1, (SELECT COALESCE(MAX(sequence), 0) + 1 FROM events "
-          "WHERE tenant_id = $1), $2, $3, $4, $5, $6) RETURNING sequence",
+          "created_at) VALUES ($1, nextval('events_sequence'), $2, $3, $4, $5, $6) "
+          "RETURNING sequence",
           params, "appending an event");
+      // On failure the savepoint's rollback also gives the lock back.
+      if (sequence.ok()) event_locks_.insert(event.tenant.value());
+      return sequence;
     });
   }
 
@@ -1297,6 +1312,8 @@ class PostgresTransaction final : public StoreTransaction {
   TransactionMode mode_;
   bool open_ = true;
   std::optional<Status> broken_;
+  // Tenants whose event lock this transaction holds (append_event).
+  std::set<std::int64_t> event_locks_;
 };
 
 }  // namespace omni::pgstore
