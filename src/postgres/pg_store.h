@@ -457,10 +457,22 @@ class PostgresTransaction final : public StoreTransaction {
                       std::unique_ptr<pg::Connection> connection, TransactionMode mode)
       : pool_(std::move(pool)), connection_(std::move(connection)), mode_(mode) {}
 
+  // `unlock` is the statement that gives back the writers' lock begin() took (empty: none).
+  PostgresTransaction(std::shared_ptr<pg::ConnectionPool> pool,
+                      std::unique_ptr<pg::Connection> connection, TransactionMode mode,
+                      std::string unlock)
+      : PostgresTransaction(std::move(pool), std::move(connection), mode) {
+    unlock_ = std::move(unlock);
+  }
+
   ~PostgresTransaction() override {
     if (open_) {
-      // Rolls back; a connection that cannot is not reused.
+      // Rolls back; a connection that cannot is not reused (closing it releases its locks).
       if (!connection_->exec("ROLLBACK", "rolling back").ok()) return;
+    }
+    if (broken_ && broken_->is(StatusCode::kConflict)) ++conflict_streak();
+    if (!unlock_.empty() && !connection_->exec(unlock_, "releasing the writers' lock").ok()) {
+      return;
     }
     pool_->release(std::move(connection_));
   }
@@ -473,7 +485,19 @@ class PostgresTransaction final : public StoreTransaction {
     if (!open_) return Status::failed_precondition("postgres: the transaction has already ended");
     Status committed = connection_->exec("COMMIT", "committing");
     open_ = false;
+    if (committed.ok()) {
+      conflict_streak() = 0;
+    } else if (committed.is(StatusCode::kConflict)) {
+      ++conflict_streak();
+    }
     return committed;
+  }
+
+  // How many write transactions in a row this thread lost to a conflict (the engine retries on
+  // the thread that failed); PostgresStore::begin escalates after a few.
+  static int& conflict_streak() {
+    thread_local int streak = 0;
+    return streak;
   }
 
   // --- tenants
@@ -1312,6 +1336,7 @@ class PostgresTransaction final : public StoreTransaction {
   TransactionMode mode_;
   bool open_ = true;
   std::optional<Status> broken_;
+  std::string unlock_;
   // Tenants whose event lock this transaction holds (append_event).
   std::set<std::int64_t> event_locks_;
 };

@@ -7,6 +7,8 @@
 // in PostgresStore yet"; docs/postgres.md lists which.
 #include "omni/postgres_store.h"
 
+#include <fmt/format.h>
+
 #include <memory>
 #include <string>
 #include <utility>
@@ -27,15 +29,37 @@ class PostgresStore final : public Store {
  public:
   explicit PostgresStore(std::shared_ptr<pg::ConnectionPool> pool) : pool_(std::move(pool)) {}
 
+  // Writers' lock: every write transaction holds this session-level advisory lock in shared mode
+  // from before its snapshot to after its end. A thread whose last kEscalateAfter write
+  // transactions were all lost to serialization failures takes it exclusively instead: it waits
+  // for the writers in flight, runs alone (read transactions at REPEATABLE READ cannot abort it)
+  // and so commits, however busy the database. Taken before BEGIN, so the snapshot is fresh.
+  static constexpr int kEscalateAfter = 3;
+  static constexpr const char* kWritersLock = "1869442666";
+
   Result<std::unique_ptr<StoreTransaction>> begin(TransactionMode mode) override {
     try {
       OMNI_ASSIGN_OR_RETURN(std::unique_ptr<pg::Connection> connection, pool_->acquire());
-      OMNI_RETURN_IF_ERROR(connection->exec(
-          mode == TransactionMode::kWrite ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
-                                          : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-          "starting a transaction"));
-      return std::unique_ptr<StoreTransaction>(
-          std::make_unique<PostgresTransaction>(pool_, std::move(connection), mode));
+      std::string unlock;
+      if (mode == TransactionMode::kWrite) {
+        const bool alone = PostgresTransaction::conflict_streak() >= kEscalateAfter;
+        const std::string suffix = alone ? "" : "_shared";
+        OMNI_RETURN_IF_ERROR(
+            connection->exec(fmt::format("SELECT pg_advisory_lock{}({})", suffix, kWritersLock),
+                             "taking the writers' lock"));
+        unlock = fmt::format("SELECT pg_advisory_unlock{}({})", suffix, kWritersLock);
+        Status begun =
+            connection->exec("BEGIN ISOLATION LEVEL SERIALIZABLE", "starting a transaction");
+        if (!begun.ok()) {
+          (void)connection->exec(unlock, "releasing the writers' lock");
+          return begun;
+        }
+      } else {
+        OMNI_RETURN_IF_ERROR(connection->exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+                                              "starting a transaction"));
+      }
+      return std::unique_ptr<StoreTransaction>(std::make_unique<PostgresTransaction>(
+          pool_, std::move(connection), mode, std::move(unlock)));
     } catch (const std::bad_alloc&) {
       return Status::internal("postgres: starting a transaction: out of memory");
     } catch (const std::exception& e) {
