@@ -632,7 +632,7 @@ TEST_CASE("omni conversation shows the case with its channels", "[cli]") {
   CHECK_FALSE(missing.err.empty());
 }
 
-TEST_CASE("omni agents shows load against capacity; conversation shows routing and SLA", "[cli]") {
+TEST_CASE("omni agents shows load against capacity, conversation shows routing and SLA", "[cli]") {
   std::string db = temp_db();
   omni::ConversationId conversation;
   {

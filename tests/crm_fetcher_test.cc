@@ -233,7 +233,7 @@ TEST_CASE("a provider's error or exception marks the data missing and is not cac
   CHECK(provider.calls == 2);  // failures are asked again
 }
 
-TEST_CASE("an answer with invalid UTF-8 is missing; oversized answers are cut", "[crm]") {
+TEST_CASE("an answer with invalid UTF-8 is missing, oversized answers are cut", "[crm]") {
   FakeProvider provider;
   CrmFetcher fetcher(fast_options());
   fetcher.set_provider(&provider);
@@ -280,7 +280,7 @@ TEST_CASE("an answer with invalid UTF-8 is missing; oversized answers are cut", 
   }
 }
 
-TEST_CASE("a slow provider times out; its late answer is cached for the next fetch", "[crm]") {
+TEST_CASE("a slow provider times out, its late answer is cached for the next fetch", "[crm]") {
   Gate hold;
   FakeProvider provider;
   provider.hold = &hold;

@@ -120,7 +120,7 @@ TEST_CASE("email addresses normalize with NFC, IDNA and case folding (ICU)", "[e
   }
 }
 
-TEST_CASE("national numbers use the tenant's region; voice, SMS and WhatsApp are one customer",
+TEST_CASE("national numbers use the tenant's region, voice, SMS and WhatsApp are one customer",
           "[engine][identity]") {
   ManualClock clock(from_unix_micros(1'795'000'000'000'000));
   EngineOptions options;

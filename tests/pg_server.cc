@@ -198,8 +198,14 @@ void remove_stale_pg_servers() {
     const auto pid = static_cast<pid_t>(std::stol(rest.substr(0, dash)));
     if (pid == ::getpid() || process_alive(pid)) continue;
     quit_postmaster(entry.path() / "data");
-    std::error_code ignored;
-    fs::remove_all(entry.path(), ignored);
+    // Another test process may be removing the same folder (remove_all stops at the first entry
+    // that vanished underneath it): go on until it is gone.
+    for (int attempt = 0; attempt < 40; ++attempt) {
+      std::error_code ignored;
+      fs::remove_all(entry.path(), ignored);
+      if (!fs::exists(entry.path(), ignored)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
   }
 }
 

@@ -225,7 +225,7 @@ TEST_CASE("parse_scenario errors name the field", "[simulation]") {
   CHECK_THAT(parse_error("{\"seed\": ").message(), Catch::Contains("not valid JSON"));
 }
 
-TEST_CASE("a simulation is deterministic: same seed, same report; another seed, another",
+TEST_CASE("a simulation is deterministic: same seed, same report, another seed, another",
           "[simulation]") {
   Scenario s = example("contact_center.json");
   const std::string first = report_json(run(s));

@@ -460,7 +460,7 @@ TEST_CASE("context: an SMS send is refused after STOP and allowed after a new op
   CHECK(w.engine->set_consent(form).status().is(StatusCode::kInvalidArgument));
 }
 
-TEST_CASE("context: consent is per channel kind; a keyword opens no conversation",
+TEST_CASE("context: consent is per channel kind, a keyword opens no conversation",
           "[conformance][context]") {
   OMNI_FOR_EACH_BACKEND(backend);
   World w(backend);

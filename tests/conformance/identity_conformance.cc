@@ -396,7 +396,7 @@ TEST_CASE("merge: attributes are copied, conflicts kept on both sides, and resto
   CHECK(restored.attributes.at("tier") == "gold");
 }
 
-TEST_CASE("merge: both customers active; the merged case stays active beside the survivor's",
+TEST_CASE("merge: both customers active, the merged case stays active beside the survivor's",
           "[conformance][identity]") {
   OMNI_FOR_EACH_BACKEND(backend);
   World w(backend);

@@ -232,7 +232,7 @@ TEST_CASE("kb: tenants, languages and publishing limit what is found", "[conform
   CHECK(slugs(search(w, "geheimwort")) == std::vector<std::string>{"entwurf"});
 }
 
-TEST_CASE("kb: put updates by slug and re-indexes; remove deletes", "[conformance][kb]") {
+TEST_CASE("kb: put updates by slug and re-indexes, remove deletes", "[conformance][kb]") {
   OMNI_FOR_EACH_BACKEND(backend);
   World w(backend);
   Library l = put_library(w);

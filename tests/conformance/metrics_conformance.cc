@@ -370,7 +370,7 @@ TEST_CASE("metrics: local days of Europe/Berlin move a 23:30Z conversation to th
   CHECK(report.rows[3].inbound_volume.empty());
 }
 
-TEST_CASE("metrics: filters by channel kind, team and agent; one bucket without grouping",
+TEST_CASE("metrics: filters by channel kind, team and agent, one bucket without grouping",
           "[conformance][metrics]") {
   OMNI_FOR_EACH_BACKEND(backend);
   DataSet s(backend);
@@ -476,7 +476,7 @@ TEST_CASE("metrics: weeks and months, validation, tenant isolation", "[conforman
   CHECK(s.metrics(s.query()).rows[0].inbound_volume[0].count == 5);
 }
 
-TEST_CASE("metrics: agent occupancy from presence and slots; CSAT per bucket and agent",
+TEST_CASE("metrics: agent occupancy from presence and slots, CSAT per bucket and agent",
           "[conformance][metrics]") {
   OMNI_FOR_EACH_BACKEND(backend);
   World w(backend);

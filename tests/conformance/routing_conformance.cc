@@ -375,7 +375,7 @@ TEST_CASE("routing: an agent who goes away loses its offers to the next agent",
   CHECK(conversation(w, r.conversation).offered_to == w.alice.id);
 }
 
-TEST_CASE("routing: least loaded counts open work; round robin takes turns",
+TEST_CASE("routing: least loaded counts open work, round robin takes turns",
           "[conformance][routing]") {
   OMNI_FOR_EACH_BACKEND(backend);
   World w(backend);

@@ -833,7 +833,7 @@ void check_same_routing(const Conversation& got, const Conversation& want) {
   CHECK(got.status == want.status);
 }
 
-TEST_CASE("store: agents' capacity and last routing round-trip; load is the store's",
+TEST_CASE("store: agents' capacity and last routing round-trip, load is the store's",
           "[conformance][store][routing]") {
   OMNI_FOR_EACH_BACKEND(backend);
   RawStore raw(backend);
